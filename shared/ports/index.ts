@@ -1,0 +1,4 @@
+export * from './forecast';
+export * from './storage';
+export * from './warehouse';
+export * from './workflow';
