@@ -1,0 +1,79 @@
+/**
+ * Wiring: the one place that picks an adapter per port from configuration.
+ * Lambdas call `getDependencies()` (built once per container, lazily: no SDK client and
+ * no Snowflake connection exists until a step needs it). The local runner and tests
+ * inject their own with `setDependencies()`.
+ *
+ * FORECAST_BACKEND = amazon | builtin      STORAGE = s3 | folder
+ * WAREHOUSE        = snowflake | duckdb    WORKFLOW = stepfunctions | local
+ */
+import { choiceEnv, optionalEnv, requireEnv } from './env';
+import { ConfigurationError } from './errors';
+import type { ForecastPort, ObjectStore, Warehouse, WorkflowStarter } from './ports';
+
+export interface Dependencies {
+  readonly forecast: ForecastPort;
+  readonly store: ObjectStore;
+  /** Opens (once) and returns the warehouse connection. */
+  warehouse(): Promise<Warehouse>;
+  readonly workflow: WorkflowStarter;
+  readonly settings: Settings;
+}
+
+export interface Settings {
+  /** Bucket for the pipeline's CSVs and Forecast exports. */
+  readonly bucket: string;
+  /** IAM role Forecast assumes to read and write the bucket (a dummy ARN locally). */
+  readonly forecastRoleArn: string;
+}
+
+let current: Dependencies | undefined;
+
+export function setDependencies(deps: Dependencies | undefined): void {
+  current = deps;
+}
+
+export async function getDependencies(env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {
+  current ??= await dependenciesFromEnv(env);
+  return current;
+}
+
+/** Memoises an async factory: the first call opens, later calls share the same promise. */
+export function once<T>(open: () => Promise<T>): () => Promise<T> {
+  let opened: Promise<T> | undefined;
+  return () => (opened ??= open());
+}
+
+export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {
+  const settings: Settings = {
+    bucket: requireEnv('BUCKET', env),
+    forecastRoleArn: optionalEnv('FORECAST_ROLE_ARN', 'arn:aws:iam::000000000000:role/local-forecast', env),
+  };
+  const storage = choiceEnv('STORAGE', ['s3', 'folder'] as const, 's3', env);
+  const store: ObjectStore =
+    storage === 's3'
+      ? new (await import('./adapters/s3-store')).S3ObjectStore()
+      : new (await import('./adapters/folder-store')).FolderObjectStore(requireEnv('LOCAL_ROOT', env));
+
+  const backend = choiceEnv('FORECAST_BACKEND', ['amazon', 'builtin'] as const, 'amazon', env);
+  const forecast: ForecastPort =
+    backend === 'amazon'
+      ? (await import('./adapters/amazon-forecast')).createAmazonForecast()
+      : (await import('../engine/client')).createBuiltinForecast({ store, stateUri: optionalEnv('ENGINE_STATE_URI', `s3://${settings.bucket}/.engine`, env) });
+
+  const warehouseKind = choiceEnv('WAREHOUSE', ['snowflake', 'duckdb'] as const, 'snowflake', env);
+  const warehouse = once(async (): Promise<Warehouse> =>
+    warehouseKind === 'snowflake'
+      ? (await import('./adapters/snowflake-warehouse')).openSnowflakeWarehouse({ secretArn: requireEnv('SNOWFLAKE_SECRET_ARN', env) })
+      : (await import('./adapters/duckdb-warehouse')).openDuckDbWarehouse({ path: requireEnv('DUCKDB_PATH', env) }),
+  );
+
+  const workflowKind = choiceEnv('WORKFLOW', ['stepfunctions', 'local'] as const, 'stepfunctions', env);
+  if (workflowKind === 'local') {
+    throw new ConfigurationError('WORKFLOW=local is wired by the local runner (setDependencies), not from the environment');
+  }
+  const workflow: WorkflowStarter = new (await import('./adapters/sfn-workflow')).StepFunctionsStarter(
+    requireEnv('STATE_MACHINE_ARN', env),
+  );
+  return { forecast, store, warehouse, workflow, settings };
+}
