@@ -143,6 +143,17 @@ export const resultsSchema = z.object({
       }),
     )
     .optional(),
+  /** Written by Notify: what reached the warehouse. PARTIAL = some models failed, the others delivered. */
+  notify: z
+    .object({
+      status: z.enum(['SUCCEEDED', 'PARTIAL']),
+      forecastRows: z.number().int().nonnegative(),
+      metricRows: z.number().int().nonnegative(),
+      failedModels: z.array(z.string()),
+    })
+    .optional(),
+  /** Written by the Failure step after it recorded the caught error. */
+  failure: z.object({ error: z.string(), cause: z.string(), failedState: z.string().optional() }).optional(),
 });
 export type Results = z.infer<typeof resultsSchema>;
 
