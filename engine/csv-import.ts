@@ -1,0 +1,125 @@
+/**
+ * Dataset import: the headerless CSV file(s) at an S3 path (a file, or every object under a prefix),
+ * columns in schema order, parsed into the compact per-item form of series.ts.
+ */
+import { InvalidInput } from '../shared/errors';
+import type { ObjectStore } from '../shared/ports';
+import { parseTimestamp } from '../shared/time';
+import type { ImportedData, ImportedItem } from './series';
+
+export interface SchemaAttribute {
+  readonly AttributeName: string;
+  readonly AttributeType: 'string' | 'integer' | 'float' | 'timestamp' | 'geolocation' | string;
+}
+
+/** Splits one CSV line; fields may be quoted with `"` (a doubled quote is a quote). */
+export function splitCsvLine(line: string): string[] {
+  if (!line.includes('"')) return line.split(',');
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields;
+}
+
+/** Lines of an object, streamed. */
+export async function* readLines(store: ObjectStore, uri: string): AsyncIterable<string> {
+  const decoder = new TextDecoder();
+  let rest = '';
+  for await (const chunk of store.read(uri)) {
+    rest += decoder.decode(chunk, { stream: true });
+    const lines = rest.split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) yield line.endsWith('\r') ? line.slice(0, -1) : line;
+  }
+  rest += decoder.decode();
+  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+}
+
+/** The objects an S3Config.Path names: the object itself, or the CSV objects under it as a prefix. */
+export async function importSources(store: ObjectStore, path: string): Promise<string[]> {
+  if (!path.endsWith('/') && (await store.exists(path))) return [path];
+  const prefix = path.endsWith('/') ? path : `${path}/`;
+  const objects = (await store.list(prefix)).map((o) => o.uri).filter((uri) => !/\/(_CHECK|_SUCCESS)$/.test(uri));
+  if (!objects.length) throw new InvalidInput(`No data found at ${path}: neither an object nor a prefix holding objects`);
+  return objects;
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+/** Parses the import's CSV objects by the dataset schema. Errors name the object, line and column. */
+export async function importCsv(
+  store: ObjectStore,
+  path: string,
+  attributes: readonly SchemaAttribute[],
+  timestampFormat = 'yyyy-MM-dd HH:mm:ss',
+  yieldEvery = 20_000,
+): Promise<ImportedData> {
+  const timestampIndex = attributes.findIndex((a) => a.AttributeName === 'timestamp');
+  const itemIndex = attributes.findIndex((a) => a.AttributeName === 'item_id');
+  if (timestampIndex < 0 || itemIndex < 0) throw new InvalidInput('The dataset schema needs item_id and timestamp attributes');
+  if (timestampFormat !== 'yyyy-MM-dd' && timestampFormat !== 'yyyy-MM-dd HH:mm:ss') {
+    throw new InvalidInput(`TimestampFormat must be yyyy-MM-dd or yyyy-MM-dd HH:mm:ss, got "${timestampFormat}"`);
+  }
+  const pattern = timestampFormat === 'yyyy-MM-dd' ? DATE_ONLY : DATE_TIME;
+  const keyColumns = [
+    'item_id',
+    ...attributes.filter((a, i) => a.AttributeType === 'string' && i !== itemIndex).map((a) => a.AttributeName),
+  ];
+  const keyIndexes = keyColumns.map((name) => attributes.findIndex((a) => a.AttributeName === name));
+  const numericColumns = attributes.filter((a) => a.AttributeType === 'integer' || a.AttributeType === 'float').map((a) => a.AttributeName);
+  const numericIndexes = numericColumns.map((name) => attributes.findIndex((a) => a.AttributeName === name));
+  const items = new Map<string, { key: string[]; t: number[]; values: number[][] }>();
+  let rowCount = 0;
+  for (const uri of await importSources(store, path)) {
+    let lineNumber = 0;
+    for await (const line of readLines(store, uri)) {
+      lineNumber++;
+      if (line.trim() === '') continue;
+      const where = `${uri} line ${lineNumber}`;
+      const fields = splitCsvLine(line);
+      if (fields.length !== attributes.length) {
+        throw new InvalidInput(`${where}: ${fields.length} fields, the schema has ${attributes.length} (${attributes.map((a) => a.AttributeName).join(',')}); import files have no header row`);
+      }
+      const stamp = fields[timestampIndex]!.trim();
+      if (!pattern.test(stamp)) throw new InvalidInput(`${where}: timestamp "${stamp}" does not match TimestampFormat ${timestampFormat}`);
+      const t = parseTimestamp(stamp, where).getTime();
+      const key = keyIndexes.map((i) => fields[i]!);
+      if (key[0] === '') throw new InvalidInput(`${where}: empty item_id`);
+      const id = key.join('\u0000');
+      let item = items.get(id);
+      if (!item) items.set(id, (item = { key, t: [], values: numericColumns.map(() => []) }));
+      item.t.push(t);
+      numericIndexes.forEach((index, c) => {
+        const text = fields[index]!.trim();
+        const value = text === '' ? NaN : Number(text);
+        if (text !== '' && !Number.isFinite(value)) throw new InvalidInput(`${where}: ${numericColumns[c]} "${text}" is not a number`);
+        item.values[c]!.push(value);
+      });
+      rowCount++;
+      // Long imports give the event loop a turn now and then.
+      if (rowCount % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  const result: ImportedItem[] = [...items.values()].map((item) => ({
+    key: item.key,
+    t: Float64Array.from(item.t),
+    values: Object.fromEntries(numericColumns.map((name, c) => [name, Float64Array.from(item.values[c]!)])),
+  }));
+  return { keyColumns, numericColumns, items: result, rowCount };
+}

@@ -1,0 +1,54 @@
+/**
+ * Fits one algorithm to many series and predicts, with the per-series fallback chain
+ * (the algorithm → seasonal naive → naive). Runs inside a worker thread, or inline.
+ */
+import { fallbackSpecs, modelSpec } from './models/registry';
+import type { ModelSpec, SeriesData } from './models/types';
+import type { FitTask, SeriesForecast, SeriesPayload } from './worker-protocol';
+
+const toDates = (ms?: Float64Array) => (ms ? Array.from(ms, (t) => new Date(t)) : undefined);
+
+async function fitOne(spec: ModelSpec, payload: SeriesPayload, task: FitTask): Promise<SeriesForecast> {
+  const series: SeriesData = {
+    values: payload.values,
+    seasonLength: payload.seasonLength,
+    timestamps: toDates(payload.timestampsMs),
+    related: payload.related,
+  };
+  const fitted = await spec.fit(series);
+  const prediction = fitted.predict(task.horizon, task.quantiles, { timestamps: toDates(payload.futureTimestampsMs) });
+  const quantiles = task.quantiles.map((q) => {
+    const values = prediction.quantiles.get(q);
+    if (!values) throw new Error(`${spec.algorithm} returned no quantile ${q}`);
+    return Float64Array.from(values);
+  });
+  if (prediction.mean.length !== task.horizon) throw new Error(`${spec.algorithm} returned ${prediction.mean.length} steps, expected ${task.horizon}`);
+  return { mean: Float64Array.from(prediction.mean), quantiles, description: fitted.description };
+}
+
+export async function runFitTask(task: FitTask): Promise<SeriesForecast[]> {
+  const spec = modelSpec(task.algorithm, task.params);
+  const results: SeriesForecast[] = [];
+  for (const payload of task.series) {
+    try {
+      results.push(await fitOne(spec, payload, task));
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      let done: SeriesForecast | undefined;
+      for (const fallback of fallbackSpecs()) {
+        try {
+          done = { ...(await fitOne(fallback, payload, task)), fallback: `${task.algorithm} failed (${reason})` };
+          break;
+        } catch {
+          // next fallback
+        }
+      }
+      if (!done) {
+        const nan = () => new Float64Array(task.horizon).fill(NaN);
+        done = { mean: nan(), quantiles: task.quantiles.map(nan), description: 'none', fallback: `no model could fit (${reason})` };
+      }
+      results.push(done);
+    }
+  }
+  return results;
+}

@@ -1,0 +1,352 @@
+/**
+ * Imported data and the regular series built from it.
+ *
+ * An import job stores its rows compactly (per item: timestamps and numeric columns as typed arrays,
+ * base64 in one JSON object). A predictor turns the data of its dataset group into series on the
+ * forecast frequency: aggregation (sum, avg, first, min, max), then Forecast's filling rules —
+ * frontfill none, middlefill/backfill for the target, middlefill/backfill/futurefill for related
+ * series. A mask remembers which target values were observed: filled values are never scored.
+ */
+import { InvalidInput } from '../shared/errors';
+import { addPeriods, periodStart, periodsBetween, type Frequency } from '../shared/frequency';
+
+export interface ImportedItem {
+  /** Values of the string columns (item_id first, then the other string columns in schema order). */
+  readonly key: readonly string[];
+  /** Epoch milliseconds of each row. */
+  readonly t: Float64Array;
+  /** Numeric columns by attribute name; NaN where the CSV field was empty. */
+  readonly values: Readonly<Record<string, Float64Array>>;
+}
+
+export interface ImportedData {
+  /** Names of the string columns forming `key`, item_id first. */
+  readonly keyColumns: readonly string[];
+  readonly numericColumns: readonly string[];
+  readonly items: readonly ImportedItem[];
+  readonly rowCount: number;
+}
+
+const toBase64 = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+const fromBase64 = (s: string) => {
+  const bytes = Buffer.from(s, 'base64');
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return new Float64Array(copy.buffer);
+};
+
+export function serializeImported(data: ImportedData): string {
+  return JSON.stringify({
+    keyColumns: data.keyColumns,
+    numericColumns: data.numericColumns,
+    rowCount: data.rowCount,
+    items: data.items.map((item) => ({
+      key: item.key,
+      t: toBase64(item.t),
+      values: Object.fromEntries(Object.entries(item.values).map(([k, v]) => [k, toBase64(v)])),
+    })),
+  });
+}
+
+export function deserializeImported(text: string): ImportedData {
+  const raw = JSON.parse(text) as {
+    keyColumns: string[];
+    numericColumns: string[];
+    rowCount: number;
+    items: { key: string[]; t: string; values: Record<string, string> }[];
+  };
+  return {
+    keyColumns: raw.keyColumns,
+    numericColumns: raw.numericColumns,
+    rowCount: raw.rowCount,
+    items: raw.items.map((item) => ({
+      key: item.key,
+      t: fromBase64(item.t),
+      values: Object.fromEntries(Object.entries(item.values).map(([k, v]) => [k, fromBase64(v)])),
+    })),
+  };
+}
+
+/** Concatenates the data of several imports of one dataset (rows of later imports come after). */
+export function mergeImported(parts: readonly ImportedData[]): ImportedData {
+  if (parts.length === 1) return parts[0]!;
+  const first = parts[0];
+  if (!first) return { keyColumns: ['item_id'], numericColumns: [], items: [], rowCount: 0 };
+  const byKey = new Map<string, { key: readonly string[]; t: number[]; values: Record<string, number[]> }>();
+  for (const part of parts) {
+    for (const item of part.items) {
+      const id = JSON.stringify(item.key);
+      let entry = byKey.get(id);
+      if (!entry) {
+        entry = { key: item.key, t: [], values: Object.fromEntries(first.numericColumns.map((c) => [c, []])) };
+        byKey.set(id, entry);
+      }
+      entry.t.push(...item.t);
+      for (const column of first.numericColumns) entry.values[column]!.push(...(item.values[column] ?? new Float64Array(item.t.length).fill(NaN)));
+    }
+  }
+  const items = [...byKey.values()].map((e) => ({
+    key: e.key,
+    t: Float64Array.from(e.t),
+    values: Object.fromEntries(Object.entries(e.values).map(([k, v]) => [k, Float64Array.from(v)])),
+  }));
+  return { keyColumns: first.keyColumns, numericColumns: first.numericColumns, items, rowCount: parts.reduce((s, p) => s + p.rowCount, 0) };
+}
+
+export type Aggregation = 'sum' | 'avg' | 'first' | 'min' | 'max';
+export type FillMethod = 'zero' | 'nan' | 'value' | 'median' | 'mean' | 'min' | 'max';
+
+export interface FillRule {
+  readonly method: FillMethod;
+  /** For `value`. */
+  readonly value?: number;
+}
+
+export interface TargetFilling {
+  readonly aggregation: Aggregation;
+  readonly middlefill: FillRule;
+  readonly backfill: FillRule;
+}
+
+export interface RelatedFilling {
+  readonly middlefill?: FillRule;
+  readonly backfill?: FillRule;
+  readonly futurefill?: FillRule;
+}
+
+export const DEFAULT_TARGET_FILLING: TargetFilling = {
+  aggregation: 'sum',
+  middlefill: { method: 'zero' },
+  backfill: { method: 'zero' },
+};
+
+const AGGREGATIONS: readonly Aggregation[] = ['sum', 'avg', 'first', 'min', 'max'];
+const TARGET_FILLS: readonly FillMethod[] = ['zero', 'nan', 'value', 'median', 'mean', 'min', 'max'];
+const RELATED_FILLS: readonly FillMethod[] = ['zero', 'value', 'median', 'mean', 'min', 'max'];
+
+function fillRule(parameters: Readonly<Record<string, string>>, field: string, allowed: readonly FillMethod[], attribute: string): FillRule | undefined {
+  const method = parameters[field];
+  if (method === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(method)) {
+    throw new InvalidInput(`Featurization of ${attribute}: ${field} must be one of ${allowed.join(', ')}, got "${method}"`);
+  }
+  if (method !== 'value') return { method: method as FillMethod };
+  const text = parameters[`${field}_value`];
+  const value = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(value)) {
+    throw new InvalidInput(`Featurization of ${attribute}: ${field}=value needs a numeric ${field}_value, got ${JSON.stringify(text)}`);
+  }
+  return { method: 'value', value };
+}
+
+/** Target filling from Forecast featurization parameters (`aggregation`, `frontfill`, `middlefill`, `backfill`, `*_value`). */
+export function targetFilling(parameters: Readonly<Record<string, string>> = {}, attribute = 'target_value'): TargetFilling {
+  const aggregation = parameters.aggregation ?? 'sum';
+  if (!(AGGREGATIONS as readonly string[]).includes(aggregation)) {
+    throw new InvalidInput(`Featurization of ${attribute}: aggregation must be one of ${AGGREGATIONS.join(', ')}, got "${aggregation}"`);
+  }
+  if (parameters.frontfill !== undefined && parameters.frontfill !== 'none') {
+    throw new InvalidInput(`Featurization of ${attribute}: frontfill must be "none", got "${parameters.frontfill}"`);
+  }
+  return {
+    aggregation: aggregation as Aggregation,
+    middlefill: fillRule(parameters, 'middlefill', TARGET_FILLS, attribute) ?? { method: 'zero' },
+    backfill: fillRule(parameters, 'backfill', TARGET_FILLS, attribute) ?? { method: 'zero' },
+  };
+}
+
+export function relatedFilling(parameters: Readonly<Record<string, string>> = {}, attribute: string): RelatedFilling {
+  return {
+    middlefill: fillRule(parameters, 'middlefill', RELATED_FILLS, attribute),
+    backfill: fillRule(parameters, 'backfill', RELATED_FILLS, attribute),
+    futurefill: fillRule(parameters, 'futurefill', RELATED_FILLS, attribute),
+  };
+}
+
+/** Value a rule fills with at a position, given the observed values before it (last 64 used). */
+function fillValue(rule: FillRule, history: readonly number[]): number {
+  const recent = history.slice(-64);
+  switch (rule.method) {
+    case 'zero':
+      return 0;
+    case 'nan':
+      return NaN;
+    case 'value':
+      return rule.value ?? 0;
+    case 'mean':
+      return recent.length ? recent.reduce((s, v) => s + v, 0) / recent.length : NaN;
+    case 'median': {
+      if (!recent.length) return NaN;
+      const sorted = [...recent].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    }
+    case 'min':
+      return recent.length ? Math.min(...recent) : NaN;
+    case 'max':
+      return recent.length ? Math.max(...recent) : NaN;
+  }
+}
+
+function aggregate(values: readonly number[], how: Aggregation): number {
+  const present = values.filter((v) => !Number.isNaN(v));
+  if (!present.length) return NaN;
+  switch (how) {
+    case 'sum':
+      return present.reduce((s, v) => s + v, 0);
+    case 'avg':
+      return present.reduce((s, v) => s + v, 0) / present.length;
+    case 'first':
+      return present[0]!;
+    case 'min':
+      return Math.min(...present);
+    case 'max':
+      return Math.max(...present);
+  }
+}
+
+export interface RegularSeries {
+  /** item_id then the forecast dimensions. */
+  readonly key: readonly string[];
+  /** Period start of `values[0]`. */
+  readonly start: Date;
+  readonly values: Float64Array;
+  /** 1 where the target was observed, 0 where it was filled. */
+  readonly observed: Uint8Array;
+  /** Related features, `values.length + horizon` long. */
+  readonly related?: Record<string, Float64Array>;
+}
+
+export interface SeriesSet {
+  readonly frequency: Frequency;
+  readonly series: RegularSeries[];
+  /** Period start of the last value of the dataset (all series end here, after backfill). */
+  readonly end: Date;
+  /** Number of periods from the earliest series start to `end` inclusive. */
+  readonly length: number;
+}
+
+interface Bucketed {
+  key: string[];
+  buckets: Map<number, number[]>;
+}
+
+function bucketise(data: ImportedData, frequency: Frequency, column: string, keyIndexes: readonly number[]): Map<string, Bucketed> {
+  const groups = new Map<string, Bucketed>();
+  for (const item of data.items) {
+    const key = keyIndexes.map((i) => item.key[i] ?? '');
+    const id = JSON.stringify(key);
+    let group = groups.get(id);
+    if (!group) groups.set(id, (group = { key, buckets: new Map() }));
+    const values = item.values[column];
+    for (let i = 0; i < item.t.length; i++) {
+      const bucket = periodStart(new Date(item.t[i]!), frequency).getTime();
+      let list = group.buckets.get(bucket);
+      if (!list) group.buckets.set(bucket, (list = []));
+      list.push(values ? values[i]! : NaN);
+    }
+  }
+  return groups;
+}
+
+function keyIndexesFor(data: ImportedData, dimensions: readonly string[], dataset: string): number[] {
+  return ['item_id', ...dimensions].map((name) => {
+    const index = data.keyColumns.indexOf(name);
+    if (index < 0) throw new InvalidInput(`Forecast dimension "${name}" is not a string attribute of the ${dataset} dataset`);
+    return index;
+  });
+}
+
+export interface BuildSeriesOptions {
+  readonly target: ImportedData;
+  readonly related?: ImportedData;
+  readonly frequency: Frequency;
+  readonly dimensions?: readonly string[];
+  readonly filling?: TargetFilling;
+  readonly relatedFilling?: Readonly<Record<string, RelatedFilling>>;
+  /** Periods after `end` the related series must cover. */
+  readonly horizon?: number;
+  readonly targetColumn?: string;
+}
+
+/** Builds the regular series of a dataset group on the forecast frequency (aggregation + filling). */
+export function buildSeries(options: BuildSeriesOptions): SeriesSet {
+  const { target, frequency } = options;
+  const dimensions = options.dimensions ?? [];
+  const filling = options.filling ?? DEFAULT_TARGET_FILLING;
+  const targetColumn = options.targetColumn ?? 'target_value';
+  const groups = bucketise(target, frequency, targetColumn, keyIndexesFor(target, dimensions, 'target'));
+  let endMs = -Infinity;
+  for (const group of groups.values()) for (const bucket of group.buckets.keys()) endMs = Math.max(endMs, bucket);
+  if (!Number.isFinite(endMs)) throw new InvalidInput('The target time series dataset holds no rows');
+  const end = new Date(endMs);
+  const series: RegularSeries[] = [];
+  let length = 0;
+  for (const group of groups.values()) {
+    const starts = [...group.buckets.keys()].sort((a, b) => a - b);
+    const start = new Date(starts[0]!);
+    const n = periodsBetween(start, end, frequency) + 1;
+    length = Math.max(length, n);
+    const raw = new Float64Array(n).fill(NaN);
+    for (const [bucket, list] of group.buckets) raw[periodsBetween(start, new Date(bucket), frequency)] = aggregate(list, filling.aggregation);
+    let lastObserved = -1;
+    for (let i = n - 1; i >= 0; i--) if (!Number.isNaN(raw[i]!)) { lastObserved = i; break; }
+    const values = new Float64Array(n);
+    const observed = new Uint8Array(n);
+    const history: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = raw[i]!;
+      if (!Number.isNaN(v)) {
+        values[i] = v;
+        observed[i] = 1;
+        history.push(v);
+        if (history.length > 64) history.shift();
+      } else {
+        values[i] = fillValue(i > lastObserved ? filling.backfill : filling.middlefill, history);
+      }
+    }
+    series.push({ key: group.key, start, values, observed });
+  }
+  series.sort((a, b) => (a.key.join('\u0000') < b.key.join('\u0000') ? -1 : 1));
+  if (options.related) attachRelated(series, options, end);
+  return { frequency, series, end, length };
+}
+
+function attachRelated(series: RegularSeries[], options: BuildSeriesOptions, end: Date): void {
+  const related = options.related!;
+  const horizon = options.horizon ?? 0;
+  const dimensions = options.dimensions ?? [];
+  const indexes = keyIndexesFor(related, dimensions, 'related');
+  for (const column of related.numericColumns) {
+    const rules = options.relatedFilling?.[column] ?? {};
+    const groups = bucketise(related, options.frequency, column, indexes);
+    for (const s of series as { key: readonly string[]; start: Date; values: Float64Array; related?: Record<string, Float64Array> }[]) {
+      const group = groups.get(JSON.stringify(s.key));
+      const n = s.values.length + horizon;
+      const out = new Float64Array(n).fill(NaN);
+      if (group) for (const [bucket, list] of group.buckets) {
+        const i = periodsBetween(s.start, new Date(bucket), options.frequency);
+        if (i >= 0 && i < n) out[i] = aggregate(list, 'first');
+      }
+      let lastObserved = -1;
+      for (let i = n - 1; i >= 0; i--) if (!Number.isNaN(out[i]!)) { lastObserved = i; break; }
+      const history: number[] = [];
+      for (let i = 0; i < n; i++) {
+        if (!Number.isNaN(out[i]!)) {
+          history.push(out[i]!);
+          continue;
+        }
+        const phase = i >= s.values.length ? 'futurefill' : i > lastObserved ? 'backfill' : 'middlefill';
+        const rule = rules[phase];
+        if (!rule) {
+          throw new InvalidInput(
+            `Related attribute ${column} of item ${s.key.join('/')} has a missing value at ${addPeriods(s.start, options.frequency, i).toISOString()} and no ${phase} method is configured`,
+          );
+        }
+        out[i] = fillValue(rule, history);
+      }
+      s.related = { ...(s.related ?? {}), [column]: out };
+    }
+  }
+  void end;
+}

@@ -1,0 +1,43 @@
+/** Messages between the engine and its worker threads (structured-clone friendly: typed arrays, no Dates). */
+
+export interface SeriesPayload {
+  readonly values: Float64Array;
+  readonly seasonLength: number;
+  /** Epoch ms of each value's period start (calendar-aware models). */
+  readonly timestampsMs?: Float64Array;
+  /** Epoch ms of the `horizon` periods to forecast. */
+  readonly futureTimestampsMs?: Float64Array;
+  /** Related features, `values.length + horizon` long. */
+  readonly related?: Record<string, Float64Array>;
+}
+
+export interface FitTask {
+  readonly kind: 'fit';
+  readonly algorithm: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly horizon: number;
+  /** Quantile levels in (0, 1). */
+  readonly quantiles: readonly number[];
+  readonly series: readonly SeriesPayload[];
+}
+
+export interface SeriesForecast {
+  readonly mean: Float64Array;
+  /** One array per requested quantile, same order as the task's `quantiles`. */
+  readonly quantiles: Float64Array[];
+  /** The model fitted, e.g. `ETS(A,N,N)`. */
+  readonly description: string;
+  /** Why the algorithm fell back to a simpler model for this series, if it did. */
+  readonly fallback?: string;
+}
+
+/** Test hook: the worker thread exits mid-task (as a crash would). */
+export interface CrashTask {
+  readonly kind: 'crash';
+}
+
+export type WorkerTask = FitTask | CrashTask;
+
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly results: SeriesForecast[] }
+  | { readonly id: number; readonly ok: false; readonly error: string };
