@@ -1,0 +1,100 @@
+/**
+ * The local execution registry: what Step Functions remembers about executions, kept as one
+ * JSON file per execution name under `<root>/executions/`. It makes execution names behave as
+ * in Step Functions — a name with the same input never runs twice — across processes.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const executionRecordSchema = z.object({
+  name: z.string(),
+  executionArn: z.string(),
+  inputHash: z.string(),
+  input: z.unknown(),
+  status: z.enum(EXECUTION_STATUSES),
+  startDate: z.string(),
+  stopDate: z.string().optional(),
+  /** Process that runs (ran) it: a RUNNING record whose process is gone was interrupted. */
+  pid: z.number().int(),
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  /** How many times the execution was started (1, or more after an interrupted run resumed). */
+  attempts: z.number().int().positive().default(1),
+});
+export type ExecutionRecord = z.infer<typeof executionRecordSchema>;
+
+/** Stable JSON (sorted keys) so that equal inputs hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function inputHash(input: unknown): string {
+  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+}
+
+/** Whether a process id is alive on this machine. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class ExecutionRegistry {
+  constructor(readonly folder: string) {}
+
+  private fileOf(name: string): string {
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new Error(`Not a valid execution name: ${JSON.stringify(name)}`);
+    return join(this.folder, `${name}.json`);
+  }
+
+  async get(name: string): Promise<ExecutionRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.fileOf(name), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return executionRecordSchema.parse(JSON.parse(text));
+  }
+
+  /** Writes a record atomically (temporary file renamed into place). */
+  async put(record: ExecutionRecord): Promise<void> {
+    await mkdir(this.folder, { recursive: true });
+    const file = this.fileOf(record.name);
+    const temporary = `${file}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`);
+    await rename(temporary, file);
+  }
+
+  /** Every execution, newest first. */
+  async list(): Promise<ExecutionRecord[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.folder)).filter((f) => f.endsWith('.json'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const records = await Promise.all(names.map((f) => this.get(f.slice(0, -'.json'.length))));
+    return records
+      .filter((r): r is ExecutionRecord => r !== undefined)
+      .sort((a, b) => (a.startDate < b.startDate ? 1 : a.startDate > b.startDate ? -1 : 0));
+  }
+}
