@@ -1,0 +1,202 @@
+/**
+ * Numeric helpers shared by the statistical models: the normal quantile function,
+ * Gaussian and empirical quantile forecasts, missing-value interpolation (like
+ * R `forecast::na.interp` for non-seasonal data), a seeded random generator and the
+ * classical decomposition that seeds seasonal models.
+ */
+import { InvalidModelSpec, NotEnoughData } from './types';
+
+/** Inverse of the standard normal CDF (Acklam's rational approximation, |rel. error| < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) {
+    if (p === 0) return -Infinity;
+    if (p === 1) return Infinity;
+    return NaN;
+  }
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const pLow = 0.02425;
+  let x: number;
+  if (p < pLow) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    x = (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  } else if (p <= 1 - pLow) {
+    const q = p - 0.5;
+    const r = q * q;
+    x = ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+      (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  } else {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    x = -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  // One Halley step on erfc brings the error to machine precision.
+  const e = 0.5 * erfc(-x / Math.SQRT2) - p;
+  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  return x - u / (1 + (x * u) / 2);
+}
+
+/** Complementary error function (Numerical Recipes erfcc, |rel. error| < 1.2e-7), enough for one Halley step. */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? r : 2 - r;
+}
+
+/** Checks that every requested quantile lies strictly inside (0, 1). */
+export function validateQuantiles(quantiles: readonly number[]): void {
+  for (const q of quantiles) {
+    if (!(q > 0 && q < 1)) throw new InvalidModelSpec(`quantiles must lie in (0, 1), got ${q}`);
+  }
+}
+
+/** Quantile forecasts of a Gaussian predictive distribution: `mean + z_τ · sd` per step. */
+export function gaussianQuantiles(
+  mean: Float64Array,
+  sd: Float64Array,
+  quantiles: readonly number[],
+): Map<number, Float64Array> {
+  validateQuantiles(quantiles);
+  const out = new Map<number, Float64Array>();
+  for (const q of quantiles) {
+    const z = normalQuantile(q);
+    const v = new Float64Array(mean.length);
+    for (let i = 0; i < mean.length; i++) v[i] = mean[i]! + z * sd[i]!;
+    out.set(q, v);
+  }
+  return out;
+}
+
+/**
+ * Empirical quantiles of simulated sample paths (`paths[k * horizon + i]` = path k, step i),
+ * R type 7 (linear interpolation between order statistics).
+ */
+export function empiricalQuantiles(
+  paths: Float64Array,
+  nPaths: number,
+  horizon: number,
+  quantiles: readonly number[],
+): Map<number, Float64Array> {
+  validateQuantiles(quantiles);
+  const out = new Map<number, Float64Array>();
+  for (const q of quantiles) out.set(q, new Float64Array(horizon));
+  const column = new Float64Array(nPaths);
+  for (let i = 0; i < horizon; i++) {
+    for (let k = 0; k < nPaths; k++) column[k] = paths[k * horizon + i]!;
+    column.sort();
+    for (const q of quantiles) {
+      const pos = q * (nPaths - 1);
+      const lo = Math.floor(pos);
+      const hi = Math.min(lo + 1, nPaths - 1);
+      const w = pos - lo;
+      out.get(q)![i] = column[lo]! * (1 - w) + column[hi]! * w;
+    }
+  }
+  return out;
+}
+
+/**
+ * Fills missing values (NaN) by linear interpolation between the nearest observed
+ * neighbours; leading gaps take the first observed value, trailing gaps the last one.
+ * R's `na.interp` does the same for non-seasonal series (for seasonal ones it uses an
+ * STL fit — a documented simplification here). Throws `NotEnoughData` when nothing is observed.
+ */
+export function interpolateMissing(values: Float64Array): Float64Array {
+  const n = values.length;
+  let firstObserved = -1;
+  for (let i = 0; i < n; i++) {
+    if (Number.isFinite(values[i]!)) {
+      firstObserved = i;
+      break;
+    }
+  }
+  if (firstObserved < 0) throw new NotEnoughData('series has no observed values');
+  const out = Float64Array.from(values);
+  let prev = firstObserved;
+  for (let i = 0; i < firstObserved; i++) out[i] = values[firstObserved]!;
+  for (let i = firstObserved + 1; i < n; i++) {
+    if (!Number.isFinite(values[i]!)) continue;
+    if (i - prev > 1) {
+      const a = values[prev]!;
+      const b = values[i]!;
+      for (let j = prev + 1; j < i; j++) out[j] = a + ((b - a) * (j - prev)) / (i - prev);
+    }
+    prev = i;
+  }
+  for (let i = prev + 1; i < n; i++) out[i] = values[prev]!;
+  return out;
+}
+
+/** Drops leading missing values (a series starts at its first observation), then interpolates the rest. */
+export function cleanSeries(values: Float64Array): Float64Array {
+  let start = 0;
+  while (start < values.length && !Number.isFinite(values[start]!)) start++;
+  return interpolateMissing(values.subarray(start));
+}
+
+/** Small, fast, seeded generator (mulberry32) with standard normal draws (Box–Muller). */
+export class SeededRandom {
+  private state: number;
+  private spare = NaN;
+  constructor(seed = 42) {
+    this.state = seed >>> 0;
+  }
+  uniform(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  }
+  normal(): number {
+    if (!Number.isNaN(this.spare)) {
+      const s = this.spare;
+      this.spare = NaN;
+      return s;
+    }
+    const u = this.uniform();
+    const v = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+}
+
+/**
+ * Classical decomposition seasonal indices (R `decompose`): a centred moving average of
+ * order m (2×m for even m) as trend, then the mean of detrended values per season position,
+ * normalised to sum 0 (additive) or average 1 (multiplicative). `index[k]` belongs to the
+ * positions `t ≡ k (mod m)` of `y`.
+ */
+export function seasonalIndices(y: Float64Array, m: number, multiplicative: boolean): Float64Array {
+  const n = y.length;
+  const sum = new Float64Array(m);
+  const count = new Float64Array(m);
+  const half = Math.floor(m / 2);
+  for (let t = half; t < n - half; t++) {
+    let trend: number;
+    if (m % 2 === 0) {
+      let s = 0.5 * (y[t - half]! + y[t + half]!);
+      for (let j = t - half + 1; j < t + half; j++) s += y[j]!;
+      trend = s / m;
+    } else {
+      let s = 0;
+      for (let j = t - half; j <= t + half; j++) s += y[j]!;
+      trend = s / m;
+    }
+    const k = t % m;
+    sum[k] = sum[k]! + (multiplicative ? y[t]! / trend : y[t]! - trend);
+    count[k] = count[k]! + 1;
+  }
+  const index = new Float64Array(m);
+  let total = 0;
+  for (let k = 0; k < m; k++) {
+    index[k] = count[k]! > 0 ? sum[k]! / count[k]! : multiplicative ? 1 : 0;
+    total += index[k]!;
+  }
+  const centre = total / m;
+  for (let k = 0; k < m; k++) index[k] = multiplicative ? index[k]! / centre : index[k]! - centre;
+  return index;
+}
