@@ -1,0 +1,493 @@
+/**
+ * Exponential smoothing in Hyndman's innovations state-space framework, with automatic
+ * model selection like R `forecast::ets`: error A/M, trend N/A/Ad, season N/A/M, chosen by
+ * AICc (or AIC/BIC); multiplicative forms only for strictly positive data; the models with
+ * infinite forecast variance (additive error with multiplicative season) excluded, as R's
+ * `restrict = TRUE`; no multiplicative trend (R's default `allow.multiplicative.trend = FALSE`).
+ *
+ * Differences from R, on purpose (see the README section "Built-in ETS"):
+ * - Seasonal models need m ≤ 24 (R's limit: for m > 24 R ignores seasonality, so weekly data
+ *   with m = 52 gets a non-seasonal model, as in R) and at least three full seasons.
+ * - The initial seasonal states come from a classical decomposition of the first three seasons
+ *   (R's starting values) and are kept fixed, while R optimises them jointly. The smoothing
+ *   parameters, damping and initial level/slope are optimised by maximum likelihood with a
+ *   Nelder–Mead search over a logistic reparameterisation of R's "usual" region; the
+ *   admissible region is enforced for seasonal models (Schur–Cohn test of R's characteristic
+ *   polynomial). The seasonal states still count as parameters in AIC/AICc, as in R.
+ * - Prediction intervals: analytic Gaussian for the linear class (A,N|A|Ad,N|A); sample
+ *   paths (seeded, `paths` of them) for every multiplicative-error model.
+ */
+import { nelderMead } from './optim';
+import { cleanSeries, empiricalQuantiles, gaussianQuantiles, SeededRandom, seasonalIndices, validateQuantiles } from './quantiles';
+import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
+
+export type EtsComponent = 'A' | 'M' | 'N' | 'Z';
+
+export interface EtsOptions {
+  /**
+   * Three letters as in R: error (A, M, Z), trend (N, A, Z), season (N, A, M, Z); Z = choose.
+   * Default `ZZZ`.
+   */
+  readonly model?: string;
+  /** Damped trend: true, false, or undefined = try both (R's `damped = NULL`). */
+  readonly damped?: boolean;
+  /** Information criterion for the choice. Default `aicc`. */
+  readonly criterion?: 'aicc' | 'aic' | 'bic';
+  /** Allow multiplicative error/season (positive data only). Default true. */
+  readonly allowMultiplicative?: boolean;
+  /** Largest season length with seasonal models (R: 24). Default 24. */
+  readonly maxSeasonLength?: number;
+  /** Sample paths for multiplicative-error intervals. Default 1000. */
+  readonly paths?: number;
+  /** Seed of the sample paths. Default 42. */
+  readonly seed?: number;
+  /** Objective evaluations per Nelder–Mead run. Default 600. */
+  readonly maxEvaluations?: number;
+}
+
+/** One model form: error additive/multiplicative, trend none/additive(+damped), season none/A/M. */
+export interface EtsForm {
+  readonly error: 'A' | 'M';
+  readonly trend: 'N' | 'A';
+  readonly damped: boolean;
+  readonly season: 'N' | 'A' | 'M';
+}
+
+export function etsFormName(form: EtsForm): string {
+  return `ETS(${form.error},${form.trend}${form.damped ? 'd' : ''},${form.season})`;
+}
+
+const LOWER = 1e-4;
+const UPPER = 0.9999;
+const PHI_LOWER = 0.8;
+const PHI_UPPER = 0.98;
+
+/** Everything a fitted ETS model needs to forecast. */
+export interface EtsFit {
+  readonly form: EtsForm;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly gamma: number;
+  readonly phi: number;
+  /** States after the last observation: level, slope, seasonal by position (t mod m). */
+  readonly level: number;
+  readonly slope: number;
+  readonly seasonal: Float64Array;
+  readonly seasonLength: number;
+  /** Number of observations the model was fitted to. */
+  readonly n: number;
+  readonly sigma2: number;
+  readonly logLik: number;
+  readonly aic: number;
+  readonly aicc: number;
+  readonly bic: number;
+  /** One-step residuals (additive: y − f; multiplicative: (y − f)/f). */
+  readonly residuals: Float64Array;
+}
+
+function sigmoid(u: number): number {
+  return 1 / (1 + Math.exp(-u));
+}
+function logit(p: number): number {
+  return Math.log(p / (1 - p));
+}
+
+/**
+ * R's admissibility test for seasonal models: all roots of the characteristic polynomial
+ * within the unit circle (tolerance 1e-10), by the Schur–Cohn step-down recursion.
+ * `work` needs m + 2 slots.
+ */
+function seasonalAdmissible(alpha: number, beta: number, gamma: number, phi: number, m: number, work: Float64Array): boolean {
+  if (gamma < Math.max(1 - 1 / phi - alpha, 0) || gamma > 1 + 1 / phi - alpha) return false;
+  if (alpha < 1 - 1 / phi - (gamma * (1 - m + phi + phi * m)) / (2 * phi * m)) return false;
+  if (beta < -(1 - phi) * (gamma / m + alpha)) return false;
+  const d = m + 1;
+  // Coefficients in increasing powers (R: polyroot(P)), scaled so roots with |z| ≤ 1 + 1e-10 pass.
+  const scale = 1 + 1e-10;
+  work[0] = phi * (1 - alpha - gamma);
+  work[1] = alpha + beta - alpha * phi + gamma - 1;
+  for (let i = 2; i < m; i++) work[i] = alpha + beta - alpha * phi;
+  work[m] = alpha + beta - phi;
+  work[m + 1] = 1;
+  let s = 1;
+  for (let i = 0; i <= d; i++) {
+    work[i] = work[i]! * s;
+    s *= scale;
+  }
+  for (let deg = d; deg >= 1; deg--) {
+    const lead = work[deg]!;
+    const k = work[0]! / lead;
+    if (!(Math.abs(k) < 1)) {
+      // A zero constant term means a root at 0 — divide it out.
+      if (work[0] === 0) {
+        for (let i = 0; i < deg; i++) work[i] = work[i + 1]!;
+        continue;
+      }
+      return false;
+    }
+    for (let i = 0; i < deg; i++) work[i] = (work[i + 1]! - k * work[deg - 1 - i]!) / lead;
+  }
+  return true;
+}
+
+interface Workspace {
+  readonly y: Float64Array;
+  readonly m: number;
+  readonly seasonInit: Float64Array;
+  readonly seas: Float64Array;
+  readonly admissibleWork: Float64Array;
+  readonly residuals: Float64Array;
+}
+
+/**
+ * Runs the filter; returns R's `lik` = n·log(Σe²) (+ 2·Σlog|f| for multiplicative error),
+ * or Infinity when a forecast or state leaves the domain. Leaves the final states in
+ * `ws.seas` and returns level/slope through `out`.
+ */
+function filter(
+  form: EtsForm,
+  alpha: number,
+  beta: number,
+  gamma: number,
+  phi: number,
+  l0: number,
+  b0: number,
+  ws: Workspace,
+  out: Float64Array,
+  storeResiduals: boolean,
+): number {
+  const { y, m, seas } = ws;
+  const n = y.length;
+  const multError = form.error === 'M';
+  const trend = form.trend === 'A';
+  const season = form.season === 'N' ? 0 : form.season === 'A' ? 1 : 2;
+  const damp = form.damped ? phi : 1;
+  if (season !== 0) seas.set(ws.seasonInit);
+  let l = l0;
+  let b = trend ? b0 : 0;
+  let sse = 0;
+  let sumLogF = 0;
+  const betaOverAlpha = beta / alpha;
+  let k = 0;
+  for (let t = 0; t < n; t++) {
+    const phib = trend ? damp * b : 0;
+    const q = l + phib;
+    const s = season === 0 ? 0 : seas[k]!;
+    const f = season === 0 ? q : season === 1 ? q + s : q * s;
+    const yt = y[t]!;
+    let e: number;
+    if (multError) {
+      if (!(f > 0)) return Infinity;
+      e = (yt - f) / f;
+      sumLogF += Math.log(f);
+    } else {
+      e = yt - f;
+    }
+    if (storeResiduals) ws.residuals[t] = e;
+    sse += e * e;
+    const p = season === 0 ? yt : season === 1 ? yt - s : yt / s;
+    const newL = q + alpha * (p - q);
+    if (trend) b = phib + betaOverAlpha * (newL - l - phib);
+    if (season !== 0) {
+      if (season === 2 && !(q > 0)) return Infinity;
+      const target = season === 1 ? yt - q : yt / q;
+      seas[k] = s + gamma * (target - s);
+    }
+    l = newL;
+    if (multError && !(l > 0) && !trend) return Infinity;
+    k++;
+    if (k === m) k = 0;
+  }
+  out[0] = l;
+  out[1] = b;
+  if (!(sse > 0) || !Number.isFinite(sse)) return sse === 0 ? -Infinity : Infinity;
+  return n * Math.log(sse) + (multError ? 2 * sumLogF : 0);
+}
+
+/** Fits one ETS form by maximum likelihood; undefined when the optimiser finds no admissible point. */
+export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, maxEvaluations = 600): EtsFit | undefined {
+  const n = y.length;
+  const seasonal = form.season !== 'N';
+  const mm = seasonal ? m : 1;
+  const multSeason = form.season === 'M';
+  const seasonInit = seasonal ? seasonalIndices(y.subarray(0, 3 * m), m, multSeason) : new Float64Array(1);
+  if (multSeason) {
+    for (let i = 0; i < m; i++) seasonInit[i] = Math.max(seasonInit[i]!, 1e-2);
+  }
+  // Starting level/slope: regression on the seasonally adjusted start (R's initstate).
+  const maxn = Math.min(Math.max(10, 2 * mm), n);
+  let sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (let t = 0; t < maxn; t++) {
+    const adj = !seasonal ? y[t]! : multSeason ? y[t]! / seasonInit[t % m]! : y[t]! - seasonInit[t % m]!;
+    const x = t + 1;
+    sx += x; sy += adj; sxx += x * x; sxy += x * adj;
+  }
+  let l0: number;
+  let b0 = 0;
+  if (form.trend === 'A') {
+    b0 = (maxn * sxy - sx * sy) / (maxn * sxx - sx * sx);
+    l0 = (sy - b0 * sx) / maxn;
+  } else {
+    l0 = sy / maxn;
+  }
+  const ws: Workspace = {
+    y, m: mm, seasonInit, seas: new Float64Array(mm), admissibleWork: new Float64Array(m + 3), residuals: new Float64Array(n),
+  };
+  const scale = Math.max(Math.abs(l0), 1e-8);
+  // Parameter vector: logit-mapped smoothing parameters, then level/slope divided by `scale`.
+  const hasBeta = form.trend === 'A';
+  const hasGamma = seasonal;
+  const hasPhi = form.damped;
+  const dim = 1 + (hasBeta ? 1 : 0) + (hasGamma ? 1 : 0) + (hasPhi ? 1 : 0) + 1 + (hasBeta ? 1 : 0);
+  const start = new Float64Array(dim);
+  const steps = new Float64Array(dim);
+  const states = new Float64Array(2);
+  const params = new Float64Array(4);
+  // Map optimiser coordinates → (alpha, beta, gamma, phi, l0, b0).
+  const decode = (x: Float64Array): void => {
+    let i = 0;
+    const alpha = LOWER + (UPPER - LOWER) * sigmoid(x[i++]!);
+    const beta = hasBeta ? LOWER + (alpha - LOWER) * sigmoid(x[i++]!) : 0;
+    const gamma = hasGamma ? LOWER + (1 - alpha - LOWER) * sigmoid(x[i++]!) : 0;
+    const phi = hasPhi ? PHI_LOWER + (PHI_UPPER - PHI_LOWER) * sigmoid(x[i++]!) : 1;
+    params[0] = alpha;
+    params[1] = beta;
+    params[2] = gamma;
+    params[3] = phi;
+  };
+  const levelIndex = dim - 1 - (hasBeta ? 1 : 0);
+  const objective = (x: Float64Array): number => {
+    decode(x);
+    const alpha = params[0]!, beta = params[1]!, gamma = params[2]!, phi = params[3]!;
+    if (seasonal && !seasonalAdmissible(alpha, beta, gamma, phi, m, ws.admissibleWork)) return Infinity;
+    const lik = filter(form, alpha, beta, gamma, phi, x[levelIndex]! * scale, hasBeta ? x[levelIndex + 1]! * scale : 0, ws, states, false);
+    return lik;
+  };
+  // R's starting values for the smoothing parameters.
+  const alpha0 = LOWER + (0.2 * (UPPER - LOWER)) / mm;
+  let i = 0;
+  start[i] = logit((alpha0 - LOWER) / (UPPER - LOWER)); steps[i++] = 1;
+  if (hasBeta) { start[i] = logit(0.1); steps[i++] = 1; }
+  if (hasGamma) { start[i] = logit(0.05); steps[i++] = 1; }
+  if (hasPhi) { start[i] = logit(0.99 - 1e-6); steps[i++] = -1.5; }
+  start[i] = l0 / scale; steps[i++] = 0.05;
+  if (hasBeta) { start[i] = b0 / scale; steps[i++] = Math.max(Math.abs(b0 / scale) * 0.2, 1e-3); }
+  let best = nelderMead(objective, start, { steps, maxEvaluations, tolerance: 1e-8 });
+  // One restart from the optimum (a standard guard against premature Nelder–Mead collapse).
+  for (let j = 0; j < dim; j++) steps[j] = steps[j]! * 0.5;
+  const again = nelderMead(objective, best.x, { steps, maxEvaluations: Math.ceil(maxEvaluations / 2), tolerance: 1e-10 });
+  if (again.value <= best.value) best = again;
+  if (!Number.isFinite(best.value)) return undefined;
+
+  decode(best.x);
+  const alpha = params[0]!, beta = params[1]!, gamma = params[2]!, phi = params[3]!;
+  const x = best.x;
+  const lik = filter(form, alpha, beta, gamma, phi, x[levelIndex]! * scale, hasBeta ? x[levelIndex + 1]! * scale : 0, ws, states, true);
+  // R counts smoothing parameters, damping, initial states (m − 1 free seasonal ones) and σ.
+  const np = 1 + (hasBeta ? 2 : 0) + (hasPhi ? 1 : 0) + 1 + (seasonal ? m : 0) + 1;
+  let sse = 0;
+  for (let t = 0; t < n; t++) sse += ws.residuals[t]! * ws.residuals[t]!;
+  const logLik = -0.5 * lik;
+  const aic = lik + 2 * np;
+  const aicc = n - np - 1 > 0 ? aic + (2 * np * (np + 1)) / (n - np - 1) : Infinity;
+  const bic = lik + Math.log(n) * np;
+  return {
+    form, alpha, beta, gamma, phi,
+    level: states[0]!, slope: states[1]!, seasonal: Float64Array.from(ws.seas), seasonLength: mm,
+    n, sigma2: sse / Math.max(n - np, 1), logLik, aic, aicc, bic, residuals: Float64Array.from(ws.residuals),
+  };
+}
+
+/** Point forecasts from the final states (R `pegelsfcast`). */
+export function etsPointForecast(fit: EtsFit, horizon: number): Float64Array {
+  const out = new Float64Array(horizon);
+  const { form, level, slope, phi, seasonal, seasonLength: m, n } = fit;
+  let phiSum = 0;
+  let power = 1;
+  for (let h = 1; h <= horizon; h++) {
+    if (form.trend === 'A') {
+      power *= form.damped ? phi : 1;
+      phiSum += power;
+    }
+    const q = level + phiSum * slope;
+    const s = form.season === 'N' ? 0 : seasonal[(n + h - 1) % m]!;
+    out[h - 1] = form.season === 'N' ? q : form.season === 'A' ? q + s : q * s;
+  }
+  return out;
+}
+
+/** Forecast variance for the linear class (A,N|A|Ad,N|A): σ²(1 + Σ_{j<h} c_j²). */
+function linearVariance(fit: EtsFit, horizon: number): Float64Array {
+  const out = new Float64Array(horizon);
+  const { alpha, beta, gamma, phi, form, seasonLength: m, sigma2 } = fit;
+  let acc = 1;
+  let phiSum = 0;
+  let power = 1;
+  for (let h = 1; h <= horizon; h++) {
+    out[h - 1] = sigma2 * acc;
+    const j = h;
+    if (form.trend === 'A') {
+      power *= form.damped ? phi : 1;
+      phiSum += power;
+    }
+    const c = alpha + (form.trend === 'A' ? beta * phiSum : 0) + (form.season !== 'N' && j % m === 0 ? gamma : 0);
+    acc += c * c;
+  }
+  return out;
+}
+
+/** Simulated sample paths from the fitted model (Gaussian innovations with variance σ²). */
+function simulatePaths(fit: EtsFit, horizon: number, nPaths: number, seed: number): Float64Array {
+  const rng = new SeededRandom(seed);
+  const paths = new Float64Array(nPaths * horizon);
+  const { form, alpha, beta, gamma, phi, seasonLength: m, n } = fit;
+  const sigma = Math.sqrt(fit.sigma2);
+  const seas = new Float64Array(m);
+  const damp = form.damped ? phi : 1;
+  const trend = form.trend === 'A';
+  const season = form.season === 'N' ? 0 : form.season === 'A' ? 1 : 2;
+  for (let p = 0; p < nPaths; p++) {
+    seas.set(fit.seasonal);
+    let l = fit.level;
+    let b = fit.slope;
+    for (let h = 0; h < horizon; h++) {
+      const k = (n + h) % m;
+      const phib = trend ? damp * b : 0;
+      const q = l + phib;
+      const s = season === 0 ? 0 : seas[k]!;
+      const f = season === 0 ? q : season === 1 ? q + s : q * s;
+      const e = sigma * rng.normal();
+      const y = form.error === 'M' ? f * (1 + e) : f + e;
+      paths[p * horizon + h] = y;
+      const pp = season === 0 ? y : season === 1 ? y - s : y / s;
+      const newL = q + alpha * (pp - q);
+      if (trend) b = phib + (beta / alpha) * (newL - l - phib);
+      if (season !== 0) seas[k] = s + gamma * ((season === 1 ? y - q : y / q) - s);
+      l = newL;
+    }
+  }
+  return paths;
+}
+
+/** Prediction from a fitted ETS model: point forecast plus quantiles. */
+export function etsPredict(fit: EtsFit, horizon: number, quantiles: readonly number[], paths = 1000, seed = 42): Prediction {
+  validateQuantiles(quantiles);
+  const mean = etsPointForecast(fit, horizon);
+  if (fit.form.error === 'A' && fit.form.season !== 'M') {
+    const variance = linearVariance(fit, horizon);
+    const sd = variance.map(Math.sqrt);
+    return { mean, quantiles: gaussianQuantiles(mean, sd, quantiles) };
+  }
+  const sims = simulatePaths(fit, horizon, paths, seed);
+  return { mean, quantiles: empiricalQuantiles(sims, paths, horizon, quantiles) };
+}
+
+function parseModelLetters(model: string): [EtsComponent, EtsComponent, EtsComponent] {
+  if (!/^[AMZ][ANZ][ANMZ]$/.test(model)) {
+    throw new InvalidModelSpec(
+      `ETS model must be three letters: error A|M|Z, trend N|A|Z, season N|A|M|Z (e.g. "ZZZ", "AAdN" is written model "AAN" with damped: true); got "${model}"`,
+    );
+  }
+  return [model[0] as EtsComponent, model[1] as EtsComponent, model[2] as EtsComponent];
+}
+
+/** The candidate forms R's `ets()` would consider for this series and these options. */
+export function candidateForms(
+  y: Float64Array,
+  m: number,
+  options: Pick<EtsOptions, 'model' | 'damped' | 'allowMultiplicative' | 'maxSeasonLength'> = {},
+): EtsForm[] {
+  const [errorL, trendL, seasonL] = parseModelLetters(options.model ?? 'ZZZ');
+  let positive = true;
+  for (let i = 0; i < y.length; i++) if (!(y[i]! > 0)) positive = false;
+  const allowMult = (options.allowMultiplicative ?? true) && positive;
+  const maxM = options.maxSeasonLength ?? 24;
+  const n = y.length;
+  const seasonalOk = m > 1 && m <= maxM && n >= 3 * m;
+  const errors = errorL === 'Z' ? (allowMult ? ['A', 'M'] : ['A']) : [errorL];
+  const trends = trendL === 'Z' ? ['N', 'A'] : [trendL];
+  let seasons = seasonL === 'Z' ? (seasonalOk ? (allowMult ? ['N', 'A', 'M'] : ['N', 'A']) : ['N']) : [seasonL];
+  if (!seasonalOk) seasons = ['N'];
+  const dampings = options.damped === undefined ? [false, true] : [options.damped];
+  const forms: EtsForm[] = [];
+  for (const error of errors) {
+    for (const trend of trends) {
+      for (const damped of dampings) {
+        if (damped && trend === 'N') continue;
+        for (const season of seasons) {
+          if ((error === 'M' || season === 'M') && !positive) continue;
+          if (error === 'A' && season === 'M') continue; // R's restrict = TRUE
+          // R: at least npars + 4 observations (npars: alpha, l0, beta+b0, phi, gamma+m states).
+          const npars = 2 + (trend === 'A' ? 2 : 0) + (damped ? 1 : 0) + (season !== 'N' ? m : 0);
+          if (n <= npars + 4) continue;
+          forms.push({ error: error as 'A' | 'M', trend: trend as 'N' | 'A', damped, season: season as 'N' | 'A' | 'M' });
+        }
+      }
+    }
+  }
+  return forms;
+}
+
+/** Fits every candidate form and keeps the one with the lowest information criterion. */
+export function selectEts(y: Float64Array, m: number, options: EtsOptions = {}): EtsFit | undefined {
+  const criterion = options.criterion ?? 'aicc';
+  let best: EtsFit | undefined;
+  for (const form of candidateForms(y, m, options)) {
+    const fit = fitEtsForm(y, m, form, options.maxEvaluations ?? 600);
+    if (!fit || !Number.isFinite(fit[criterion])) continue;
+    if (!best || fit[criterion] < best[criterion]) best = fit;
+  }
+  return best;
+}
+
+function validateOptions(options: EtsOptions): void {
+  if (options.model !== undefined) parseModelLetters(options.model);
+  if (options.criterion !== undefined && !['aicc', 'aic', 'bic'].includes(options.criterion)) {
+    throw new InvalidModelSpec(`ETS criterion must be aicc, aic or bic; got "${options.criterion}"`);
+  }
+  if (options.paths !== undefined && !(Number.isInteger(options.paths) && options.paths >= 100)) {
+    throw new InvalidModelSpec(`ETS paths must be an integer ≥ 100; got ${options.paths}`);
+  }
+  if (options.maxSeasonLength !== undefined && !(Number.isInteger(options.maxSeasonLength) && options.maxSeasonLength >= 1)) {
+    throw new InvalidModelSpec(`ETS maxSeasonLength must be a positive integer; got ${options.maxSeasonLength}`);
+  }
+  if (options.maxEvaluations !== undefined && !(Number.isInteger(options.maxEvaluations) && options.maxEvaluations >= 20)) {
+    throw new InvalidModelSpec(`ETS maxEvaluations must be an integer ≥ 20; got ${options.maxEvaluations}`);
+  }
+}
+
+/** A constant series: R's ets returns a flat forecast; the interval has zero width. */
+function constantModel(value: number): FittedModel {
+  return {
+    description: 'ETS(A,N,N) constant',
+    predict(horizon, quantiles) {
+      validateQuantiles(quantiles);
+      const mean = new Float64Array(horizon).fill(value);
+      return { mean, quantiles: new Map(quantiles.map((q) => [q, Float64Array.from(mean)])) };
+    },
+  };
+}
+
+/**
+ * ETS with automatic model selection like R `forecast::ets(y)`.
+ * @throws InvalidModelSpec for options that break a rule (at construction).
+ */
+export function autoEts(options: EtsOptions = {}): ModelSpec {
+  validateOptions(options);
+  return {
+    algorithm: 'ETS',
+    fit(series: SeriesData): FittedModel {
+      const y = cleanSeries(series.values);
+      if (y.length < 3) throw new NotEnoughData(`ETS needs at least 3 observations, got ${y.length}`);
+      let constant = true;
+      for (let i = 1; i < y.length; i++) if (y[i] !== y[0]) constant = false;
+      if (constant) return constantModel(y[0]!);
+      const fit = selectEts(y, series.seasonLength, options);
+      if (!fit) throw new NotEnoughData(`ETS found no admissible model for a series of ${y.length} observations`);
+      return {
+        description: etsFormName(fit.form),
+        predict: (horizon, quantiles) => etsPredict(fit, horizon, quantiles, options.paths ?? 1000, options.seed ?? 42),
+      };
+    },
+  };
+}
