@@ -1,0 +1,228 @@
+/**
+ * Cleaning, one row at a time, per item in timestamp order (memory flat in the row count):
+ *
+ * - Rows must come grouped by item and ordered by timestamp (the queries end with
+ *   `ORDER BY ITEM_ID, TIMESTAMP`); an item seen again later, a timestamp going back, or the same
+ *   (item, timestamp) twice is an error naming the item and the timestamps.
+ * - Consecutive timestamps of an item lie a whole number of periods apart (gaps are allowed:
+ *   Forecast fills them); a timestamp off that grid, or a time of day under a date-only format,
+ *   is an error.
+ * - Target and validation values: a negative or missing value becomes missing and is
+ *   forward-filled from the same item's previous value; leading ones stay missing (empty in
+ *   the CSV). Then the run's transform (log1p) applies. Non-numeric values are errors.
+ * - Related features: numbers are kept as they are (a feature may legitimately be negative,
+ *   e.g. a price change); missing stays empty; non-numeric is an error.
+ */
+import { InvalidInput } from '../errors';
+import { addPeriods, periodsBetween, type Frequency } from '../frequency';
+import type { Row, SqlValue } from '../ports/warehouse';
+import { formatTimestamp, parseTimestamp, type TimestampFormat } from '../time';
+import { TRANSFORMS, type TransformName } from '../transform';
+import type { DatasetSchema } from './schema';
+
+/** A value as a number: numbers, bigints and numeric strings; null/undefined/'' → null; anything else → undefined. */
+export function toNumber(value: unknown): number | null | undefined {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (trimmed === '') return null;
+    const n = Number(trimmed);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+/** Forward-fills negatives and missing values of one item's series (in timestamp order); leading ones stay null. */
+export function fillSeries(values: readonly (number | null)[]): (number | null)[] {
+  let last: number | null = null;
+  return values.map((v) => {
+    if (v !== null && v >= 0) {
+      last = v;
+      return v;
+    }
+    return last;
+  });
+}
+
+export interface CleaningOptions {
+  readonly schema: DatasetSchema;
+  readonly frequency: Frequency;
+  readonly timestampFormat: TimestampFormat;
+  /** Applied to target values (TARGET and VALIDATION); related features are never transformed. */
+  readonly transform: TransformName;
+}
+
+export interface CleaningStats {
+  rows: number;
+  items: number;
+  /** Longest item series, in periods from its first to its last timestamp (inclusive). */
+  longestSeries: number;
+  /** Negative or missing target values replaced by the item's previous value. */
+  filled: number;
+  /** Leading negative or missing target values left empty. */
+  leadingMissing: number;
+  first: Date | undefined;
+  last: Date | undefined;
+}
+
+const DATE_ONLY_MS = 86_400_000;
+
+function csvField(text: string): string {
+  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * Turns query rows into headerless CSV lines in schema order, cleaning as it goes.
+ * One instance per dataset; `line(row)` throws InvalidInput naming the item, timestamp, column and value.
+ */
+export class RowCleaner {
+  readonly stats: CleaningStats = { rows: 0, items: 0, longestSeries: 0, filled: 0, leadingMissing: 0, first: undefined, last: undefined };
+  private readonly seen = new Set<string>();
+  private item: string | undefined;
+  private itemStart = 0;
+  private previous = 0;
+  private lastValue: number | null = null;
+  private readonly forward: (x: number) => number;
+  private readonly query: string;
+  private readonly fixedStep: number | undefined;
+  private readonly formatted = new Map<number, string>();
+
+  constructor(private readonly options: CleaningOptions) {
+    this.forward = TRANSFORMS[options.transform].forward;
+    this.query = `${options.schema.kind}_QUERY`;
+    const unitMs: Partial<Record<Frequency['unit'], number>> = { min: 60_000, H: 3_600_000, D: DATE_ONLY_MS, W: 7 * DATE_ONLY_MS };
+    const ms = unitMs[options.frequency.unit];
+    this.fixedStep = ms === undefined ? undefined : ms * options.frequency.count;
+  }
+
+  private fail(message: string): never {
+    throw new InvalidInput(`${this.query}: ${message}`, [message]);
+  }
+
+  private timestampOf(value: SqlValue | undefined, item: string): Date {
+    if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
+    if (typeof value === 'string') {
+      try {
+        return parseTimestamp(value);
+      } catch {
+        /* reported below with the item */
+      }
+    }
+    return this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${JSON.stringify(value ?? null)} is not a timestamp`);
+  }
+
+  private format(t: Date): string {
+    const ms = t.getTime();
+    let text = this.formatted.get(ms);
+    if (text === undefined) {
+      if (this.formatted.size > 100_000) this.formatted.clear();
+      text = formatTimestamp(t, this.options.timestampFormat);
+      this.formatted.set(ms, text);
+    }
+    return text;
+  }
+
+  private onGrid(from: number, to: number): boolean {
+    if (this.fixedStep !== undefined) return (to - from) % this.fixedStep === 0;
+    const a = new Date(from);
+    const b = new Date(to);
+    const steps = periodsBetween(a, b, this.options.frequency);
+    return steps >= 1 && addPeriods(a, this.options.frequency, steps).getTime() === to;
+  }
+
+  private endItem(): void {
+    if (this.item === undefined) return;
+    const length = this.fixedStep !== undefined
+      ? Math.round((this.previous - this.itemStart) / this.fixedStep) + 1
+      : periodsBetween(new Date(this.itemStart), new Date(this.previous), this.options.frequency) + 1;
+    if (length > this.stats.longestSeries) this.stats.longestSeries = length;
+  }
+
+  /** Call once after the last row. */
+  finish(): CleaningStats {
+    this.endItem();
+    this.item = undefined;
+    return this.stats;
+  }
+
+  /** One CSV line (with `\n`) for one query row. */
+  line(row: Row): string {
+    const rawItem = row.ITEM_ID;
+    if (rawItem === null || rawItem === undefined || String(rawItem).trim() === '') {
+      this.fail(`row ${this.stats.rows + 1}: ITEM_ID is empty`);
+    }
+    const item = String(rawItem);
+    const t = this.timestampOf(row.TIMESTAMP, item);
+    const ms = t.getTime();
+    if (this.options.timestampFormat === 'yyyy-MM-dd' && ms % DATE_ONLY_MS !== 0) {
+      this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${t.toISOString()} has a time of day, but the timestamp format is yyyy-MM-dd`);
+    }
+    if (item !== this.item) {
+      if (this.seen.has(item)) {
+        this.fail(`item ${JSON.stringify(item)} appears again after other items; rows must be ordered by ITEM_ID, TIMESTAMP`);
+      }
+      this.endItem();
+      this.seen.add(item);
+      this.item = item;
+      this.itemStart = ms;
+      this.lastValue = null;
+      this.stats.items++;
+    } else if (ms === this.previous) {
+      this.fail(`item ${JSON.stringify(item)}: duplicate rows for TIMESTAMP ${t.toISOString()} (one row per item and timestamp)`);
+    } else if (ms < this.previous) {
+      this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${t.toISOString()} comes after ${new Date(this.previous).toISOString()}; rows must be ordered by ITEM_ID, TIMESTAMP`);
+    } else if (!this.onGrid(this.previous, ms)) {
+      this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${t.toISOString()} is not a whole number of ${this.options.frequency.text} periods after ${new Date(this.previous).toISOString()}`);
+    }
+    this.previous = ms;
+    if (this.stats.first === undefined || ms < this.stats.first.getTime()) this.stats.first = t;
+    if (this.stats.last === undefined || ms > this.stats.last.getTime()) this.stats.last = t;
+    this.stats.rows++;
+
+    let out = '';
+    const columns = this.options.schema.columns;
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i]!;
+      if (i > 0) out += ',';
+      switch (c.role) {
+        case 'timestamp':
+          out += this.format(t);
+          break;
+        case 'item':
+          out += csvField(item);
+          break;
+        case 'target': {
+          const raw = row[c.column];
+          const n = toNumber(raw);
+          if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${c.column} ${JSON.stringify(raw)} is not a number`);
+          let value: number | null;
+          if (n !== null && n >= 0) {
+            value = n;
+            this.lastValue = n;
+          } else {
+            value = this.lastValue;
+            if (value === null) this.stats.leadingMissing++;
+            else this.stats.filled++;
+          }
+          if (value !== null) out += String(this.forward(value));
+          break;
+        }
+        case 'feature': {
+          const raw = row[c.column];
+          const n = toNumber(raw);
+          if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${c.column} ${JSON.stringify(raw)} is not a number`);
+          if (n !== null) out += String(n);
+          break;
+        }
+        case 'dimension': {
+          const raw = row[c.column];
+          if (raw !== null && raw !== undefined) out += csvField(raw instanceof Date ? raw.toISOString() : String(raw));
+          break;
+        }
+      }
+    }
+    return out + '\n';
+  }
+}

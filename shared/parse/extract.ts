@@ -1,0 +1,78 @@
+/**
+ * One dataset's way from the warehouse to the object store: query → infer schema from the first
+ * row → clean row by row → headerless CSV streamed to the store in chunks (never one big string).
+ */
+import type { Frequency } from '../frequency';
+import type { ObjectStore } from '../ports/storage';
+import type { Row, SqlValue, Warehouse } from '../ports/warehouse';
+import type { Attribute } from '../state';
+import type { TimestampFormat } from '../time';
+import type { TransformName } from '../transform';
+import { RowCleaner, type CleaningStats } from './cleaning';
+import { inferSchema, type DataKind, type DatasetSchema } from './schema';
+
+/** CSV text handed to the store per chunk. */
+const CHUNK_CHARS = 1 << 18;
+
+export interface ExtractOptions {
+  readonly kind: DataKind;
+  readonly sql: string;
+  readonly binds: readonly SqlValue[];
+  readonly uri: string;
+  readonly frequency: Frequency;
+  readonly timestampFormat: TimestampFormat;
+  readonly transform: TransformName;
+  readonly schemaOverride?: readonly Attribute[] | undefined;
+  /** Checked against the inferred schema before anything is written (e.g. validation vs target). */
+  readonly checkSchema?: (schema: DatasetSchema) => void;
+}
+
+export interface Extracted {
+  readonly kind: DataKind;
+  readonly uri: string;
+  readonly schema: DatasetSchema;
+  readonly stats: CleaningStats;
+}
+
+/**
+ * Runs the query and writes its cleaned CSV to `uri`. Returns undefined (and writes nothing) when the
+ * query returns no rows; the caller decides whether that is an error (it is for the target).
+ */
+export async function extractToCsv(warehouse: Warehouse, store: ObjectStore, options: ExtractOptions): Promise<Extracted | undefined> {
+  const rows = warehouse.query(options.sql, options.binds)[Symbol.asyncIterator]();
+  const first = await rows.next();
+  if (first.done) return undefined;
+  const firstRow: Row = first.value;
+  let schema: DatasetSchema;
+  try {
+    schema = inferSchema(options.kind, firstRow, options.schemaOverride);
+    options.checkSchema?.(schema);
+  } catch (error) {
+    await rows.return?.();
+    throw error;
+  }
+  const cleaner = new RowCleaner({ schema, frequency: options.frequency, timestampFormat: options.timestampFormat, transform: options.transform });
+
+  async function* csv(): AsyncIterable<string> {
+    let buffer = cleaner.line(firstRow);
+    for (;;) {
+      const next = await rows.next();
+      if (next.done) break;
+      buffer += cleaner.line(next.value);
+      if (buffer.length >= CHUNK_CHARS) {
+        yield buffer;
+        buffer = '';
+      }
+    }
+    if (buffer.length > 0) yield buffer;
+  }
+
+  try {
+    await store.put(options.uri, csv());
+  } catch (error) {
+    // Stop the query (a Snowflake stream, a DuckDB result) before reporting.
+    await rows.return?.();
+    throw error;
+  }
+  return { kind: options.kind, uri: options.uri, schema, stats: cleaner.finish() };
+}

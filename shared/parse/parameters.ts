@@ -1,0 +1,169 @@
+/**
+ * Builds the PipelineInput the state machine starts with, from a validated message and what the
+ * extraction found. Every predictor gets its own objects (the seed shared one nested config by
+ * accident); names come from `resourceName`, so a retried step finds what it created.
+ */
+import { InvalidInput } from '../errors';
+import { isDateOnly, parseFrequency } from '../frequency';
+import type { MessageParam } from '../message';
+import { executionName, resourceName } from '../names';
+import { s3Uri } from '../ports/storage';
+import {
+  pipelineInputSchema,
+  type DatasetSpec,
+  type ForecastSpec,
+  type Model,
+  type PipelineInput,
+  type PredictorSpec,
+} from '../state';
+import type { TimestampFormat } from '../time';
+import type { TransformName } from '../transform';
+import type { Extracted } from './extract';
+
+export const ALGORITHM_ARNS: Partial<Record<Model, string>> = {
+  CNNQR: 'arn:aws:forecast:::algorithm/CNN-QR',
+  DEEPARP: 'arn:aws:forecast:::algorithm/Deep_AR_Plus',
+  PROPHET: 'arn:aws:forecast:::algorithm/Prophet',
+  NPTS: 'arn:aws:forecast:::algorithm/NPTS',
+  ARIMA: 'arn:aws:forecast:::algorithm/ARIMA',
+  ETS: 'arn:aws:forecast:::algorithm/ETS',
+};
+
+/** Models whose horizon may be at most ⅓ of the series (forecast-api.md, "Limits on parameters"). */
+const THIRD_LIMITED: readonly Model[] = ['CNNQR', 'DEEPARP', 'AUTOML', 'AUTOPREDICTOR'];
+/** HPO applies to these only. */
+const HPO_MODELS: readonly Model[] = ['CNNQR', 'DEEPARP'];
+
+/** The seed's target filling, one fresh object per predictor. */
+function targetFilling(): Record<string, string> {
+  return { frontfill: 'none', middlefill: 'mean', backfill: 'mean' };
+}
+
+/** Related features have no Forecast defaults; zero everywhere is the documented choice here. */
+function relatedFilling(features: readonly string[]): Record<string, Record<string, string>> | undefined {
+  if (features.length === 0) return undefined;
+  return Object.fromEntries(features.map((f) => [f, { middlefill: 'zero', backfill: 'zero', futurefill: 'zero' }]));
+}
+
+/** `yyyy-MM-dd` for daily and coarser frequencies, else `yyyy-MM-dd HH:mm:ss`; the message may fix it. */
+export function timestampFormatFor(param: Pick<MessageParam, 'ForecastFrequency' | 'TimestampFormat'>): TimestampFormat {
+  if (param.TimestampFormat) return param.TimestampFormat;
+  return isDateOnly(parseFrequency(param.ForecastFrequency)) ? 'yyyy-MM-dd' : 'yyyy-MM-dd HH:mm:ss';
+}
+
+/** The S3 prefix of one run: `s3://<bucket>/<DataName>/<dateCreate>/`. */
+export function runPrefix(bucket: string, param: Pick<MessageParam, 'DataName' | 'dateCreate'>): string {
+  return s3Uri(bucket, param.DataName, param.dateCreate, '');
+}
+
+/**
+ * Horizon and backtest limits against the longest item history, per model (Forecast's rules):
+ * horizon ≤ min(500, ⅓·length) for CNN-QR, DeepAR+, AutoML, AutoPredictor; ≤ length − 1 otherwise;
+ * and every backtest window needs horizon ≤ offset < ½·length with offset = horizon.
+ */
+export function checkHorizon(param: MessageParam, historyLength: number): void {
+  const h = param.ForecastHorizon;
+  const problems: string[] = [];
+  if (2 * h >= historyLength) {
+    problems.push(`ForecastHorizon ${h} needs a history longer than ${2 * h} periods (backtest offset = horizon < ½ · length); the longest item has ${historyLength}`);
+  }
+  for (const model of param.Models) {
+    if (THIRD_LIMITED.includes(model) && 3 * h > historyLength) {
+      problems.push(`${model}: ForecastHorizon ${h} exceeds ⅓ of the history (${historyLength} periods → at most ${Math.floor(historyLength / 3)})`);
+    }
+  }
+  if (problems.length > 0) throw new InvalidInput(`Data too short for the request: ${problems.join('; ')}`, problems);
+}
+
+export interface BuildInput {
+  readonly param: MessageParam;
+  readonly bucket: string;
+  readonly transform: TransformName;
+  readonly target: Extracted;
+  readonly related?: Extracted | undefined;
+  readonly validation?: Extracted | undefined;
+}
+
+function datasetSpec(kind: 'TARGET' | 'RELATED', extracted: Extracted, param: MessageParam, timestampFormat: TimestampFormat): DatasetSpec {
+  const name = resourceName(param.DataName, kind);
+  return {
+    kind,
+    name,
+    datasetType: kind === 'TARGET' ? 'TARGET_TIME_SERIES' : 'RELATED_TIME_SERIES',
+    domain: 'CUSTOM',
+    dataFrequency: param.ForecastFrequency,
+    schema: { Attributes: extracted.schema.columns.map((c) => ({ ...c.attribute })) },
+    s3Uri: extracted.uri,
+    importJobName: resourceName(param.DataName, kind, 'import', param.dateCreate),
+    timestampFormat,
+  };
+}
+
+function predictorSpecs(param: MessageParam, features: readonly string[]): PredictorSpec[] {
+  return param.Models.map((model): PredictorSpec => {
+    const override = param.ModelOverrides?.[model] ?? {};
+    const backtestWindows = override.NumberOfBacktestWindows ?? param.NumberOfBacktestWindows;
+    const trainingParameters = override.TrainingParameters ? { ...override.TrainingParameters } : undefined;
+    const performHPO = HPO_MODELS.includes(model) ? (override.PerformHPO ?? trainingParameters === undefined) : false;
+    const spec: PredictorSpec = {
+      name: resourceName(param.DataName, model, backtestWindows, ...(performHPO ? ['hpo'] : [])),
+      model,
+      api: model === 'AUTOPREDICTOR' ? 'auto' : 'legacy',
+      performAutoML: model === 'AUTOML',
+      performHPO,
+      backtestWindows,
+      backtestWindowOffset: param.ForecastHorizon,
+      forecastHorizon: param.ForecastHorizon,
+      forecastTypes: [...param.ForecastTypes],
+      targetFilling: targetFilling(),
+    };
+    const arn = ALGORITHM_ARNS[model];
+    if (arn) spec.algorithmArn = arn;
+    if (trainingParameters) spec.trainingParameters = trainingParameters;
+    const filling = relatedFilling(features);
+    if (filling) spec.relatedFilling = filling;
+    return spec;
+  });
+}
+
+function forecastSpecs(param: MessageParam, bucket: string, predictors: readonly PredictorSpec[]): ForecastSpec[] {
+  return predictors.map((p) => {
+    const name = resourceName(p.name, 'forecast');
+    return {
+      name,
+      predictorName: p.name,
+      model: p.model,
+      forecastTypes: [...p.forecastTypes],
+      exportJobName: resourceName(name, param.dateCreate),
+      exportS3Uri: s3Uri(bucket, param.DataName, param.dateCreate, 'exports', name, ''),
+    };
+  });
+}
+
+/** The full, validated PipelineInput (deterministic: a redelivered message builds the same document). */
+export function buildPipelineInput(input: BuildInput): PipelineInput {
+  const { param, bucket, target, related, validation } = input;
+  checkHorizon(param, target.stats.longestSeries);
+  const timestampFormat = timestampFormatFor(param);
+  const features = related ? related.schema.columns.filter((c) => c.role === 'feature').map((c) => c.attribute.AttributeName) : [];
+  const predictors = predictorSpecs(param, features);
+  const document: PipelineInput = {
+    run: {
+      runId: executionName(param.DataName, param.dateCreate),
+      dataName: param.DataName,
+      dateCreate: param.dateCreate,
+      bucket,
+      performDelete: param.PerformDelete,
+      transform: input.transform,
+      frequency: param.ForecastFrequency,
+      forecastHorizon: param.ForecastHorizon,
+      timestampFormat,
+    },
+    datasetGroup: { name: resourceName(param.DataName, 'group'), domain: 'CUSTOM' },
+    datasets: [datasetSpec('TARGET', target, param, timestampFormat), ...(related ? [datasetSpec('RELATED', related, param, timestampFormat)] : [])],
+    predictors,
+    forecasts: forecastSpecs(param, bucket, predictors),
+  };
+  if (validation) document.validation = { s3Uri: validation.uri, rows: validation.stats.rows };
+  return pipelineInputSchema.parse(document);
+}
