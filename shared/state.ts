@@ -138,8 +138,12 @@ export const resultsSchema = z.object({
         predictorName: z.string(),
         model: modelSchema,
         arn: z.string(),
+        /** Empty when the forecast itself failed before an export job existed. */
         exportJobArn: z.string(),
         exportS3Uri: z.string(),
+        /** Absent means ACTIVE (exported); CREATE_FAILED marks a failed forecast or export (partial policy). */
+        status: z.enum(['ACTIVE', 'CREATE_FAILED']).optional(),
+        message: z.string().optional(),
       }),
     )
     .optional(),
@@ -154,14 +158,25 @@ export const resultsSchema = z.object({
     .optional(),
   /** Written by the Failure step after it recorded the caught error. */
   failure: z.object({ error: z.string(), cause: z.string(), failedState: z.string().optional() }).optional(),
+  /** Written by the cleanup steps: names of the resources confirmed deleted (or already gone). */
+  deletedForecasts: z.object({ deleted: z.array(z.string()) }).optional(),
+  deletedPredictors: z.object({ deleted: z.array(z.string()) }).optional(),
+  deletedDatasets: z.object({ deleted: z.array(z.string()) }).optional(),
 });
 export type Results = z.infer<typeof resultsSchema>;
 
 /** The error Step Functions' Catch puts at `$.error`. */
-export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const caughtErrorSchema = z.object({
+  Error: z.string(),
+  Cause: z.string().optional(),
+  /** The state whose error was caught (the ASL's Caught-* Pass states add it). */
+  State: z.string().optional(),
+});
 
 export const pipelineStateSchema = pipelineInputSchema.extend({
   results: resultsSchema.default({}),
   error: caughtErrorSchema.optional(),
+  /** An error caught in a cleanup step (the run still ends FAILED). */
+  cleanupError: caughtErrorSchema.optional(),
 });
 export type PipelineState = z.infer<typeof pipelineStateSchema>;

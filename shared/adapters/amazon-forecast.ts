@@ -1,7 +1,15 @@
-// Placeholder until the Amazon Forecast adapter lands (issue 2); the signature is the contract.
-import { NotImplemented } from '../errors';
+/**
+ * The Amazon Forecast adapter: a real ForecastClient, created once per container (on first
+ * use, never at import time). Throttling and transient errors are retried by the SDK with
+ * adaptive backoff; quota errors (LimitExceededException) surface to the state machine,
+ * whose Retry waits minutes between attempts.
+ */
+import { ForecastClient } from '@aws-sdk/client-forecast';
 import type { ForecastPort } from '../ports/forecast';
 
+let client: ForecastClient | undefined;
+
 export function createAmazonForecast(): ForecastPort {
-  throw new NotImplemented('The Amazon Forecast adapter is not implemented yet');
+  client ??= new ForecastClient({ maxAttempts: 6, retryMode: 'adaptive' });
+  return client;
 }

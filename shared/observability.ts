@@ -1,0 +1,59 @@
+/**
+ * Structured logging and metrics with Powertools. Accuracy metrics are CloudWatch EMF
+ * lines written to the function's log (no PutMetricData call, no extra IAM): namespace
+ * FORECAST, dimension Algorithm (and Quantile for wQL), as the seed posted them.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { describeError } from './errors';
+import type { AccuracyMetrics } from './state';
+
+export const SERVICE_NAME = 'forecast-pipeline';
+export const METRICS_NAMESPACE = 'FORECAST';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+/**
+ * Emits one EMF metric set per algorithm: `RMSE`, `WAPE`, `AverageWQL` with dimension
+ * Algorithm, and `WQL` per quantile with dimensions Algorithm + Quantile.
+ */
+export function publishAccuracyMetrics(algorithm: string, accuracy: AccuracyMetrics, sink: Metrics = metrics): void {
+  // A single metric is flushed as soon as it is added, with exactly its own dimensions.
+  const emit = (name: string, value: number | null, dimensions: Record<string, string>) => {
+    if (value === null || !Number.isFinite(value)) return;
+    const single = sink.singleMetric();
+    for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+    single.addMetric(name, MetricUnit.NoUnit, value);
+  };
+  emit('RMSE', accuracy.rmse, { Algorithm: algorithm });
+  emit('WAPE', accuracy.wape, { Algorithm: algorithm });
+  emit('AverageWQL', accuracy.averageWeightedQuantileLoss, { Algorithm: algorithm });
+  for (const [quantile, loss] of Object.entries(accuracy.weightedQuantileLosses)) {
+    emit('WQL', loss, { Algorithm: algorithm, Quantile: quantile });
+  }
+}
+
+/**
+ * Wraps a step handler: request context in every log line, one line per failure with the
+ * error name (the ASL contract) and message, then rethrows unchanged.
+ */
+export function withObservability<E, R>(
+  step: string,
+  handle: (event: E, context?: Context) => Promise<R>,
+): (event: E, context?: Context) => Promise<R> {
+  return async (event, context) => {
+    if (context) logger.addContext(context);
+    logger.appendKeys({ step });
+    try {
+      return await handle(event, context);
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      // Pending is the normal way to wait for Forecast: not an error worth alarming on.
+      if (name === 'ResourcePending') logger.info('Waiting', { reason: describeError(error) });
+      else logger.error('Step failed', { errorName: name, reason: describeError(error) });
+      throw error;
+    }
+  };
+}
