@@ -1,0 +1,185 @@
+/**
+ * Bad input, table-driven (issue 6 item 3): every hostile or broken message and every kind of bad
+ * data is rejected by the real parse entry point (`startPipelineFromEvent`) on a real DuckDB file and
+ * a real folder store, with an error naming what is wrong; none starts an execution, none leaves a
+ * file behind or changes the warehouse; on the SQS path the record is reported in batchItemFailures
+ * (so SQS redelivers it and moves it to the DLQ after the redrive count).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FolderObjectStore } from '../../shared/adapters/folder-store';
+import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
+import { InvalidInput } from '../../shared/errors';
+import { parseConfigFromEnv, startPipelineFromEvent, type SqsBatchResponse } from '../../shared/parse';
+import type { StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
+import type { Dependencies } from '../../shared/runtime';
+import { DEFAULT_TABLES, ensureTables, writeTargetInputRows } from '../../shared/warehouse/layout';
+import { BAD_DATA, BAD_MESSAGES, VALID_PARAM, dailySeries, type ActualRow } from './bad-input-cases';
+
+const BUCKET = 'bad-input-bucket';
+/** Longest error text we accept: a hostile 1 MiB field must not be echoed back whole into logs. */
+const MAX_ERROR_CHARS = 4_000;
+
+class RecordingStarter implements WorkflowStarter {
+  readonly started: { name: string; input: unknown }[] = [];
+  async startExecution(name: string, input: unknown): Promise<StartedExecution> {
+    this.started.push({ name, input });
+    return { executionArn: `arn:aws:states:us-east-1:000000000000:execution:local:${name}`, alreadyStarted: false };
+  }
+}
+
+let root: string;
+let store: FolderObjectStore;
+let warehouse: Warehouse;
+let starter: RecordingStarter;
+let deps: Dependencies;
+const config = parseConfigFromEnv({});
+
+function toDate(at: string): Date {
+  return new Date(at.length === 10 ? `${at}T00:00:00Z` : `${at.replace(' ', 'T')}Z`);
+}
+
+async function seed(dataName: string, rows: readonly ActualRow[]): Promise<void> {
+  await writeTargetInputRows(
+    warehouse,
+    rows.map((r) => ({ dataName, itemId: r.item, timestamp: toDate(r.at), value: r.value })),
+  );
+}
+
+async function tableCounts(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of Object.values(DEFAULT_TABLES)) {
+    for await (const row of warehouse.query(`SELECT COUNT(*) AS N FROM ${table}`)) counts[table] = Number(row.N);
+  }
+  return counts;
+}
+
+function sqsEvent(body: string, messageId: string) {
+  return {
+    Records: [
+      {
+        messageId,
+        receiptHandle: 'handle',
+        body,
+        attributes: { ApproximateReceiveCount: '1', MessageGroupId: 'g', MessageDeduplicationId: messageId },
+        messageAttributes: {},
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:ForecastQueue.fifo',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
+}
+
+/** Runs one body through both entry shapes; returns the console error and the SQS response + logged reason. */
+async function reject(body: string, messageId: string): Promise<{ consoleError: unknown; sqs: SqsBatchResponse; logged: string }> {
+  let consoleError: unknown;
+  try {
+    await startPipelineFromEvent({ body }, deps, config);
+  } catch (error) {
+    consoleError = error;
+  }
+  const logSpy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  let sqs: SqsBatchResponse;
+  let logged: string;
+  try {
+    sqs = (await startPipelineFromEvent(sqsEvent(body, messageId), deps, config)) as SqsBatchResponse;
+  } finally {
+    logged = logSpy.mock.calls.map((call) => call.map(String).join(' ')).join('\n');
+    logSpy.mockRestore();
+  }
+  return { consoleError, sqs, logged };
+}
+
+const tally = { tried: 0, rejected: 0 };
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'bad-input-'));
+  store = new FolderObjectStore(join(root, 'bucket'));
+  warehouse = await openDuckDbWarehouse({ path: join(root, 'warehouse.duckdb') });
+  await ensureTables(warehouse);
+  // The valid message's dataset is healthy: the rows below fail only because of what each breaks.
+  await seed(VALID_PARAM.DataName, dailySeries('item_a', 90));
+  starter = new RecordingStarter();
+  deps = {
+    forecast: { send: () => Promise.reject(new Error('parse must not call Forecast')) } as unknown as Dependencies['forecast'],
+    store,
+    warehouse: async () => warehouse,
+    workflow: starter,
+    settings: { bucket: BUCKET, forecastRoleArn: 'arn:aws:iam::000000000000:role/local-forecast' },
+  };
+});
+
+afterAll(async () => {
+  await warehouse?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+  // A line the lead can quote.
+  console.log(`bad inputs: ${tally.tried} tried, ${tally.rejected} rejected`);
+});
+
+// A failed case must not make the next ones fail: forget what it started or wrote.
+afterEach(async () => {
+  starter.started.length = 0;
+  for (const o of await store.list(`s3://${BUCKET}/`)) await store.delete(o.uri);
+});
+
+describe('bad input: the harness', () => {
+  it('starts an execution and writes the CSVs for the valid message (so the rejections below mean something)', async () => {
+    // Act
+    const summary = await startPipelineFromEvent({ body: JSON.stringify({ param: VALID_PARAM }) }, deps, config);
+    // Assess
+    expect(summary).toMatchObject({ runId: 'bad_input_demo_2024_03_01', alreadyStarted: false });
+    expect(starter.started.map((s) => s.name)).toEqual(['bad_input_demo_2024_03_01']);
+    expect((await store.list(`s3://${BUCKET}/`)).length).toBeGreaterThan(0);
+  });
+});
+
+describe('bad input: hostile and broken messages', () => {
+  let before: Record<string, number>;
+  beforeAll(async () => {
+    before = await tableCounts();
+  });
+
+  it.each(BAD_MESSAGES.map((c, i) => [c.name, c, i] as const))('rejects %s', async (_name, badCase, index) => {
+    // Act
+    tally.tried++;
+    const { consoleError, sqs, logged } = await reject(badCase.body, `msg-${index}`);
+    // Assess: a clear error naming the field, on both paths
+    expect(consoleError).toBeInstanceOf(InvalidInput);
+    const text = (consoleError as Error).message;
+    expect(text).toMatch(badCase.names);
+    expect(text.length).toBeLessThan(MAX_ERROR_CHARS);
+    expect(sqs.batchItemFailures).toEqual([{ itemIdentifier: `msg-${index}` }]);
+    expect(sqs.runs).toEqual([]);
+    expect(logged).toMatch(badCase.names);
+    // nothing started, nothing written, the warehouse unchanged
+    expect(starter.started).toEqual([]);
+    expect(await store.list(`s3://${BUCKET}/`)).toEqual([]);
+    expect(await tableCounts()).toEqual(before);
+    tally.rejected++;
+  });
+});
+
+describe('bad input: bad data behind a valid message', () => {
+  it.each(BAD_DATA.map((c, i) => [c.name, c, i] as const))('rejects %s', async (_name, badCase, index) => {
+    // Prepare: each case in its own dataset of the same warehouse
+    const dataName = `bad_data_${index}`;
+    await seed(dataName, badCase.rows);
+    const body = JSON.stringify({ param: { ...VALID_PARAM, DataName: dataName, ...badCase.param } });
+    const before = await tableCounts();
+    // Act
+    tally.tried++;
+    const { consoleError, sqs, logged } = await reject(body, `data-${index}`);
+    // Assess
+    expect(consoleError).toBeInstanceOf(InvalidInput);
+    expect((consoleError as Error).message).toMatch(badCase.names);
+    expect(sqs.batchItemFailures).toEqual([{ itemIdentifier: `data-${index}` }]);
+    expect(logged).toMatch(badCase.names);
+    expect(starter.started).toEqual([]);
+    expect(await store.list(`s3://${BUCKET}/`)).toEqual([]);
+    expect(await tableCounts()).toEqual(before);
+    tally.rejected++;
+  });
+});
