@@ -98,7 +98,12 @@ export function showValue(value: unknown): string {
   try {
     text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   } catch {
-    text = String(value);
+    // JSON.stringify and String both recurse: a value nested thousands deep overflows the stack.
+    try {
+      text = String(value);
+    } catch {
+      text = Array.isArray(value) ? '[…]' : typeof value === 'object' && value !== null ? '{…}' : typeof value;
+    }
   }
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 }

@@ -10,6 +10,8 @@
  * - Target and validation values: a negative or missing value becomes missing and is
  *   forward-filled from the same item's previous value; leading ones stay missing (empty in
  *   the CSV). Then the run's transform (log1p) applies. Non-numeric values are errors.
+ * - Target items: an item with no usable value (all negative or missing) or a single data point
+ *   cannot be trained or backtested; it is an error naming the item (not silently dropped).
  * - Related features: numbers are kept as they are (a feature may legitimately be negative,
  *   e.g. a price change); missing stays empty; non-numeric is an error.
  */
@@ -84,6 +86,9 @@ export class RowCleaner {
   private itemStart = 0;
   private previous = 0;
   private lastValue: number | null = null;
+  /** Rows and usable (non-negative, present) target values of the current item. */
+  private itemRows = 0;
+  private itemObserved = 0;
   private readonly forward: (x: number) => number;
   private readonly query: string;
   private readonly fixedStep: number | undefined;
@@ -138,6 +143,15 @@ export class RowCleaner {
       ? Math.round((this.previous - this.itemStart) / this.fixedStep) + 1
       : periodsBetween(new Date(this.itemStart), new Date(this.previous), this.options.frequency) + 1;
     if (length > this.stats.longestSeries) this.stats.longestSeries = length;
+    if (this.options.schema.kind === 'TARGET') {
+      const item = JSON.stringify(this.item);
+      if (this.itemObserved === 0) {
+        this.fail(`item ${item}: all ${this.itemRows} target values are negative or missing; the item has no usable history`);
+      }
+      if (this.itemRows === 1) {
+        this.fail(`item ${item}: a single data point (${new Date(this.itemStart).toISOString()}); an item needs at least 2 to be trained and backtested`);
+      }
+    }
   }
 
   /** Call once after the last row. */
@@ -168,6 +182,8 @@ export class RowCleaner {
       this.item = item;
       this.itemStart = ms;
       this.lastValue = null;
+      this.itemRows = 0;
+      this.itemObserved = 0;
       this.stats.items++;
     } else if (ms === this.previous) {
       this.fail(`item ${JSON.stringify(item)}: duplicate rows for TIMESTAMP ${t.toISOString()} (one row per item and timestamp)`);
@@ -180,6 +196,7 @@ export class RowCleaner {
     if (this.stats.first === undefined || ms < this.stats.first.getTime()) this.stats.first = t;
     if (this.stats.last === undefined || ms > this.stats.last.getTime()) this.stats.last = t;
     this.stats.rows++;
+    this.itemRows++;
 
     let out = '';
     const columns = this.options.schema.columns;
@@ -201,6 +218,7 @@ export class RowCleaner {
           if (n !== null && n >= 0) {
             value = n;
             this.lastValue = n;
+            this.itemObserved++;
           } else {
             value = this.lastValue;
             if (value === null) this.stats.leadingMissing++;

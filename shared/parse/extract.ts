@@ -64,6 +64,8 @@ export async function extractToCsv(warehouse: Warehouse, store: ObjectStore, opt
         buffer = '';
       }
     }
+    // Checks of the last item run before the object is complete: a rejected dataset leaves no file.
+    cleaner.finish();
     if (buffer.length > 0) yield buffer;
   }
 
