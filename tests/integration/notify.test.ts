@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfigFromEnv, startPipelineFromEvent } from '../../shared/parse';
+import { publishResults, recordFailure } from '../../shared/notify';
+import { pipelineStateSchema, type PipelineInput, type PipelineState } from '../../shared/state';
+import { count, openHarness, seedDaily, type DataHarness } from './data-fixtures';
+
+const config = parseConfigFromEnv({});
+const DAY = 86_400_000;
+
+/** Writes an export of `days` days from 2024-03-01 per item, split over `parts` part files, in log space. */
+async function writeExport(h: DataHarness, uri: string, jobName: string, items: readonly string[], days: number, parts: number, value: (item: string, day: number) => number): Promise<number> {
+  const lines: string[] = [];
+  for (const item of items) {
+    for (let d = 0; d < days; d++) {
+      const date = new Date(Date.UTC(2024, 2, 1) + d * DAY).toISOString().replace('.000Z', 'Z');
+      const v = value(item, d);
+      const field = /[",]/.test(item) ? `"${item.replace(/"/g, '""')}"` : item;
+      lines.push(`${field},${date},${Math.log1p(v * 0.8)},${Math.log1p(v)},${Math.log1p(v * 1.2)}`);
+    }
+  }
+  const per = Math.ceil(lines.length / parts);
+  for (let p = 0; p < parts; p++) {
+    const body = ['item_id,date,p10,p50,p90', ...lines.slice(p * per, (p + 1) * per)].join('\n') + '\n';
+    await h.store.put(`${uri}${jobName}_2024-03-01T10-00-00Z_part${p}.csv`, body);
+  }
+  await h.store.put(`${uri}_SUCCESS`, '');
+  return lines.length * 3;
+}
+
+async function runState(h: DataHarness, items: readonly string[], dataName = 'shop'): Promise<PipelineState> {
+  await seedDaily(h.warehouse, dataName, items, 67);
+  await startPipelineFromEvent(
+    { param: { DataName: dataName, ForecastHorizon: 7, dateCreate: '20240301', Models: ['ETS', 'NPTS'], ForecastTypes: ['0.1', '0.5', '0.9'] } },
+    h.deps,
+    config,
+  );
+  const input = h.workflow.calls.at(-1)!.input as PipelineInput;
+  const metrics = { rmse: 1.5, wape: 0.1, mape: 0.2, mase: 0.9, averageWeightedQuantileLoss: 0.05, weightedQuantileLosses: { '0.1': 0.03, '0.5': 0.08, '0.9': 0.04 } };
+  return pipelineStateSchema.parse({
+    ...input,
+    results: {
+      predictors: input.predictors.map((p) => ({ name: p.name, model: p.model, arn: `arn:${p.name}`, status: 'ACTIVE', metrics })),
+      forecasts: input.forecasts.map((f) => ({ name: f.name, predictorName: f.predictorName, model: f.model, arn: `arn:${f.name}`, exportJobArn: `arn:${f.exportJobName}`, exportS3Uri: f.exportS3Uri })),
+    },
+  });
+}
+
+describe('Function: publishResults (DuckDB file + folder store)', () => {
+  let h: DataHarness;
+  beforeEach(async () => {
+    h = await openHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('writes every row of every part file of each export, un-logged; a re-run leaves counts unchanged', async () => {
+    // Prepare: 2 models; ETS exported in 3 parts, NPTS in 2; a neighbouring folder whose name starts the same must be ignored.
+    const items = ['a', 'b', 'c'];
+    const state = await runState(h, items);
+    const [ets, npts] = state.forecasts;
+    const value = (item: string, day: number) => 10 * (items.indexOf(item) + 1) + 60 + day;
+    const expected =
+      (await writeExport(h, ets!.exportS3Uri, ets!.exportJobName, items, 7, 3, value)) +
+      (await writeExport(h, npts!.exportS3Uri, npts!.exportJobName, items, 7, 2, value));
+    await writeExport(h, ets!.exportS3Uri.replace(/\/$/, '_old/'), ets!.exportJobName, items, 7, 1, () => 999);
+
+    // Act
+    const first = await publishResults(state, h.deps);
+    const again = await publishResults(state, h.deps);
+
+    // Assess
+    expect(first).toEqual({ status: 'SUCCEEDED', forecastRows: expected, metricRows: first.metricRows, failedModels: [] });
+    expect(again).toEqual(first);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RESULTS')).toBe(expected);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_METRICS')).toBe(first.metricRows);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RUNS')).toBe(1);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_PARAMETERS WHERE FORECAST_AVAILABLE')).toBe(1);
+    // Inverse transform: p50 of item b on 2024-03-03 = 20 + 60 + 2.
+    const p50 = await count(h.warehouse, "SELECT VALUE FROM FORECAST_RESULTS WHERE MODEL = 'ETS' AND ITEM_ID = 'b' AND FORECAST_TYPE = 'p50' AND FORECAST_DATE = TIMESTAMP '2024-03-03 00:00:00'");
+    expect(Math.abs(p50 - 82)).toBeLessThan(1e-9);
+    expect(await count(h.warehouse, 'SELECT MAX(VALUE) FROM FORECAST_RESULTS')).toBeLessThan(999);
+  });
+
+  it('writes backtest metrics per model and realised accuracy where validation actuals overlap', async () => {
+    // Prepare: actuals for 2024-03-01..07 equal the exported p50, so realised WAPE = 0.
+    const items = ['a'];
+    const state = await runState(h, items);
+    for (const f of state.forecasts) await writeExport(h, f.exportS3Uri, f.exportJobName, items, 7, 1, (_i, d) => 10 + 60 + d);
+
+    // Act
+    await publishResults(state, h.deps);
+
+    // Assess
+    const rows: Record<string, unknown>[] = [];
+    for await (const r of h.warehouse.query("SELECT SOURCE, METRIC, FORECAST_TYPE, VALUE FROM FORECAST_METRICS WHERE MODEL = 'ETS' ORDER BY SOURCE, METRIC, FORECAST_TYPE")) rows.push(r);
+    const backtest = rows.filter((r) => r.SOURCE === 'BACKTEST').map((r) => `${r.METRIC}:${r.FORECAST_TYPE ?? ''}`);
+    expect(backtest).toEqual(['AVG_WQL:', 'MAPE:', 'MASE:', 'RMSE:', 'WAPE:', 'WQL:p10', 'WQL:p50', 'WQL:p90']);
+    const realised = Object.fromEntries(rows.filter((r) => r.SOURCE === 'REALISED').map((r) => [`${r.METRIC}:${r.FORECAST_TYPE ?? ''}`, r.VALUE as number]));
+    expect(realised['OBSERVATIONS:']).toBe(7);
+    expect(realised['WAPE:']).toBeLessThan(1e-9);
+    expect(realised['WQL:p50']).toBeLessThan(1e-9);
+    expect(realised['WQL:p90']).toBeGreaterThan(0);
+  });
+
+  it('marks the run PARTIAL with the failed model and its reason, and still delivers the others', async () => {
+    // Prepare
+    const items = ['a'];
+    const state = await runState(h, items);
+    const ets = state.forecasts[0]!;
+    await writeExport(h, ets.exportS3Uri, ets.exportJobName, items, 7, 1, () => 5);
+    state.results.predictors![1] = { ...state.results.predictors![1]!, status: 'CREATE_FAILED', message: 'not enough data' };
+
+    // Act
+    const result = await publishResults(state, h.deps);
+
+    // Assess
+    expect(result).toMatchObject({ status: 'PARTIAL', forecastRows: 21, failedModels: ['NPTS'] });
+    const reasons: unknown[] = [];
+    for await (const r of h.warehouse.query('SELECT STATUS, REASON FROM FORECAST_RUNS')) reasons.push(r);
+    expect(reasons).toEqual([{ STATUS: 'PARTIAL', REASON: expect.stringContaining('NPTS: predictor shop_NPTS_1 failed: not enough data') }]);
+  });
+
+  it('keeps hostile DataName-like item ids as data: quotes and semicolons cannot change the SQL', async () => {
+    // Prepare
+    const hostile = `it'em"; DELETE FROM FORECAST_RUNS; --`;
+    const state = await runState(h, [hostile]);
+    for (const f of state.forecasts) await writeExport(h, f.exportS3Uri, f.exportJobName, [hostile], 7, 1, () => 3);
+
+    // Act
+    await publishResults(state, h.deps);
+    await publishResults(state, h.deps);
+
+    // Assess
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RESULTS WHERE ITEM_ID = ?', [hostile])).toBe(42);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RUNS')).toBe(1);
+  });
+
+  it('records a failure (status FAILED + reason) once, whatever the number of retries', async () => {
+    // Prepare
+    const state = await runState(h, ['a']);
+    const failed = { ...state, error: { Error: 'ResourceFailed', Cause: JSON.stringify({ errorType: 'ResourceFailed', errorMessage: 'import job failed' }), State: 'Create-ImportJobs' } };
+
+    // Act
+    const result = await recordFailure(failed, h.deps);
+    await recordFailure(failed, h.deps);
+
+    // Assess
+    expect(result).toEqual({ error: 'ResourceFailed', cause: 'import job failed', failedState: 'Create-ImportJobs' });
+    const rows: unknown[] = [];
+    for await (const r of h.warehouse.query('SELECT RUN_ID, STATUS, REASON FROM FORECAST_RUNS')) rows.push(r);
+    expect(rows).toEqual([{ RUN_ID: 'shop_2024_03_01', STATUS: 'FAILED', REASON: 'Create-ImportJobs: ResourceFailed: import job failed' }]);
+  });
+});
