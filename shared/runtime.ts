@@ -72,8 +72,14 @@ export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env):
   if (workflowKind === 'local') {
     throw new ConfigurationError('WORKFLOW=local is wired by the local runner (setDependencies), not from the environment');
   }
-  const workflow: WorkflowStarter = new (await import('./adapters/sfn-workflow')).StepFunctionsStarter(
-    requireEnv('STATE_MACHINE_ARN', env),
-  );
+  // Only parse starts executions; the step functions cannot even know the state machine's ARN
+  // (it references them: a circular dependency in the template), so it is read on first use.
+  let starter: WorkflowStarter | undefined;
+  const workflow: WorkflowStarter = {
+    async startExecution(name, input) {
+      starter ??= new (await import('./adapters/sfn-workflow')).StepFunctionsStarter(requireEnv('STATE_MACHINE_ARN', env));
+      return starter.startExecution(name, input);
+    },
+  };
   return { forecast, store, warehouse, workflow, settings };
 }
