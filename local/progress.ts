@@ -65,7 +65,7 @@ abstract class BaseDisplay implements ProgressDisplay {
         this.bars.clear();
         this.open.clear();
         this.line(
-          `${this.stamp(event.at)} execution ${event.name} ${event.status}` + (event.error ? `: ${event.error}${event.cause ? ` — ${event.cause}` : ''}` : ''),
+          `${this.stamp(event.at)} execution ${event.name} ${event.status}` + (event.error ? `: ${event.error}${event.cause ? ` — ${oneLine(event.cause)}` : ''}` : ''),
         );
         break;
       case 'state-entered':
@@ -138,7 +138,14 @@ abstract class BaseDisplay implements ProgressDisplay {
   protected trained(_resource: string, _bar: TrainingBar, _at: number): void {}
 }
 
+/** A Lambda error's Cause is a JSON document: show its message. */
 function oneLine(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { errorMessage?: unknown };
+    if (parsed && typeof parsed.errorMessage === 'string') text = parsed.errorMessage;
+  } catch {
+    // plain text
+  }
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }

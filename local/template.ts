@@ -98,7 +98,8 @@ function handlerFile(root: string, logicalId: string, properties: Json, globals:
   const modulePath = handler.slice(0, handler.lastIndexOf('.'));
   const metadata = asObject(asObject(properties.__metadata).BuildProperties);
   const entryPoints = Array.isArray(metadata.EntryPoints) ? metadata.EntryPoints.map(String) : [];
-  const bases = [join(root, codeUri, modulePath), ...entryPoints.map((e) => join(root, codeUri, e.replace(/\.[cm]?[jt]s$/, '')))];
+  // The build's entry points name the source (CodeUri/Handler then name the bundle); else the handler path.
+  const bases = [...entryPoints.map((e) => join(root, codeUri, e.replace(/\.[cm]?[jt]s$/, ''))), join(root, codeUri, modulePath)];
   const tried: string[] = [];
   for (const base of bases) {
     for (const extension of ['.ts', '.mts', '.js', '.mjs']) {

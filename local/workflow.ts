@@ -17,14 +17,18 @@ import { ExecutionRegistry, inputHash, processAlive, type ExecutionRecord } from
 import { StepCrashed, StepCrashInjector, type StepCrashRule } from './step-faults';
 import type { RunEvent, RunEventListener } from './events';
 
-/** How local retries wait: Step Functions' intervals divided by `timeScale`, clamped. */
+/**
+ * How local retries wait: the ASL's own schedule (IntervalSeconds × BackoffRate^n, capped by
+ * MaxDelaySeconds) divided by `timeScale`, clamped to [minMs, maxMs]. A wait for pending Forecast
+ * jobs is cut short by `wake()` (the runner calls it when the engine finishes a job).
+ */
 export interface RetryWaits {
   /** 60 → an IntervalSeconds of one minute waits one second locally. */
   readonly timeScale: number;
   readonly minMs: number;
   readonly maxMs: number;
 }
-export const DEFAULT_RETRY_WAITS: RetryWaits = { timeScale: 60, minMs: 50, maxMs: 2_000 };
+export const DEFAULT_RETRY_WAITS: RetryWaits = { timeScale: 60, minMs: 50, maxMs: 5_000 };
 
 export interface LocalWorkflowOptions {
   /** template.yaml of the SAM app (the map from Task placeholders to handlers). */
@@ -75,14 +79,40 @@ export function stepOf(file: string): string {
   return parts.length >= 2 ? parts[parts.length - 2]! : file;
 }
 
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  MaxAttempts?: number;
+}
 interface TaskState {
   Type: 'Task';
   Resource: string;
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
-  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number }[];
+  Retry?: Retrier[];
 }
-type AnyState = { Type: string; Retry?: { ErrorEquals: string[]; IntervalSeconds?: number }[]; [key: string]: unknown };
+type AnyState = { Type: string; Retry?: Retrier[]; [key: string]: unknown };
+
+/**
+ * What Step Functions sees when a Lambda function throws: the error's name, and as Cause the
+ * JSON document Lambda reports (`{errorType, errorMessage, trace}`) — the Failure step reads it.
+ */
+export class LambdaFunctionError extends Error {
+  constructor(error: unknown) {
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    const trace = error instanceof Error && error.stack ? error.stack.split('\n') : [];
+    super(JSON.stringify({ errorType: name, errorMessage: message, trace }));
+    this.name = name;
+  }
+}
+
+/** The retrier of a state that handles an error name (Step Functions' order: first match). */
+export function matchingRetrier(retriers: readonly Retrier[] | undefined, errorName: string): number {
+  return (retriers ?? []).findIndex((r) => r.ErrorEquals.some((e) => e === errorName || e === 'States.ALL' || e === 'States.TaskFailed'));
+}
 
 /** Every state of a definition, nested Map/Parallel machines included. */
 function* allStates(definition: { States: Record<string, AnyState> }): Generator<[string, AnyState]> {
@@ -95,9 +125,10 @@ function* allStates(definition: { States: Record<string, AnyState> }): Generator
   }
 }
 
-export function retryWaitMs(intervalSeconds: number | undefined, waits: RetryWaits): number {
-  const ms = ((intervalSeconds ?? 1) * 1000) / waits.timeScale;
-  return Math.round(Math.min(waits.maxMs, Math.max(waits.minMs, ms)));
+/** The local wait before retry number `attempt` (0-based) of a retrier. */
+export function retryWaitMs(retrier: Retrier, attempt: number, waits: RetryWaits): number {
+  const seconds = Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt, retrier.MaxDelaySeconds ?? Infinity);
+  return Math.round(Math.min(waits.maxMs, Math.max(waits.minMs, (seconds * 1000) / waits.timeScale)));
 }
 
 export class LocalWorkflowStarter implements WorkflowStarter {
@@ -105,6 +136,10 @@ export class LocalWorkflowStarter implements WorkflowStarter {
   private readonly running = new Map<string, Promise<ExecutionRecord>>();
   private readonly handlers = new Map<string, Promise<Handler>>();
   private readonly crashes: StepCrashInjector;
+  private readonly retriers = new Map<string, Retrier[]>();
+  /** Retries so far per state and retrier (reset when the state succeeds). */
+  private readonly attempts = new Map<string, number[]>();
+  private wakers = new Set<() => void>();
   /** How the most recent `startExecution` went (the runner reports it). */
   lastStart?: StartOutcome;
 
@@ -172,6 +207,44 @@ export class LocalWorkflowStarter implements WorkflowStarter {
     done.catch(() => undefined);
   }
 
+  /** Ends the current retry waits early: something the waiting steps poll for has changed. */
+  wake(): void {
+    const wakers = this.wakers;
+    this.wakers = new Set();
+    for (const wake of wakers) wake();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+
+  /**
+   * The interpreter waits a constant `retryIntervalOverrides` per retrier; the growth of the
+   * ASL's schedule (BackoffRate, MaxDelaySeconds) is added here, before the error reaches it.
+   */
+  private async backoff(stateName: string, errorName: string): Promise<void> {
+    const retriers = this.retriers.get(stateName);
+    const index = matchingRetrier(retriers, errorName);
+    if (index < 0) return;
+    const retrier = retriers![index]!;
+    const counts = this.attempts.get(stateName) ?? retriers!.map(() => 0);
+    this.attempts.set(stateName, counts);
+    const attempt = counts[index]!;
+    counts[index] = attempt + 1;
+    if (attempt >= (retrier.MaxAttempts ?? 3)) return;
+    const waits = this.options.retryWaits ?? DEFAULT_RETRY_WAITS;
+    const extra = retryWaitMs(retrier, attempt, waits) - retryWaitMs(retrier, 0, waits);
+    if (extra > 0) await this.sleep(extra);
+  }
+
   private emit(event: RunEvent): void {
     this.options.onEvent?.(event);
   }
@@ -213,7 +286,10 @@ export class LocalWorkflowStarter implements WorkflowStarter {
     const taskHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
     const retryIntervals: Record<string, number[]> = {};
     for (const [stateName, state] of allStates(definition)) {
-      if (state.Retry) retryIntervals[stateName] = state.Retry.map((r) => retryWaitMs(r.IntervalSeconds, waits));
+      if (state.Retry) {
+        retryIntervals[stateName] = state.Retry.map((r) => retryWaitMs(r, 0, waits));
+        this.retriers.set(stateName, state.Retry);
+      }
       if (state.Type !== 'Task') continue;
       const task = state as unknown as TaskState;
       const fn = byArn.get(task.Resource);
@@ -238,13 +314,27 @@ export class LocalWorkflowStarter implements WorkflowStarter {
   private async invoke(stateName: string, fn: FunctionHandler, input: JsonValue): Promise<JsonValue> {
     const step = stepOf(fn.file);
     const before = this.crashes.take(step, stateName, 'before');
-    if (before) throw new StepCrashed(step, 'before');
+    if (before) {
+      const failure = new LambdaFunctionError(new StepCrashed(step, 'before'));
+      await this.backoff(stateName, failure.name);
+      throw failure;
+    }
     const handler = await this.handlerOf(fn);
-    const result = viaJson(await handler(viaJson(input), lambdaContext(fn)));
+    let result: JsonValue;
+    try {
+      result = viaJson(await handler(viaJson(input), lambdaContext(fn)));
+    } catch (error) {
+      const failure = new LambdaFunctionError(error);
+      await this.backoff(stateName, failure.name);
+      throw failure;
+    }
+    this.attempts.delete(stateName);
     const crash = this.crashes.take(step, stateName, 'midway') ?? this.crashes.take(step, stateName, 'after');
     if (crash) {
       this.emit({ kind: 'note', message: `fault injected: ${stateName} did its work, then crashed before answering`, at: Date.now() });
-      throw new StepCrashed(step, crash.crash);
+      const failure = new LambdaFunctionError(new StepCrashed(step, crash.crash));
+      await this.backoff(stateName, failure.name);
+      throw failure;
     }
     return result;
   }

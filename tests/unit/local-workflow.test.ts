@@ -3,7 +3,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
-import { LocalWorkflowStarter } from '../../local/workflow';
+import { readFile } from 'node:fs/promises';
+import { DEFAULT_RETRY_WAITS, LocalWorkflowStarter, retryWaitMs } from '../../local/workflow';
 import { ExecutionRegistry } from '../../local/executions';
 import type { RunEvent } from '../../local/events';
 import { parseStepCrashRules } from '../../local/step-faults';
@@ -66,7 +67,10 @@ export async function handler(event) {
   return { calls, when: new Date(0) };
 }
 `;
-const FAILURE_HANDLER = `export const handler = async (event) => ({ recorded: event.error.Error });`;
+const FAILURE_HANDLER = `
+import { writeFileSync } from 'node:fs';
+export const handler = async (event) => { writeFileSync(event.log + '.failure', JSON.stringify(event.error)); return { recorded: event.error.Error }; };
+`;
 
 describe('Local workflow: LocalWorkflowStarter', () => {
   let dir: string;
@@ -175,6 +179,9 @@ describe('Local workflow: LocalWorkflowStarter', () => {
     expect(record).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
     expect(events.some((e) => e.kind === 'state-caught' && e.state === 'Count' && e.next === 'Failure')).toBe(true);
     expect(events.some((e) => e.kind === 'state-exited' && e.state === 'Failure')).toBe(true);
+    const caught = JSON.parse(await readFile(join(dir, 'calls.log.failure'), 'utf8'));
+    expect(caught.Error).toBe('ResourceFailed');
+    expect(JSON.parse(caught.Cause)).toMatchObject({ errorType: 'ResourceFailed', errorMessage: 'the job failed' });
   });
 
   it('crashes a step midway once: the work is done, the Retry runs it again, the state advances once', async () => {
@@ -189,5 +196,19 @@ describe('Local workflow: LocalWorkflowStarter', () => {
     expect(record.status).toBe('SUCCEEDED');
     expect(record.output).toMatchObject({ results: { count: { calls: 2 } } });
     expect(events.filter((e) => e.kind === 'state-retried').map((e) => (e as { error: string }).error)).toEqual(['Lambda.Unknown']);
+  });
+});
+
+describe('Local workflow: retryWaitMs', () => {
+  it('follows the ASL schedule (interval, backoff, cap) divided by the time scale, clamped', () => {
+    // Prepare
+    const retrier = { ErrorEquals: ['ResourcePending'], IntervalSeconds: 60, BackoffRate: 1.3, MaxDelaySeconds: 600, MaxAttempts: 160 };
+
+    // Act
+    const waits = [0, 1, 2, 20].map((n) => retryWaitMs(retrier, n, DEFAULT_RETRY_WAITS));
+
+    // Assess
+    expect(waits).toEqual([1000, 1300, 1690, DEFAULT_RETRY_WAITS.maxMs]);
+    expect(retryWaitMs({ ErrorEquals: ['X'], IntervalSeconds: 1 }, 0, DEFAULT_RETRY_WAITS)).toBe(DEFAULT_RETRY_WAITS.minMs);
   });
 });
