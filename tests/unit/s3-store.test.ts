@@ -1,0 +1,101 @@
+import { Readable } from 'node:stream';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../../shared/adapters/s3-store';
+import { ObjectNotFound } from '../../shared/ports/storage';
+
+const s3 = mockClient(S3Client);
+const MiB = 1 << 20;
+
+async function* chunks(count: number, size: number): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < count; i++) yield Buffer.alloc(size, i % 256);
+}
+
+describe('Class: S3ObjectStore (S3 client mocked)', () => {
+  let store: S3ObjectStore;
+  beforeEach(() => {
+    s3.reset();
+    store = new S3ObjectStore(new S3Client({ region: 'us-east-1' }));
+  });
+
+  it('puts a small object with one PutObject', async () => {
+    // Prepare
+    s3.on(PutObjectCommand).resolves({});
+
+    // Act
+    await store.put('s3://bucket/a/target.csv', 'x,1\n');
+
+    // Assess
+    const calls = s3.commandCalls(PutObjectCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toMatchObject({ Bucket: 'bucket', Key: 'a/target.csv' });
+  });
+
+  it('streams a large body as a multipart upload (8 MiB parts)', async () => {
+    // Prepare
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCommand).callsFake((input: { PartNumber: number }) => ({ ETag: `e${input.PartNumber}` }));
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+
+    // Act: 20 MiB from a generator
+    await store.put('s3://bucket/big.csv', chunks(20, MiB));
+
+    // Assess
+    expect(s3.commandCalls(UploadPartCommand)).toHaveLength(3);
+    const complete = s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input;
+    expect(complete.MultipartUpload?.Parts?.map((p) => p.PartNumber)).toEqual([1, 2, 3]);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('lists every page of a prefix, in key order', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command, { Bucket: 'bucket', Prefix: 'exp/' }).resolves({ Contents: [{ Key: 'exp/b_part1.csv', Size: 3 }], IsTruncated: true, NextContinuationToken: 't1' });
+    s3.on(ListObjectsV2Command, { Bucket: 'bucket', Prefix: 'exp/', ContinuationToken: 't1' }).resolves({ Contents: [{ Key: 'exp/a_part0.csv', Size: 2 }], IsTruncated: false });
+
+    // Act
+    const listed = await store.list('s3://bucket/exp/');
+
+    // Assess
+    expect(listed).toEqual([
+      { uri: 's3://bucket/exp/a_part0.csv', size: 2 },
+      { uri: 's3://bucket/exp/b_part1.csv', size: 3 },
+    ]);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(2);
+  });
+
+  it('reads a streamed body and maps a missing key to ObjectNotFound', async () => {
+    // Prepare
+    s3.on(GetObjectCommand, { Key: 'k' }).resolves({ Body: Readable.from([Buffer.from('ab'), Buffer.from('c')]) as never });
+    s3.on(GetObjectCommand, { Key: 'missing' }).rejects(new NoSuchKey({ message: 'no', $metadata: {} }));
+
+    // Act + Assess
+    expect((await store.get('s3://bucket/k')).toString()).toBe('abc');
+    await expect(store.get('s3://bucket/missing')).rejects.toBeInstanceOf(ObjectNotFound);
+  });
+
+  it('answers exists() from HeadObject and tolerates deleting a missing object', async () => {
+    // Prepare
+    s3.on(HeadObjectCommand, { Key: 'yes' }).resolves({});
+    s3.on(HeadObjectCommand, { Key: 'no' }).rejects(new NotFound({ message: 'no', $metadata: {} }));
+    s3.on(DeleteObjectCommand).resolves({});
+
+    // Act + Assess
+    expect(await store.exists('s3://bucket/yes')).toBe(true);
+    expect(await store.exists('s3://bucket/no')).toBe(false);
+    await store.delete('s3://bucket/no');
+    expect(s3.commandCalls(DeleteObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'bucket', Key: 'no' });
+  });
+});
