@@ -27,8 +27,9 @@ export interface ImportedData {
   readonly rowCount: number;
 }
 
-const toBase64 = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-const fromBase64 = (s: string) => {
+/** Typed array ↔ base64 (the compact JSON encoding of engine data). */
+export const toBase64 = (a: Float64Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+export const fromBase64 = (s: string) => {
   const bytes = Buffer.from(s, 'base64');
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
@@ -349,4 +350,41 @@ function attachRelated(series: RegularSeries[], options: BuildSeriesOptions, end
     }
   }
   void end;
+}
+
+/** JSON text of a series set (the predictor keeps the series it was trained on). */
+export function serializeSeriesSet(set: SeriesSet): string {
+  return JSON.stringify({
+    frequency: set.frequency.text,
+    end: set.end.getTime(),
+    length: set.length,
+    series: set.series.map((s) => ({
+      key: s.key,
+      start: s.start.getTime(),
+      values: toBase64(s.values),
+      observed: toBase64(s.observed),
+      related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, toBase64(v)])) : undefined,
+    })),
+  });
+}
+
+export function deserializeSeriesSet(text: string, parse: (frequency: string) => Frequency): SeriesSet {
+  const raw = JSON.parse(text) as {
+    frequency: string;
+    end: number;
+    length: number;
+    series: { key: string[]; start: number; values: string; observed: string; related?: Record<string, string> }[];
+  };
+  return {
+    frequency: parse(raw.frequency),
+    end: new Date(raw.end),
+    length: raw.length,
+    series: raw.series.map((s) => ({
+      key: s.key,
+      start: new Date(s.start),
+      values: fromBase64(s.values),
+      observed: Uint8Array.from(Buffer.from(s.observed, 'base64')),
+      related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, fromBase64(v)])) : undefined,
+    })),
+  };
 }

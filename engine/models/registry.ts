@@ -8,6 +8,8 @@
  * - ETS, ARIMA, Prophet: Forecast has none; the engine accepts none either (InvalidInputException).
  */
 import { InvalidInput, NotImplemented } from '../../shared/errors';
+import { autoArima } from './arima';
+import { autoEts } from './ets';
 import { npts } from './npts';
 import { seasonalNaiveStub } from './seasonal-naive-stub';
 import type { ModelSpec } from './types';
@@ -87,7 +89,9 @@ export function modelSpec(algorithm: string, params: Readonly<Record<string, str
     case 'NAIVE':
       return seasonalNaiveStub({ seasonLength: 1 });
     case 'ETS':
+      return autoEts();
     case 'ARIMA':
+      return autoArima();
     case 'PROPHET':
       throw new NotImplemented(`${algorithm} is not wired into the engine yet (engine/models/${algorithm.toLowerCase()}.ts pending)`);
     default:

@@ -1,0 +1,98 @@
+/**
+ * Forecast export files: `<ExportJobName>_<yyyy-MM-ddTHH-mm-ssZ>_part<N>.csv` under the job's path,
+ * header `item_id[,dimensions],date,<p10,p50,…,mean>`, date `yyyy-MM-ddTHH:mm:ssZ`, a new part every
+ * `partRows` rows, then the `_CHECK` and `_SUCCESS` marker objects.
+ */
+import type { ObjectStore } from '../shared/ports';
+import { addPeriods, type Frequency } from '../shared/frequency';
+import { formatExportDate } from '../shared/time';
+import { fromBase64, toBase64 } from './series';
+import { columnOf } from './validation';
+
+export interface ForecastItem {
+  /** item_id then the forecast dimensions. */
+  readonly key: readonly string[];
+  /** Period start of the first forecast step. */
+  readonly start: Date;
+  /** One array per forecast type, in the order of `Predictions.types`. */
+  readonly columns: readonly Float64Array[];
+}
+
+export interface Predictions {
+  readonly types: readonly string[];
+  readonly keyColumns: readonly string[];
+  readonly frequency: Frequency;
+  readonly items: readonly ForecastItem[];
+}
+
+export function serializePredictions(p: Predictions): string {
+  return JSON.stringify({
+    types: p.types,
+    keyColumns: p.keyColumns,
+    frequency: p.frequency.text,
+    items: p.items.map((i) => ({ key: i.key, start: i.start.getTime(), columns: i.columns.map(toBase64) })),
+  });
+}
+
+export function deserializePredictions(text: string, parse: (f: string) => Frequency): Predictions {
+  const raw = JSON.parse(text) as { types: string[]; keyColumns: string[]; frequency: string; items: { key: string[]; start: number; columns: string[] }[] };
+  return {
+    types: raw.types,
+    keyColumns: raw.keyColumns,
+    frequency: parse(raw.frequency),
+    items: raw.items.map((i) => ({ key: i.key, start: new Date(i.start), columns: i.columns.map(fromBase64) })),
+  };
+}
+
+const csvField = (text: string) => (/[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+const csvNumber = (v: number) => (Number.isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : '');
+
+export function exportHeader(p: Predictions): string {
+  return [...p.keyColumns, 'date', ...p.types.map(columnOf)].join(',');
+}
+
+/** The CSV data lines of a forecast (no header), item by item. */
+export function* exportLines(p: Predictions): Iterable<string> {
+  for (const item of p.items) {
+    const key = item.key.map(csvField).join(',');
+    const horizon = item.columns[0]?.length ?? 0;
+    for (let h = 0; h < horizon; h++) {
+      const date = formatExportDate(addPeriods(item.start, p.frequency, h));
+      yield `${key},${date},${item.columns.map((c) => csvNumber(c[h]!)).join(',')}`;
+    }
+  }
+}
+
+/** `2024-05-01T10-20-30Z`: the export timestamp in file names. */
+export function exportFileTime(t: Date): string {
+  return formatExportDate(t).replace(/:/g, '-');
+}
+
+/** Writes the parts and markers; returns the part URIs. */
+export async function writeExportFiles(
+  store: ObjectStore,
+  path: string,
+  jobName: string,
+  createdAt: Date,
+  predictions: Predictions,
+  partRows = 100_000,
+): Promise<string[]> {
+  const folder = path.endsWith('/') ? path : `${path}/`;
+  const header = exportHeader(predictions);
+  const parts: string[] = [];
+  let buffer: string[] = [];
+  const flush = async () => {
+    const uri = `${folder}${jobName}_${exportFileTime(createdAt)}_part${parts.length}.csv`;
+    await store.put(uri, `${header}\n${buffer.join('\n')}${buffer.length ? '\n' : ''}`);
+    parts.push(uri);
+    buffer = [];
+  };
+  for (const line of exportLines(predictions)) {
+    buffer.push(line);
+    if (buffer.length >= partRows) await flush();
+  }
+  if (buffer.length || parts.length === 0) await flush();
+  await store.put(`${folder}_CHECK`, '');
+  await store.put(`${folder}_SUCCESS`, '');
+  return parts;
+}

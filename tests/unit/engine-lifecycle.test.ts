@@ -1,0 +1,59 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CreateForecastCommand,
+  CreateForecastExportJobCommand,
+  CreatePredictorCommand,
+  GetAccuracyMetricsCommand,
+} from '@aws-sdk/client-forecast';
+import { dailyCsv, describeExport, describeForecast, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
+
+describe('Engine: lifecycle from import to export', () => {
+  let fx: EngineFixture;
+  beforeEach(async () => {
+    fx = await engineFixture();
+  });
+  afterEach(async () => fx.cleanup());
+
+  it('trains NPTS, forecasts and exports with pending → active transitions', async () => {
+    // Prepare
+    const { DatasetGroupArn } = await importedGroup(fx, dailyCsv(['a', 'b', 'c'], 60));
+    const progress: number[] = [];
+    fx.engine.onProgress((e) => progress.push(e.done));
+
+    // Act
+    const { PredictorArn } = await fx.engine.send(
+      new CreatePredictorCommand({
+        PredictorName: 'demo_NPTS_1',
+        AlgorithmArn: 'arn:aws:forecast:::algorithm/NPTS',
+        ForecastHorizon: 7,
+        InputDataConfig: { DatasetGroupArn },
+        FeaturizationConfig: { ForecastFrequency: 'D' },
+        EvaluationParameters: { NumberOfBacktestWindows: 2, BackTestWindowOffset: 7 },
+      }),
+    );
+    const first = await describePredictor(fx, PredictorArn!);
+    const trained = await waitFor(() => describePredictor(fx, PredictorArn!));
+    const metrics = await fx.engine.send(new GetAccuracyMetricsCommand({ PredictorArn }));
+    const { ForecastArn } = await fx.engine.send(new CreateForecastCommand({ ForecastName: 'demo_NPTS_1_forecast', PredictorArn, ForecastTypes: ['0.1', '0.5', 'mean'] }));
+    const forecast = await waitFor(() => describeForecast(fx, ForecastArn!));
+    const { ForecastExportJobArn } = await fx.engine.send(
+      new CreateForecastExportJobCommand({
+        ForecastExportJobName: 'demo_export',
+        ForecastArn,
+        Destination: { S3Config: { Path: 's3://bucket/demo/exports/demo_NPTS_1_forecast/', RoleArn: 'arn:aws:iam::000000000000:role/x' } },
+      }),
+    );
+    const exported = await waitFor(() => describeExport(fx, ForecastExportJobArn!));
+    const files = (await fx.store.list('s3://bucket/demo/exports/demo_NPTS_1_forecast/')).map((o) => o.uri.split('/').pop());
+
+    // Assess
+    expect(first.Status).toBe('CREATE_PENDING');
+    expect(trained).toMatchObject({ Status: 'ACTIVE' });
+    expect(metrics.PredictorEvaluationResults![0]!.TestWindows!.map((w) => w.EvaluationType)).toEqual(['SUMMARY', 'COMPUTED', 'COMPUTED']);
+    expect(forecast.Status).toBe('ACTIVE');
+    expect(exported.Status).toBe('ACTIVE');
+    expect(files).toEqual(expect.arrayContaining(['_CHECK', '_SUCCESS']));
+    expect(files.filter((f) => /^demo_export_\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z_part0\.csv$/.test(f!))).toHaveLength(1);
+    expect(progress.at(-1)).toBeGreaterThan(0);
+  });
+});
