@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { RowCleaner, fillSeries, toNumber } from '../../shared/parse/cleaning';
+import { inferSchema } from '../../shared/parse/schema';
+import { parseFrequency } from '../../shared/frequency';
+import { TRANSFORMS } from '../../shared/transform';
+import type { Row } from '../../shared/ports/warehouse';
+
+const day = (d: number) => new Date(Date.UTC(2024, 0, 1 + d));
+const row = (item: string, d: number, value: unknown): Row => ({ TIMESTAMP: day(d), ITEM_ID: item, TARGET_VALUE: value as number });
+
+function cleaner(frequency = 'D', transform: 'log1p' | 'none' = 'none') {
+  const schema = inferSchema('TARGET', row('a', 0, 1));
+  return new RowCleaner({ schema, frequency: parseFrequency(frequency), timestampFormat: 'yyyy-MM-dd', transform });
+}
+
+function lines(rows: Row[], transform: 'log1p' | 'none' = 'none'): string[] {
+  const c = cleaner('D', transform);
+  const out = rows.map((r) => c.line(r).trimEnd());
+  c.finish();
+  return out;
+}
+
+describe('Function: fillSeries', () => {
+  it('forward-fills negatives and missing values from the previous value; leading ones stay missing', () => {
+    expect(fillSeries([-1, null, 3, -2, null, 5, -7])).toEqual([null, null, 3, 3, 3, 5, 5]);
+  });
+});
+
+describe('Class: RowCleaner', () => {
+  it('forward-fills per item: one item never leaks into the next (the seed defect)', () => {
+    // Act
+    const out = lines([row('a', 0, 5), row('a', 1, -1), row('b', 0, -3), row('b', 1, null), row('b', 2, 2), row('b', 3, -1)]);
+
+    // Assess
+    expect(out).toEqual(['2024-01-01,a,5', '2024-01-02,a,5', '2024-01-01,b,', '2024-01-02,b,', '2024-01-03,b,2', '2024-01-04,b,2']);
+  });
+
+  it('applies log1p to target values, and expm1 brings them back within 1e-9', () => {
+    // Prepare
+    const values = [0, 0.5, 1, 12.25, 1234.5678, 1e6, 3.3e9];
+
+    // Act
+    const out = lines(values.map((v, i) => row('a', i, v)), 'log1p');
+    const back = out.map((l) => TRANSFORMS.log1p.inverse(Number(l.split(',')[2])));
+
+    // Assess
+    back.forEach((v, i) => expect(Math.abs(v - values[i]!) / Math.max(1, values[i]!)).toBeLessThanOrEqual(1e-9));
+  });
+
+  it('accepts numeric strings and bigints; rejects non-numeric values naming item, timestamp, column and value', () => {
+    expect(lines([row('a', 0, '4.5'), row('a', 1, 7n)])).toEqual(['2024-01-01,a,4.5', '2024-01-02,a,7']);
+    expect(() => lines([row('a', 0, 'n/a')])).toThrow(/TARGET_QUERY: item "a" at 2024-01-01T00:00:00.000Z: TARGET_VALUE "n\/a" is not a number/);
+    expect(() => lines([row('a', 0, Number.NaN)])).toThrow(/is not a number/);
+  });
+
+  it('rejects duplicated (item, timestamp) rows', () => {
+    expect(() => lines([row('a', 0, 1), row('a', 0, 2)])).toThrow(/item "a": duplicate rows for TIMESTAMP 2024-01-01/);
+  });
+
+  it('rejects rows out of order and items that come back', () => {
+    expect(() => lines([row('a', 1, 1), row('a', 0, 2)])).toThrow(/comes after .*ordered by ITEM_ID, TIMESTAMP/);
+    expect(() => lines([row('a', 0, 1), row('a', 1, 1), row('b', 0, 1), row('b', 1, 1), row('a', 2, 1)])).toThrow(/item "a" appears again after other items/);
+  });
+
+  it('allows gaps on the frequency grid, rejects timestamps off it', () => {
+    // Prepare
+    const weekly = cleaner('W');
+
+    // Act + Assess
+    expect(lines([row('a', 0, 1), row('a', 3, 1)])).toHaveLength(2);
+    weekly.line(row('a', 0, 1));
+    weekly.line(row('a', 14, 1));
+    expect(() => weekly.line(row('a', 17, 1))).toThrow(/not a whole number of W periods after 2024-01-15/);
+    expect(() => cleaner().line({ TIMESTAMP: new Date(Date.UTC(2024, 0, 1, 6)), ITEM_ID: 'a', TARGET_VALUE: 1 })).toThrow(/has a time of day, but the timestamp format is yyyy-MM-dd/);
+  });
+
+  it('rejects a target item with no usable value or a single point', () => {
+    expect(() => lines([row('a', 0, -1), row('a', 1, null)])).toThrow(/item "a": all 2 target values are negative or missing/);
+    expect(() => lines([row('a', 0, 1), row('a', 1, 1), row('b', 0, 1)])).toThrow(/item "b": a single data point/);
+  });
+
+  it('rejects an empty item id and a timestamp that is not one', () => {
+    expect(() => lines([row('', 0, 1)])).toThrow(/row 1: ITEM_ID is empty/);
+    expect(() => lines([{ TIMESTAMP: 'soon', ITEM_ID: 'a', TARGET_VALUE: 1 }])).toThrow(/item "a": TIMESTAMP "soon" is not a timestamp/);
+  });
+
+  it('quotes item ids holding commas or quotes, and counts series lengths', () => {
+    // Prepare
+    const c = cleaner();
+
+    // Act
+    const out = c.line(row('a,"b"', 0, 1));
+    c.line(row('a,"b"', 9, 1));
+    const stats = c.finish();
+
+    // Assess
+    expect(out).toBe('2024-01-01,"a,""b""",1\n');
+    expect(stats).toMatchObject({ rows: 2, items: 1, longestSeries: 10 });
+  });
+
+  it('reads monthly data on month ends', () => {
+    const c = new RowCleaner({ schema: inferSchema('TARGET', row('a', 0, 1)), frequency: parseFrequency('M'), timestampFormat: 'yyyy-MM-dd', transform: 'none' });
+    c.line({ TIMESTAMP: new Date(Date.UTC(2024, 0, 1)), ITEM_ID: 'a', TARGET_VALUE: 1 });
+    c.line({ TIMESTAMP: new Date(Date.UTC(2024, 3, 1)), ITEM_ID: 'a', TARGET_VALUE: 1 });
+    expect(c.finish().longestSeries).toBe(4);
+  });
+});
+
+describe('Function: toNumber', () => {
+  it('maps empty to null and garbage to undefined', () => {
+    expect([toNumber(null), toNumber(''), toNumber(' 2 '), toNumber('x'), toNumber(Infinity), toNumber(true)]).toEqual([null, null, 2, undefined, undefined, undefined]);
+  });
+});
