@@ -6,7 +6,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { setDependencies, type Dependencies } from '../../shared/runtime';
 import { handler as createDatasetHandler } from '../../lambdas/create-dataset/handler';
 import { handler as failureHandler } from '../../lambdas/failure/handler';
-import { handleFailure, causeMessage } from '../../shared/steps/failure';
+import { handleFailure } from '../../shared/steps/failure';
+import { notifyRun } from '../../shared/steps/notify';
 import { SnsAnnouncer } from '../../shared/adapters/sns-announcer';
 import { StepFunctionsStarter, executionArnOf } from '../../shared/adapters/sfn-workflow';
 import { createAmazonForecast } from '../../shared/adapters/amazon-forecast';
@@ -61,32 +62,47 @@ describe('Function: failure', () => {
     State: 'Create-Import-Jobs',
   };
 
-  it('records the error, its cause message and the failed state, and announces it', async () => {
+  it('records the failure through the recorder and announces it with the failed state', async () => {
     // Prepare
     const recorded: unknown[] = [];
     const announced: [string, unknown][] = [];
+    const slice = { error: 'ResourceFailed', cause: 'Import data failed: bad column', failedState: 'Create-Import-Jobs' };
     // Act
-    const slice = await handleFailure(pipelineState({ error: caught }), {
-      record: async (state) => void recorded.push(state.results.failure),
+    const result = await handleFailure(pipelineState({ error: caught }), {
+      ...dependencies(),
+      record: async (state) => {
+        recorded.push(state.error);
+        return slice;
+      },
       announcer: { announce: async (subject, message) => void announced.push([subject, message]) },
     });
     // Assess
-    expect(slice).toEqual({ error: 'ResourceFailed', cause: 'Import data failed: bad column', failedState: 'Create-Import-Jobs' });
-    expect(recorded).toEqual([slice]);
+    expect(result).toEqual(slice);
+    expect(recorded).toEqual([caught]);
     expect(announced[0]![0]).toBe('Forecast run demo_2024_03_01 FAILED');
-    expect(announced[0]![1]).toMatchObject({ status: 'FAILED', failedState: 'Create-Import-Jobs' });
+    expect(announced[0]![1]).toMatchObject({ status: 'FAILED', failedState: 'Create-Import-Jobs', cause: 'Import data failed: bad column' });
   });
 
-  it('keeps plain-text causes of States.* errors', () => {
-    expect(causeMessage('Task timed out')).toBe('Task timed out');
-    expect(causeMessage(undefined)).toBe('');
+  it('handler records through the warehouse (its error propagates so the ASL retries)', async () => {
+    // Act / Assess
+    await expect(failureHandler(pipelineState({ error: caught }))).rejects.toThrow(/not used by this step/);
   });
 
-  it('handler returns the failure slice without a topic configured', async () => {
+  it('notify announces PARTIAL with the failed models and their reasons', async () => {
+    // Prepare
+    const announced: [string, unknown][] = [];
+    const state = pipelineState();
+    state.results.predictors = [{ name: 'demo_ETS_2', model: 'ETS', arn: 'a', status: 'CREATE_FAILED', message: 'too short' }];
     // Act
-    const slice = await failureHandler(pipelineState({ error: caught }));
+    const result = await notifyRun(state, {
+      ...dependencies(),
+      publish: async () => ({ status: 'PARTIAL', forecastRows: 10, metricRows: 2, failedModels: ['ETS'] }),
+      announcer: { announce: async (subject, message) => void announced.push([subject, message]) },
+    });
     // Assess
-    expect(slice.failedState).toBe('Create-Import-Jobs');
+    expect(result.status).toBe('PARTIAL');
+    expect(announced[0]![0]).toBe('Forecast run demo_2024_03_01 PARTIAL');
+    expect(announced[0]![1]).toMatchObject({ failures: [{ model: 'ETS', reason: 'too short' }] });
   });
 
   it('publishes to the SNS topic with a subject SNS accepts', async () => {
