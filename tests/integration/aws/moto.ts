@@ -60,14 +60,34 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Starts moto_server; rejects (loudly) when the binary is missing or the server never answers. */
+/**
+ * Starts moto_server; rejects (loudly) when it is missing or never answers. Tries `$MOTO_SERVER`
+ * when set, else `moto_server` on PATH, then `python3 -m moto.server` (same server, when only the
+ * Python package is importable).
+ */
 export async function startMoto(options: { command?: string } = {}): Promise<MotoServer> {
+  const chosen = options.command ?? process.env.MOTO_SERVER;
+  if (chosen) return startMotoWith(chosen, []);
+  try {
+    return await startMotoWith('moto_server', []);
+  } catch (error) {
+    if (!(error instanceof MotoMissing)) throw error;
+    try {
+      return await startMotoWith('python3', ['-m', 'moto.server']);
+    } catch (fallback) {
+      throw new Error(`${(error as Error).message}\nand the fallback failed too: ${(fallback as Error).message}`);
+    }
+  }
+}
+
+class MotoMissing extends Error {}
+
+async function startMotoWith(command: string, prefix: readonly string[]): Promise<MotoServer> {
   // The SDK must never probe instance metadata, whatever the caller's environment says.
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  const command = options.command ?? process.env.MOTO_SERVER ?? 'moto_server';
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, [...prefix, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-4_000);
@@ -85,11 +105,14 @@ export async function startMoto(options: { command?: string } = {}): Promise<Mot
           ? `"${command}" is not installed or not on PATH (it comes with Python moto: pip install "moto[server]")`
           : `could not start "${command}": ${e.message}`,
       ),
-      early.then((how) => `"${command}" ${how} before answering`),
+      early.then((how) => `"${[command, ...prefix].join(' ')}" ${how} before answering`),
       answers(`${endpoint}/moto-api/`).then((ok) => (ok ? 'ready' : undefined)),
     ]);
     if (problem === 'ready') break;
-    if (problem !== undefined) throw new Error(`moto_server unavailable: ${problem}\n${output}`);
+    if (problem !== undefined) {
+      const Failure = /not installed|No module named/.test(problem + output) ? MotoMissing : Error;
+      throw new Failure(`moto_server unavailable: ${problem}\n${output}`);
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`moto_server did not answer on ${endpoint} within ${STARTUP_TIMEOUT_MS} ms\n${output}`);
