@@ -43,12 +43,24 @@ class DuckDbWarehouse implements Warehouse {
   async *query(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<Row> {
     const result = await this.connection.stream(sql, binds.map(toBind));
     const names = result.columnNames().map((name) => name.toUpperCase());
-    for await (const chunk of result.yieldRowsJs()) {
-      for (const values of chunk) {
-        const row: Row = {};
-        for (let i = 0; i < names.length; i++) row[names[i]!] = fromDuckDb(values[i]);
-        yield row;
+    // Ask for the next chunk before handing out the rows of this one, so DuckDB's worker
+    // produces chunk n+1 while the consumer works on chunk n.
+    const chunks = result.yieldRowsJs()[Symbol.asyncIterator]();
+    let pending = chunks.next();
+    try {
+      for (;;) {
+        const current = await pending;
+        if (current.done) break;
+        pending = chunks.next();
+        pending.catch(() => undefined);
+        for (const values of current.value) {
+          const row: Row = {};
+          for (let i = 0; i < names.length; i++) row[names[i]!] = fromDuckDb(values[i]);
+          yield row;
+        }
       }
+    } finally {
+      await chunks.return?.();
     }
   }
 

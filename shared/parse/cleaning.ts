@@ -83,6 +83,8 @@ export class RowCleaner {
   readonly stats: CleaningStats = { rows: 0, items: 0, longestSeries: 0, filled: 0, leadingMissing: 0, first: undefined, last: undefined };
   private readonly seen = new Set<string>();
   private item: string | undefined;
+  /** The current item id as a CSV field (quoted when needed), computed once per item. */
+  private itemField = '';
   private itemStart = 0;
   private previous = 0;
   private lastValue: number | null = null;
@@ -180,6 +182,7 @@ export class RowCleaner {
       this.endItem();
       this.seen.add(item);
       this.item = item;
+      this.itemField = csvField(item);
       this.itemStart = ms;
       this.lastValue = null;
       this.itemRows = 0;
@@ -208,7 +211,7 @@ export class RowCleaner {
           out += this.format(t);
           break;
         case 'item':
-          out += csvField(item);
+          out += this.itemField;
           break;
         case 'target': {
           const raw = row[c.column];

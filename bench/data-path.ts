@@ -1,0 +1,160 @@
+/**
+ * Data-path benchmark (issue 3): target rows DuckDB → clean (per-item ffill, log1p) → headerless CSV
+ * in the folder store, next to a plain DuckDB `COPY (same query) TO 'file.csv'`. Each measurement
+ * runs in its own process, so its peak memory (maxRSS) is its own; two sizes show whether memory
+ * stays flat in the row count.
+ *
+ *   npm run bench:data [-- --rows 1000000]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { FolderObjectStore } from '../shared/adapters/folder-store';
+import { openDuckDbWarehouse } from '../shared/adapters/duckdb-warehouse';
+import { parseFrequency } from '../shared/frequency';
+import { extractToCsv } from '../shared/parse/extract';
+import { ensureInputTables } from '../shared/warehouse/layout';
+import { bindQuery, defaultQueries } from '../shared/warehouse/queries';
+
+const DAYS = 1000;
+const DATE_CREATE = '20300101';
+
+interface Measurement {
+  phase: string;
+  rows: number;
+  seconds: number;
+  rowsPerSecond: number;
+  peakRssMb: number;
+  /** JS heap only: the pipeline's own memory, without DuckDB's native buffers (the sort). */
+  peakHeapMb: number;
+  maxRssMb: number;
+  bytes: number;
+}
+
+function dataName(rows: number): string {
+  return `bench_${rows}`;
+}
+
+/** Samples RSS every 20 ms while `work` runs. */
+async function measure(phase: string, rows: number, work: () => Promise<number>): Promise<Measurement> {
+  let peak = process.memoryUsage().rss;
+  let heap = process.memoryUsage().heapUsed;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+  }, 20);
+  const start = performance.now();
+  const bytes = await work();
+  const seconds = (performance.now() - start) / 1000;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return {
+    phase,
+    rows,
+    seconds,
+    rowsPerSecond: rows / seconds,
+    peakRssMb: peak / 2 ** 20,
+    peakHeapMb: heap / 2 ** 20,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    bytes,
+  };
+}
+
+async function seed(db: string, sizes: number[]): Promise<void> {
+  const w = await openDuckDbWarehouse({ path: db });
+  await ensureInputTables(w);
+  for (const rows of sizes) {
+    const items = Math.ceil(rows / DAYS);
+    // Values from -5 to 95: about 5 % negatives exercise the forward fill.
+    await w.execute(
+      `INSERT INTO FORECAST_INPUT_TARGET
+       SELECT ?, 'item_' || lpad(CAST(i AS VARCHAR), 6, '0'), TIMESTAMP '2025-01-01' + d * INTERVAL 1 DAY, round(random() * 100 - 5, 2)
+       FROM range(?) t(i), range(?) s(d)`,
+      [dataName(rows), items, DAYS],
+    );
+  }
+  await w.close();
+}
+
+async function phase(kind: 'path' | 'copy', db: string, out: string, rows: number): Promise<Measurement> {
+  const w = await openDuckDbWarehouse({ path: db });
+  const { sql, binds } = bindQuery(defaultQueries().target, { dataName: dataName(rows), dateCreate: DATE_CREATE, runId: 'bench', frequency: 'D' });
+  try {
+    if (kind === 'path') {
+      const store = new FolderObjectStore(out);
+      return await measure('DuckDB → clean → CSV (pipeline)', rows, async () => {
+        const extracted = await extractToCsv(w, store, {
+          kind: 'TARGET',
+          sql,
+          binds,
+          uri: 's3://bench/data/target.csv',
+          frequency: parseFrequency('D'),
+          timestampFormat: 'yyyy-MM-dd',
+          transform: 'log1p',
+        });
+        if (extracted?.stats.rows !== rows) throw new Error(`expected ${rows} rows, wrote ${extracted?.stats.rows}`);
+        return (await stat(join(out, 'bench', 'data', 'target.csv'))).size;
+      });
+    }
+    // COPY takes no prepared binds; the DataName is a fixed benchmark literal here, not user input.
+    const literal = sql.replace('?', `'${dataName(rows)}'`).replace('?', `'2030-01-01 00:00:00'`);
+    await mkdir(out, { recursive: true });
+    const file = join(out, 'copy.csv');
+    return await measure('DuckDB COPY (query) TO csv', rows, async () => {
+      await w.execute(`COPY (${literal}) TO '${file}' (HEADER false)`);
+      return (await stat(file)).size;
+    });
+  } finally {
+    await w.close();
+  }
+}
+
+function child(args: string[]): Measurement {
+  const output = execFileSync(process.execPath, [resolve('bin/run-ts.mjs'), resolve('bench/data-path.ts'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(output.trim().split('\n').at(-1)!) as Measurement;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const at = (flag: string) => argv[argv.indexOf(flag) + 1];
+  if (argv[0] === '--phase') {
+    const m = await phase(at('--phase') as 'path' | 'copy', at('--db')!, at('--out')!, Number(at('--rows')));
+    process.stdout.write(`${JSON.stringify(m)}\n`);
+    return;
+  }
+  const large = argv.includes('--rows') ? Number(at('--rows')) : 1_000_000;
+  const sizes = [Math.round(large / 4), large];
+  const dir = await mkdtemp(join(tmpdir(), 'bench-data-'));
+  try {
+    const db = join(dir, 'bench.duckdb');
+    const seedStart = performance.now();
+    await seed(db, sizes);
+    console.log(`seeded ${sizes.join(' + ')} rows in ${((performance.now() - seedStart) / 1000).toFixed(1)} s (${DAYS} days per item)`);
+    const results: Measurement[] = [];
+    for (const rows of sizes) {
+      for (const kind of ['copy', 'path'] as const) {
+        const out = join(dir, `${kind}-${rows}`);
+        results.push(child(['--phase', kind, '--db', db, '--out', out, '--rows', String(rows)]));
+      }
+    }
+    console.log('\nphase                              rows      seconds   rows/s      peak RSS MB  heap MB  maxRSS MB  CSV MB');
+    for (const m of results) {
+      console.log(
+        `${m.phase.padEnd(34)} ${String(m.rows).padStart(9)} ${m.seconds.toFixed(2).padStart(9)} ${Math.round(m.rowsPerSecond).toLocaleString('en').padStart(11)} ${m.peakRssMb.toFixed(0).padStart(12)} ${m.peakHeapMb.toFixed(0).padStart(8)} ${m.maxRssMb.toFixed(0).padStart(10)} ${(m.bytes / 2 ** 20).toFixed(1).padStart(7)}`,
+      );
+    }
+    for (const rows of sizes) {
+      const copy = results.find((m) => m.rows === rows && m.phase.includes('COPY'))!;
+      const path = results.find((m) => m.rows === rows && m.phase.includes('pipeline'))!;
+      console.log(`${rows} rows: pipeline takes ${(path.seconds / copy.seconds).toFixed(2)}× the COPY time (goal ≤ 3×)`);
+    }
+    const [small, big] = sizes.map((rows) => results.find((m) => m.rows === rows && m.phase.includes('pipeline'))!);
+    console.log(`pipeline peak RSS: ${small!.maxRssMb.toFixed(0)} MB at ${small!.rows} rows, ${big!.maxRssMb.toFixed(0)} MB at ${big!.rows} rows; JS heap ${small!.peakHeapMb.toFixed(0)} MB vs ${big!.peakHeapMb.toFixed(0)} MB`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main(process.argv.slice(2));
