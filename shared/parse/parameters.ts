@@ -4,7 +4,7 @@
  * accident); names come from `resourceName`, so a retried step finds what it created.
  */
 import { InvalidInput } from '../errors';
-import { isDateOnly, parseFrequency } from '../frequency';
+import { addPeriods, isDateOnly, parseFrequency } from '../frequency';
 import type { MessageParam } from '../message';
 import { executionName, resourceName } from '../names';
 import { s3Uri } from '../ports/storage';
@@ -140,10 +140,29 @@ function forecastSpecs(param: MessageParam, bucket: string, predictors: readonly
   });
 }
 
+/**
+ * Legacy predictors (everything but AUTOPREDICTOR) need related data for the whole forecast horizon:
+ * the related series must reach `horizon` periods past the target's last timestamp.
+ */
+export function checkRelatedCoverage(param: MessageParam, target: Extracted, related: Extracted): void {
+  if (!param.Models.some((m) => m !== 'AUTOPREDICTOR')) return;
+  const lastTarget = target.stats.last;
+  const lastRelated = related.stats.last;
+  if (!lastTarget || !lastRelated) return;
+  const needed = addPeriods(lastTarget, parseFrequency(param.ForecastFrequency), param.ForecastHorizon);
+  if (lastRelated.getTime() < needed.getTime()) {
+    throw new InvalidInput(
+      `RELATED_QUERY data ends ${lastRelated.toISOString()}, but the forecast horizon (${param.ForecastHorizon} × ${param.ForecastFrequency} after the last target timestamp ${lastTarget.toISOString()}) needs related values until ${needed.toISOString()}`,
+      ['RELATED_QUERY: does not cover the forecast horizon'],
+    );
+  }
+}
+
 /** The full, validated PipelineInput (deterministic: a redelivered message builds the same document). */
 export function buildPipelineInput(input: BuildInput): PipelineInput {
   const { param, bucket, target, related, validation } = input;
   checkHorizon(param, target.stats.longestSeries);
+  if (related) checkRelatedCoverage(param, target, related);
   const timestampFormat = timestampFormatFor(param);
   const features = related ? related.schema.columns.filter((c) => c.role === 'feature').map((c) => c.attribute.AttributeName) : [];
   const predictors = predictorSpecs(param, features);

@@ -98,6 +98,16 @@ describe('Function: startPipelineFromEvent (DuckDB file + folder store)', () => 
     expect(h.workflow.calls).toEqual([]);
   });
 
+  it('rejects related data that stops before the end of the forecast horizon', async () => {
+    // Prepare: history to 2024-02-29, horizon 7 days, related only until 2024-03-03.
+    await seedDaily(h.warehouse, 'shop', ['a'], 70);
+    await seedRelated(h.warehouse, 'shop', ['a'], 63);
+
+    // Act + Assess
+    await expect(startPipelineFromEvent(message({}), h.deps, config)).rejects.toThrow(/RELATED_QUERY data ends 2024-03-03.*needs related values until 2024-03-07/);
+    expect(await h.store.list('s3://bucket/')).toEqual([]);
+  });
+
   it('rejects an empty target result naming the DataName', async () => {
     await expect(startPipelineFromEvent(message({ DataName: 'nothing' }), h.deps, config)).rejects.toThrow(/TARGET_QUERY returned no rows for DataName "nothing"/);
     expect(h.workflow.calls).toEqual([]);
