@@ -53,7 +53,7 @@ export function dailyCsv(items: readonly string[], days: number, options: { skip
     for (let d = 0; d < days; d++) {
       if (options.skip?.(item, d)) continue;
       const t = new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10);
-      rows.push(`${t},${item},${level + (d % 7) * 2}`);
+      rows.push(`${t},${item},${level + (d % 7) * 2 + ((d * 37) % 11) / 10}`);
     }
   }
   return rows.join('\n') + '\n';
