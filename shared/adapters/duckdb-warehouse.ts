@@ -41,7 +41,19 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   async *query(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<Row> {
-    const result = await this.connection.stream(sql, binds.map(toBind));
+    // A DuckDB connection streams one result at a time: a second stream on it silently ends the
+    // first one empty. Outside a transaction each query gets its own connection (cheap, same
+    // database); inside one it must see the transaction's writes, so it uses the main connection.
+    const own = this.inTransaction ? undefined : await this.instance.connect();
+    try {
+      yield* this.streamRows(own ?? this.connection, sql, binds);
+    } finally {
+      own?.closeSync();
+    }
+  }
+
+  private async *streamRows(connection: DuckDBConnection, sql: string, binds: readonly SqlValue[]): AsyncIterable<Row> {
+    const result = await connection.stream(sql, binds.map(toBind));
     const names = result.columnNames().map((name) => name.toUpperCase());
     // Ask for the next chunk before handing out the rows of this one, so DuckDB's worker
     // produces chunk n+1 while the consumer works on chunk n.
