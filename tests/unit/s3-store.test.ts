@@ -44,6 +44,22 @@ describe('Class: S3ObjectStore (S3 client mocked)', () => {
     expect(calls[0]!.args[0].input).toMatchObject({ Bucket: 'bucket', Key: 'a/target.csv' });
   });
 
+  it('puts a small streamed body of string chunks (the CSV writer) as one object', async () => {
+    // Prepare
+    s3.on(PutObjectCommand).resolves({});
+    async function* csv(): AsyncIterable<string> {
+      yield '2024-01-01,a,1\n';
+      yield '2024-01-02,a,2\n';
+    }
+
+    // Act
+    await store.put('s3://bucket/shop/20240301/target.csv', csv());
+
+    // Assess
+    const body = s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as Uint8Array;
+    expect(Buffer.from(body).toString()).toBe('2024-01-01,a,1\n2024-01-02,a,2\n');
+  });
+
   it('streams a large body as a multipart upload (8 MiB parts)', async () => {
     // Prepare
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
