@@ -9,11 +9,14 @@
  * - Seasonal models need m ≤ 24 (R's limit: for m > 24 R ignores seasonality, so weekly data
  *   with m = 52 gets a non-seasonal model, as in R) and at least three full seasons.
  * - The initial seasonal states come from a classical decomposition of the first three seasons
- *   (R's starting values) and are kept fixed, while R optimises them jointly. The smoothing
- *   parameters, damping and initial level/slope are optimised by maximum likelihood with a
- *   Nelder–Mead search over a logistic reparameterisation of R's "usual" region; the
- *   admissible region is enforced for seasonal models (Schur–Cohn test of R's characteristic
- *   polynomial). The seasonal states still count as parameters in AIC/AICc, as in R.
+ *   (R's starting values) and are kept fixed by default (`seasonalStateEvaluations` frees them,
+ *   as R does); in seasonal trend models the initial slope stays at R's regression start value.
+ *   The smoothing parameters, damping and initial level (and slope, non-seasonal) are optimised
+ *   by maximum likelihood with a Nelder–Mead search over a logistic reparameterisation of R's
+ *   "usual" region; the admissible region is enforced for seasonal models (Schur–Cohn test of
+ *   R's characteristic polynomial). The seasonal states still count as parameters in AIC/AICc.
+ * - On seasonal data β ≤ 0.2·α (`seasonalBetaShare`), and only the last 300 observations (40
+ *   seasons for m > 1) are used (`maxObservations`); both choices measured on M4 (bench/m4.ts).
  * - Prediction intervals: analytic Gaussian for the linear class (A,N|A|Ad,N|A); sample
  *   paths (seeded, `paths` of them) for every multiplicative-error model.
  */
@@ -43,6 +46,25 @@ export interface EtsOptions {
   readonly seed?: number;
   /** Objective evaluations per Nelder–Mead run. Default 600. */
   readonly maxEvaluations?: number;
+  /** Relative tolerance on the likelihood that stops the search. Default 1e-6. */
+  readonly tolerance?: number;
+  /**
+   * Fit to the last N observations only. Default 300, or 40 seasons for seasonal data
+   * (m > 1). Long weekly histories cost time and, on M4, forecast worse than a recent window.
+   */
+  readonly maxObservations?: number;
+  /**
+   * Upper bound of β as a share of α on seasonal data (m > 1). Default 0.2 (R: 1). With β near α
+   * a trend model chases the within-season swing of sub-daily data: best one-step likelihood,
+   * wild 48-step forecasts (M4 hourly). Non-seasonal data (m = 1) keep R's β ≤ α.
+   */
+  readonly seasonalBetaShare?: number;
+  /**
+   * Evaluations of a second Nelder–Mead stage that also frees the m − 1 initial seasonal
+   * states, as R does. Default 0 (states fixed at the decomposition start values): on M4
+   * hourly it costs ~3× the time and does not forecast better.
+   */
+  readonly seasonalStateEvaluations?: number;
 }
 
 /** One model form: error additive/multiplicative, trend none/additive(+damped), season none/A/M. */
@@ -61,6 +83,21 @@ const LOWER = 1e-4;
 const UPPER = 0.9999;
 const PHI_LOWER = 0.8;
 const PHI_UPPER = 0.98;
+
+/** Search settings of one fit (see `EtsOptions` for their meaning). */
+export interface EtsTuning {
+  readonly maxEvaluations?: number;
+  readonly tolerance?: number;
+  readonly seasonalBetaShare?: number;
+  readonly seasonalStateEvaluations?: number;
+}
+
+const DEFAULT_TUNING: Required<EtsTuning> = {
+  maxEvaluations: 600,
+  tolerance: 1e-6,
+  seasonalBetaShare: 0.2,
+  seasonalStateEvaluations: 0,
+};
 
 /** Everything a fitted ETS model needs to forecast. */
 export interface EtsFit {
@@ -84,6 +121,9 @@ export interface EtsFit {
   /** One-step residuals (additive: y − f; multiplicative: (y − f)/f). */
   readonly residuals: Float64Array;
 }
+
+/** Counters for benchmarks and tests: likelihood evaluations since the process started. */
+export const etsStatistics = { evaluations: 0 };
 
 function sigmoid(u: number): number {
   return 1 / (1 + Math.exp(-u));
@@ -140,72 +180,78 @@ interface Workspace {
 }
 
 /**
- * Runs the filter; returns R's `lik` = n·log(Σe²) (+ 2·Σlog|f| for multiplicative error),
- * or Infinity when a forecast or state leaves the domain. Leaves the final states in
- * `ws.seas` and returns level/slope through `out`.
+ * The filter of one model form: runs the state recursions over `y` from (l0, b0, seasonInit)
+ * and returns R's `lik` = n·log(Σe²) (+ 2·Σlog f for multiplicative error), or Infinity
+ * when a forecast or state leaves the domain. Leaves the final level/slope in `out` and the
+ * final seasonal states in `seas`; stores residuals when `residuals` is given.
  */
-function filter(
-  form: EtsForm,
-  alpha: number,
-  beta: number,
-  gamma: number,
-  phi: number,
-  l0: number,
-  b0: number,
-  ws: Workspace,
-  out: Float64Array,
-  storeResiduals: boolean,
-): number {
-  const { y, m, seas } = ws;
-  const n = y.length;
-  const multError = form.error === 'M';
+type FilterKernel = (
+  y: Float64Array, seas: Float64Array, seasonInit: Float64Array, m: number,
+  alpha: number, beta: number, gamma: number, phi: number, l0: number, b0: number,
+  out: Float64Array, residuals: Float64Array | null,
+) => number;
+
+const kernels = new Map<string, FilterKernel>();
+
+/**
+ * One branch-free kernel per model form, generated once: the likelihood loop is the hot
+ * spot of the whole engine and V8 runs a loop specialised to one form 2–4× faster than a
+ * generic loop that tests the form at every step.
+ */
+function kernelFor(form: EtsForm): FilterKernel {
+  const key = `${form.error}${form.trend}${form.damped ? 'd' : ''}${form.season}`;
+  const cached = kernels.get(key);
+  if (cached) return cached;
+  const mult = form.error === 'M';
   const trend = form.trend === 'A';
-  const season = form.season === 'N' ? 0 : form.season === 'A' ? 1 : 2;
-  const damp = form.damped ? phi : 1;
-  if (season !== 0) seas.set(ws.seasonInit);
-  let l = l0;
-  let b = trend ? b0 : 0;
-  let sse = 0;
-  let sumLogF = 0;
-  const betaOverAlpha = beta / alpha;
-  let k = 0;
-  for (let t = 0; t < n; t++) {
-    const phib = trend ? damp * b : 0;
-    const q = l + phib;
-    const s = season === 0 ? 0 : seas[k]!;
-    const f = season === 0 ? q : season === 1 ? q + s : q * s;
-    const yt = y[t]!;
-    let e: number;
-    if (multError) {
-      if (!(f > 0)) return Infinity;
-      e = (yt - f) / f;
-      sumLogF += Math.log(f);
-    } else {
-      e = yt - f;
-    }
-    if (storeResiduals) ws.residuals[t] = e;
-    sse += e * e;
-    const p = season === 0 ? yt : season === 1 ? yt - s : yt / s;
-    const newL = q + alpha * (p - q);
-    if (trend) b = phib + betaOverAlpha * (newL - l - phib);
-    if (season !== 0) {
-      if (season === 2 && !(q > 0)) return Infinity;
-      const target = season === 1 ? yt - q : yt / q;
-      seas[k] = s + gamma * (target - s);
-    }
-    l = newL;
-    if (multError && !(l > 0) && !trend) return Infinity;
-    k++;
-    if (k === m) k = 0;
-  }
-  out[0] = l;
-  out[1] = b;
-  if (!(sse > 0) || !Number.isFinite(sse)) return sse === 0 ? -Infinity : Infinity;
-  return n * Math.log(sse) + (multError ? 2 * sumLogF : 0);
+  const season = form.season;
+  const lines = [
+    'const n = y.length;',
+    season !== 'N' ? 'seas.set(seasonInit);' : '',
+    'let l = l0, b = b0, sse = 0, sumLogF = 0, productF = 1, k = 0;',
+    'const betaOverAlpha = beta / alpha;',
+    'for (let t = 0; t < n; t++) {',
+    trend ? (form.damped ? '  const phib = phi * b;' : '  const phib = b;') : '  const phib = 0;',
+    '  const q = l + phib;',
+    season !== 'N' ? '  const s = seas[k];' : '',
+    season === 'N' ? '  const f = q;' : season === 'A' ? '  const f = q + s;' : '  const f = q * s;',
+    '  const yt = y[t];',
+    mult
+      ? '  if (!(f > 0)) return Infinity;\n  const e = (yt - f) / f;\n  productF *= f;\n  if (productF > 1e150 || productF < 1e-150) { sumLogF += Math.log(productF); productF = 1; }'
+      : '  const e = yt - f;',
+    '  if (residuals !== null) residuals[t] = e;',
+    '  sse += e * e;',
+    season === 'N' ? '  const p = yt;' : season === 'A' ? '  const p = yt - s;' : '  const p = yt / s;',
+    '  const newL = q + alpha * (p - q);',
+    trend ? '  b = phib + betaOverAlpha * (newL - l - phib);' : '',
+    season === 'A' ? '  seas[k] = s + gamma * (yt - q - s);' : '',
+    season === 'M' ? '  if (!(q > 0)) return Infinity;\n  seas[k] = s + gamma * (yt / q - s);' : '',
+    '  l = newL;',
+    season !== 'N' ? '  if (++k === m) k = 0;' : '',
+    '}',
+    'out[0] = l; out[1] = b;',
+    'if (!(sse > 0) || !Number.isFinite(sse)) return sse === 0 ? -Infinity : Infinity;',
+    mult ? 'return n * Math.log(sse) + 2 * (sumLogF + Math.log(productF));' : 'return n * Math.log(sse);',
+  ];
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the fixed templates above only
+  const kernel = new Function(
+    'y', 'seas', 'seasonInit', 'm', 'alpha', 'beta', 'gamma', 'phi', 'l0', 'b0', 'out', 'residuals',
+    lines.filter(Boolean).join('\n'),
+  ) as FilterKernel;
+  kernels.set(key, kernel);
+  return kernel;
+}
+
+function filter(
+  form: EtsForm, alpha: number, beta: number, gamma: number, phi: number, l0: number, b0: number,
+  ws: Workspace, out: Float64Array, storeResiduals: boolean,
+): number {
+  return kernelFor(form)(ws.y, ws.seas, ws.seasonInit, ws.m, alpha, beta, gamma, phi, l0, form.trend === 'A' ? b0 : 0, out, storeResiduals ? ws.residuals : null);
 }
 
 /** Fits one ETS form by maximum likelihood; undefined when the optimiser finds no admissible point. */
-export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, maxEvaluations = 600): EtsFit | undefined {
+export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, tuning: EtsTuning = {}): EtsFit | undefined {
+  const settings = { ...DEFAULT_TUNING, ...tuning };
   const n = y.length;
   const seasonal = form.season !== 'N';
   const mm = seasonal ? m : 1;
@@ -238,7 +284,12 @@ export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, maxEvaluat
   const hasBeta = form.trend === 'A';
   const hasGamma = seasonal;
   const hasPhi = form.damped;
-  const dim = 1 + (hasBeta ? 1 : 0) + (hasGamma ? 1 : 0) + (hasPhi ? 1 : 0) + 1 + (hasBeta ? 1 : 0);
+  // With a seasonal component the initial slope is barely identified (a high alpha lets the
+  // level absorb any constant slope), and a free b0 drifts to values that wreck long-horizon
+  // forecasts; it stays at R's regression start value there, as it mostly does in R's search.
+  const betaShare = m > 1 ? settings.seasonalBetaShare : 1;
+  const fitSlope = hasBeta && !seasonal;
+  const dim = 1 + (hasBeta ? 1 : 0) + (hasGamma ? 1 : 0) + (hasPhi ? 1 : 0) + 1 + (fitSlope ? 1 : 0);
   const start = new Float64Array(dim);
   const steps = new Float64Array(dim);
   const states = new Float64Array(2);
@@ -247,7 +298,7 @@ export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, maxEvaluat
   const decode = (x: Float64Array): void => {
     let i = 0;
     const alpha = LOWER + (UPPER - LOWER) * sigmoid(x[i++]!);
-    const beta = hasBeta ? LOWER + (alpha - LOWER) * sigmoid(x[i++]!) : 0;
+    const beta = hasBeta ? LOWER + (betaShare * alpha - LOWER) * sigmoid(x[i++]!) : 0;
     const gamma = hasGamma ? LOWER + (1 - alpha - LOWER) * sigmoid(x[i++]!) : 0;
     const phi = hasPhi ? PHI_LOWER + (PHI_UPPER - PHI_LOWER) * sigmoid(x[i++]!) : 1;
     params[0] = alpha;
@@ -255,12 +306,13 @@ export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, maxEvaluat
     params[2] = gamma;
     params[3] = phi;
   };
-  const levelIndex = dim - 1 - (hasBeta ? 1 : 0);
+  const levelIndex = dim - 1 - (fitSlope ? 1 : 0);
+  const slopeOf = (x: Float64Array) => (fitSlope ? x[levelIndex + 1]! * scale : b0);
   const objective = (x: Float64Array): number => {
     decode(x);
     const alpha = params[0]!, beta = params[1]!, gamma = params[2]!, phi = params[3]!;
     if (seasonal && !seasonalAdmissible(alpha, beta, gamma, phi, m, ws.admissibleWork)) return Infinity;
-    const lik = filter(form, alpha, beta, gamma, phi, x[levelIndex]! * scale, hasBeta ? x[levelIndex + 1]! * scale : 0, ws, states, false);
+    const lik = filter(form, alpha, beta, gamma, phi, x[levelIndex]! * scale, slopeOf(x), ws, states, false);
     return lik;
   };
   // R's starting values for the smoothing parameters.
@@ -271,18 +323,45 @@ export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, maxEvaluat
   if (hasGamma) { start[i] = logit(0.05); steps[i++] = 1; }
   if (hasPhi) { start[i] = logit(0.99 - 1e-6); steps[i++] = -1.5; }
   start[i] = l0 / scale; steps[i++] = 0.05;
-  if (hasBeta) { start[i] = b0 / scale; steps[i++] = Math.max(Math.abs(b0 / scale) * 0.2, 1e-3); }
-  let best = nelderMead(objective, start, { steps, maxEvaluations, tolerance: 1e-8 });
-  // One restart from the optimum (a standard guard against premature Nelder–Mead collapse).
-  for (let j = 0; j < dim; j++) steps[j] = steps[j]! * 0.5;
-  const again = nelderMead(objective, best.x, { steps, maxEvaluations: Math.ceil(maxEvaluations / 2), tolerance: 1e-10 });
-  if (again.value <= best.value) best = again;
+  if (fitSlope) { start[i] = b0 / scale; steps[i++] = Math.max(Math.abs(b0 / scale) * 0.2, 1e-3); }
+  let best = nelderMead(objective, start, { steps, maxEvaluations: settings.maxEvaluations, tolerance: settings.tolerance });
+  etsStatistics.evaluations += best.evaluations;
   if (!Number.isFinite(best.value)) return undefined;
+  const seasonalEvaluations = settings.seasonalStateEvaluations;
+  if (seasonal && seasonalEvaluations > 0) {
+    // Stage 2 (as R): the m − 1 free initial seasonal states join the search.
+    const base = Float64Array.from(seasonInit);
+    const sScale = multSeason ? 1 : scale;
+    const z0 = new Float64Array(dim + m - 1);
+    z0.set(best.x);
+    for (let k = 0; k < m - 1; k++) z0[dim + k] = base[k]! / sScale;
+    const zSteps = new Float64Array(dim + m - 1);
+    for (let j = 0; j < dim; j++) zSteps[j] = steps[j]!;
+    for (let k = 0; k < m - 1; k++) zSteps[dim + k] = Math.max(Math.abs(z0[dim + k]!) * 0.1, multSeason ? 0.01 : 0.001);
+    const objective2 = (z: Float64Array): number => {
+      let sum = 0;
+      for (let k = 0; k < m - 1; k++) {
+        seasonInit[k] = z[dim + k]! * sScale;
+        sum += seasonInit[k]!;
+      }
+      seasonInit[m - 1] = multSeason ? m - sum : -sum;
+      if (multSeason && !(seasonInit[m - 1]! > 0)) return Infinity;
+      return objective(z);
+    };
+    const stage2 = nelderMead(objective2, z0, { steps: zSteps, maxEvaluations: seasonalEvaluations, tolerance: 1e-8 });
+    etsStatistics.evaluations += stage2.evaluations;
+    if (stage2.value < best.value) {
+      objective2(stage2.x);
+      best = { x: stage2.x.slice(0, dim), value: stage2.value, evaluations: stage2.evaluations };
+    } else {
+      seasonInit.set(base);
+    }
+  }
 
   decode(best.x);
   const alpha = params[0]!, beta = params[1]!, gamma = params[2]!, phi = params[3]!;
   const x = best.x;
-  const lik = filter(form, alpha, beta, gamma, phi, x[levelIndex]! * scale, hasBeta ? x[levelIndex + 1]! * scale : 0, ws, states, true);
+  const lik = filter(form, alpha, beta, gamma, phi, x[levelIndex]! * scale, slopeOf(x), ws, states, true);
   // R counts smoothing parameters, damping, initial states (m − 1 free seasonal ones) and σ.
   const np = 1 + (hasBeta ? 2 : 0) + (hasPhi ? 1 : 0) + 1 + (seasonal ? m : 0) + 1;
   let sse = 0;
@@ -433,7 +512,7 @@ export function selectEts(y: Float64Array, m: number, options: EtsOptions = {}):
   const criterion = options.criterion ?? 'aicc';
   let best: EtsFit | undefined;
   for (const form of candidateForms(y, m, options)) {
-    const fit = fitEtsForm(y, m, form, options.maxEvaluations ?? 600);
+    const fit = fitEtsForm(y, m, form, options);
     if (!fit || !Number.isFinite(fit[criterion])) continue;
     if (!best || fit[criterion] < best[criterion]) best = fit;
   }
@@ -450,6 +529,18 @@ function validateOptions(options: EtsOptions): void {
   }
   if (options.maxSeasonLength !== undefined && !(Number.isInteger(options.maxSeasonLength) && options.maxSeasonLength >= 1)) {
     throw new InvalidModelSpec(`ETS maxSeasonLength must be a positive integer; got ${options.maxSeasonLength}`);
+  }
+  if (options.tolerance !== undefined && !(options.tolerance > 0 && options.tolerance < 1)) {
+    throw new InvalidModelSpec(`ETS tolerance must lie in (0, 1); got ${options.tolerance}`);
+  }
+  if (options.maxObservations !== undefined && !(Number.isInteger(options.maxObservations) && options.maxObservations >= 10)) {
+    throw new InvalidModelSpec(`ETS maxObservations must be an integer ≥ 10; got ${options.maxObservations}`);
+  }
+  if (options.seasonalBetaShare !== undefined && !(options.seasonalBetaShare > 0 && options.seasonalBetaShare <= 1)) {
+    throw new InvalidModelSpec(`ETS seasonalBetaShare must lie in (0, 1]; got ${options.seasonalBetaShare}`);
+  }
+  if (options.seasonalStateEvaluations !== undefined && !(Number.isInteger(options.seasonalStateEvaluations) && options.seasonalStateEvaluations >= 0)) {
+    throw new InvalidModelSpec(`ETS seasonalStateEvaluations must be a non-negative integer; got ${options.seasonalStateEvaluations}`);
   }
   if (options.maxEvaluations !== undefined && !(Number.isInteger(options.maxEvaluations) && options.maxEvaluations >= 20)) {
     throw new InvalidModelSpec(`ETS maxEvaluations must be an integer ≥ 20; got ${options.maxEvaluations}`);
@@ -477,7 +568,10 @@ export function autoEts(options: EtsOptions = {}): ModelSpec {
   return {
     algorithm: 'ETS',
     fit(series: SeriesData): FittedModel {
-      const y = cleanSeries(series.values);
+      const all = cleanSeries(series.values);
+      const m = series.seasonLength;
+      const cap = options.maxObservations ?? (m > 1 ? Math.max(300, 40 * m) : 300);
+      const y = all.length > cap ? all.subarray(all.length - cap) : all;
       if (y.length < 3) throw new NotEnoughData(`ETS needs at least 3 observations, got ${y.length}`);
       let constant = true;
       for (let i = 1; i < y.length; i++) if (y[i] !== y[0]) constant = false;
