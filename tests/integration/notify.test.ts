@@ -3,6 +3,7 @@ import { parseConfigFromEnv, startPipelineFromEvent } from '../../shared/parse';
 import { publishResults, recordFailure } from '../../shared/notify';
 import { pipelineStateSchema, type PipelineInput, type PipelineState } from '../../shared/state';
 import { count, openHarness, seedDaily, type DataHarness } from './data-fixtures';
+import { deleteRunResults, insertForecastRows, setForecastAvailable, writeRunStatus } from '../../shared/warehouse/writers';
 
 const config = parseConfigFromEnv({});
 const DAY = 86_400_000;
@@ -134,6 +135,27 @@ describe('Function: publishResults (DuckDB file + folder store)', () => {
     // Assess
     expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RESULTS WHERE ITEM_ID = ?', [hostile])).toBe(42);
     expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RUNS')).toBe(1);
+  });
+
+  it('writes a hostile dataset name through every writer as a value, never as SQL', async () => {
+    // Prepare: the message contract rejects such names; the writers must be safe on their own too.
+    const run = { dataName: `d'; DROP TABLE FORECAST_RUNS; --`, runId: `r"); DELETE FROM FORECAST_RESULTS; --` };
+    const forecast = { model: 'ETS', predictorName: 'p', itemId: `i'--`, dimensions: null, date: new Date(Date.UTC(2024, 2, 1)), forecastType: 'p50', value: 1 };
+
+    // Act
+    for (let i = 0; i < 2; i++) {
+      await h.warehouse.transaction(async (tx) => {
+        await deleteRunResults(tx, run);
+        await insertForecastRows(tx, run, [forecast]);
+        await writeRunStatus(tx, run, { dateCreate: '20240301', status: 'SUCCEEDED', reason: `it's; fine`, failedModels: [], forecastRows: 1, metricRows: 0 });
+        await setForecastAvailable(tx, run);
+      });
+    }
+
+    // Assess
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RESULTS WHERE DATASET_NAME = ? AND RUN_ID = ?', [run.dataName, run.runId])).toBe(1);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RUNS WHERE RUN_ID = ?', [run.runId])).toBe(1);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_PARAMETERS WHERE DATASET_NAME = ?', [run.dataName])).toBe(1);
   });
 
   it('records a failure (status FAILED + reason) once, whatever the number of retries', async () => {
