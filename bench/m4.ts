@@ -125,9 +125,9 @@ async function buildModel(name: string, horizon: number): Promise<ModelSpec | st
     case 'stlets':
       return stlEts();
     case 'auto':
-      return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'median', top: 3 });
-    case 'auto-best':
       return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'best' });
+    case 'auto-median':
+      return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'median', top: 3 });
     case 'arima':
       return optional('arima', 'autoArima');
     case 'npts':
