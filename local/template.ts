@@ -188,3 +188,18 @@ export function substituteDefinition(text: string, substitutions: ReadonlyMap<st
     return substitution.kind === 'function' ? substitution.arn : substitution.value;
   });
 }
+
+/** The function an SQS queue triggers (the parse function): where messages enter the pipeline. */
+export async function readQueueFunction(templateFile: string): Promise<FunctionHandler> {
+  const root = dirname(resolve(templateFile));
+  const template = parseTemplate(await readFile(templateFile, 'utf8'));
+  const consumers = Object.entries(asObject(template.Resources)).filter(
+    ([, r]) =>
+      asObject(r).Type === 'AWS::Serverless::Function' &&
+      Object.values(asObject(asObject(asObject(r).Properties).Events)).some((event) => asObject(event).Type === 'SQS'),
+  );
+  if (consumers.length !== 1) {
+    throw new ConfigurationError(`template.yaml must hold exactly one function with an SQS event, found ${consumers.length}`);
+  }
+  return functionHandler(template, consumers[0]![0], root);
+}

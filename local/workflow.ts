@@ -47,7 +47,15 @@ export type StartOutcome =
   | { readonly kind: 'resumed'; readonly name: string; readonly previous: ExecutionRecord }
   | { readonly kind: 'existing'; readonly name: string; readonly record: ExecutionRecord; readonly runningElsewhere: boolean };
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** Imports a function's handler module (TypeScript runs through tsx / vitest). */
+export async function loadHandler(fn: FunctionHandler): Promise<Handler> {
+  const module = (await import(pathToFileURL(fn.file).href)) as Record<string, unknown>;
+  const handler = module[fn.exportName];
+  if (typeof handler !== 'function') throw new ConfigurationError(`${fn.file} does not export a function named ${fn.exportName}`);
+  return handler as Handler;
+}
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 const EXECUTION_ARN_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution';
@@ -55,7 +63,8 @@ const EXECUTION_ARN_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution';
 /** Mirrors Lambda's JSON round trip: dates become strings, undefined disappears. */
 const viaJson = <T>(value: T): JsonValue => (value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue));
 
-function lambdaContext(fn: FunctionHandler) {
+/** A Lambda context object as the runtime passes it (deadline from the function's timeout). */
+export function lambdaContext(fn: FunctionHandler) {
   const deadline = Date.now() + fn.timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -257,11 +266,7 @@ export class LocalWorkflowStarter implements WorkflowStarter {
   private handlerOf(fn: FunctionHandler): Promise<Handler> {
     let loaded = this.handlers.get(fn.file);
     if (!loaded) {
-      loaded = import(pathToFileURL(fn.file).href).then((module: Record<string, unknown>) => {
-        const handler = module[fn.exportName];
-        if (typeof handler !== 'function') throw new ConfigurationError(`${fn.file} does not export a function named ${fn.exportName}`);
-        return handler as Handler;
-      });
+      loaded = loadHandler(fn);
       this.handlers.set(fn.file, loaded);
     }
     return loaded;

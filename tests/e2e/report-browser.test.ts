@@ -1,0 +1,153 @@
+/**
+ * The run report in a real headless Chromium (Debian `chromium`, driven by playwright-core):
+ * the charts render (SVG paths with data), the item selector switches them, nothing fails in
+ * the page, and it needs no network. The warehouse holds the demo input and stand-in
+ * forecasts/metrics written with the warehouse module's writers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
+import type { Warehouse } from '../../shared/ports';
+import { insertForecastRows, insertMetricRows, writeRunStatus, type ForecastRow, type MetricRow } from '../../shared/warehouse/writers';
+import { dateFromCompact, demoDays } from '../../local/demo-data';
+import { seedDemoDataset } from '../../local/seed';
+import { writeRunReport } from '../../local/report';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const DATA_NAME = 'report_demo';
+const RUN_ID = 'report_demo_2025_02_01';
+const START = dateFromCompact('20250201');
+const HORIZON = 28;
+const MODELS = ['ETS', 'NPTS', 'PROPHET'];
+const TYPES: [string, number][] = [['p5', 0.55], ['p20', 0.8], ['p50', 1], ['p80', 1.2], ['p95', 1.5]];
+
+/** Stand-in forecasts: each item's mean of the last 4 weeks, scaled per model, with quantile fans. */
+function* standInForecasts(): Generator<ForecastRow> {
+  const recent = new Map<string, number[]>();
+  for (const day of demoDays({ items: 6, forecastStart: START, horizon: HORIZON })) {
+    if (day.timestamp < START && day.sales !== null && day.sales >= 0) {
+      const list = recent.get(day.itemId) ?? [];
+      list.push(day.sales);
+      recent.set(day.itemId, list.slice(-28));
+    }
+  }
+  for (const [itemId, values] of recent) {
+    const level = values.reduce((a, b) => a + b, 0) / values.length;
+    for (const [m, model] of MODELS.entries()) {
+      for (let h = 0; h < HORIZON; h += 1) {
+        const date = new Date(START.getTime() + h * 86_400_000);
+        const point = level * (0.9 + 0.1 * m) * (1 + 0.15 * Math.sin((2 * Math.PI * h) / 7));
+        for (const [type, factor] of TYPES) yield { model, predictorName: `${DATA_NAME}_${model}`, itemId, dimensions: null, date, forecastType: type, value: point * factor };
+      }
+    }
+  }
+}
+
+function standInMetrics(): MetricRow[] {
+  return MODELS.flatMap((model, m): MetricRow[] => {
+    const base = { model, predictorName: `${DATA_NAME}_${model}` };
+    return [
+      { ...base, source: 'BACKTEST', metric: 'AVG_WQL', forecastType: null, value: 0.2 + 0.03 * m },
+      { ...base, source: 'BACKTEST', metric: 'WAPE', forecastType: null, value: 0.25 + 0.02 * m },
+      { ...base, source: 'BACKTEST', metric: 'RMSE', forecastType: null, value: 9 + m },
+      { ...base, source: 'BACKTEST', metric: 'MASE', forecastType: null, value: 0.8 + 0.1 * m },
+      { ...base, source: 'BACKTEST', metric: 'WQL', forecastType: 'p50', value: 0.25 + 0.02 * m },
+      { ...base, source: 'REALISED', metric: 'AVG_WQL', forecastType: null, value: 0.22 + 0.01 * m },
+      { ...base, source: 'REALISED', metric: 'WAPE', forecastType: null, value: 0.27 - 0.02 * m },
+    ];
+  });
+}
+
+describe('Report: the HTML page in headless Chromium', () => {
+  let dir: string;
+  let file: string;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'report-browser-'));
+    const warehouse: Warehouse = await openDuckDbWarehouse({ path: join(dir, 'warehouse.duckdb') });
+    await seedDemoDataset(warehouse, DATA_NAME, { items: 6, forecastStart: START, horizon: HORIZON });
+    const run = { dataName: DATA_NAME, runId: RUN_ID };
+    await insertForecastRows(warehouse, run, standInForecasts());
+    await insertMetricRows(warehouse, run, standInMetrics());
+    await writeRunStatus(warehouse, run, { dateCreate: '20250201', status: 'SUCCEEDED', reason: null, failedModels: [], forecastRows: 0, metricRows: 0 });
+    file = join(dir, 'reports', `${RUN_ID}.html`);
+    await writeRunReport(warehouse, RUN_ID, file);
+    await warehouse.close();
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    page.on('request', (request) => {
+      if (!request.url().startsWith('file:')) requests.push(request.url());
+    });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-ready="true"]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('draws the fan charts of the first item: bands, medians, history and validation actuals', async () => {
+    // Assess
+    expect(existsSync(CHROMIUM)).toBe(true);
+    const fans = await page.locator('#fans .fan-card').count();
+    expect(fans).toBe(MODELS.length);
+    const bands = await page.locator('#fans svg path.band').evaluateAll((paths) => paths.map((p) => p.getAttribute('d') ?? ''));
+    expect(bands.length).toBe(MODELS.length * 2);
+    expect(bands.every((d) => d.startsWith('M') && d.endsWith('Z') && d.split('L').length > HORIZON)).toBe(true);
+    expect(await page.locator('#overlay svg path.p50').count()).toBe(MODELS.length);
+    expect((await page.locator('#overlay svg path.history').getAttribute('d'))!.length).toBeGreaterThan(100);
+    expect(await page.locator('#overlay svg circle.actual').count()).toBe(HORIZON);
+    expect(await page.locator('#overlay svg rect.promo').count()).toBeGreaterThan(0);
+  });
+
+  it('switches every chart when another item is selected', async () => {
+    // Prepare
+    const before = await page.locator('#overlay svg path.p50').first().getAttribute('d');
+    const options = await page.locator('#item-select option').allTextContents();
+
+    // Act
+    await page.selectOption('#item-select', { index: 3 });
+
+    // Assess
+    expect(options).toHaveLength(6);
+    const after = await page.locator('#overlay svg path.p50').first().getAttribute('d');
+    expect(after).not.toBe(before);
+    expect(await page.locator('#overlay svg').getAttribute('aria-label')).toContain(options[3]!);
+    expect(await page.locator('#fans svg path.band').count()).toBe(MODELS.length * 2);
+  });
+
+  it('compares the models: metric table with the best value marked, bar charts', async () => {
+    // Assess
+    const rows = await page.locator('#metrics-table tbody tr').allTextContents();
+    expect(rows).toHaveLength(MODELS.length);
+    expect(await page.locator('#metrics-table td.best').count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('#bar-wql rect.bar').count()).toBe(MODELS.length * 2);
+    expect(await page.locator('#bar-wape rect.bar').count()).toBe(MODELS.length * 2);
+  });
+
+  it('loads nothing from the network and logs no errors; a screenshot is kept for a look', async () => {
+    // Act
+    await page.selectOption('#item-select', { index: 0 });
+    await page.screenshot({ path: join(process.env.REPORT_SCREENSHOT_DIR ?? dir, 'report.png'), fullPage: true });
+
+    // Assess
+    expect(requests).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
