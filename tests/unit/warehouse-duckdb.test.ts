@@ -43,13 +43,15 @@ describe('Function: openDuckDbWarehouse (file database)', () => {
     const inserted = await w.transaction((tx) => tx.insertRows(DEFAULT_TABLES.forecasts, ['DATASET_NAME', 'RUN_ID', 'MODEL', 'PREDICTOR_NAME', 'ITEM_ID', 'DIMENSIONS', 'FORECAST_DATE', 'FORECAST_TYPE', 'VALUE'], rows));
     const failed = w.transaction(async (tx) => {
       await tx.execute(`DELETE FROM ${DEFAULT_TABLES.forecasts}`);
+      await tx.insertRows(DEFAULT_TABLES.forecasts, ['DATASET_NAME', 'RUN_ID', 'MODEL', 'PREDICTOR_NAME', 'ITEM_ID', 'FORECAST_DATE', 'FORECAST_TYPE'], [['x', 'x', 'x', 'x', 'x', new Date(0), 'x']]);
       throw new Error('midway');
     });
 
     // Assess
     expect(inserted).toBe(2500);
     await expect(failed).rejects.toThrow('midway');
-    expect(await all(w, `SELECT COUNT(*) AS C, SUM(VALUE) AS S FROM ${DEFAULT_TABLES.forecasts}`)).toEqual([{ C: 2500, S: (2499 * 2500) / 2 }]);
+    expect(await all(w, `SELECT COUNT(*) AS C, SUM(VALUE) AS S, MIN(FORECAST_DATE) AS D FROM ${DEFAULT_TABLES.forecasts}`)).toEqual([{ C: 2500, S: (2499 * 2500) / 2, D: new Date(Date.UTC(2024, 0, 1)) }]);
+    await expect(w.insertRows(DEFAULT_TABLES.forecasts, ['NOPE'], [[1]])).rejects.toThrow(/no column NOPE/);
   });
 
   it('creates the default layout idempotently and runs the default queries with binds only', async () => {
