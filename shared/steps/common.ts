@@ -17,6 +17,7 @@ export const ALREADY_EXISTS = 'ResourceAlreadyExistsException';
 export const NOT_FOUND = 'ResourceNotFoundException';
 export const IN_USE = 'ResourceInUseException';
 export const LIMIT_EXCEEDED = 'LimitExceededException';
+export const INVALID_INPUT = 'InvalidInputException';
 
 /** One page of a List* call: the summaries and the token of the next page. */
 export type Page<T> = { items: readonly T[] | undefined; next: string | undefined };

@@ -16,7 +16,7 @@ import type { ForecastPort } from '../ports';
 import type { Settings } from '../runtime';
 import type { ForecastSpec, PipelineState, Results } from '../state';
 import { check, createOrFind, filterIs, findInPages } from './common';
-import { progressOf, settle, underQuota, type ModelProgress } from './models';
+import { attemptModel, progressOf, settle, type ModelProgress } from './models';
 
 export type ForecastsSlice = NonNullable<Results['forecasts']>;
 type ForecastEntry = ForecastsSlice[number];
@@ -112,7 +112,20 @@ export async function createForecasts(
   if (eligible.length === 0) throw new InvalidInput('No forecast has an ACTIVE predictor');
   const progress = await Promise.all(
     eligible.map(({ spec, predictorArn }) =>
-      underQuota(spec.name, () => forecastAndExport(spec, predictorArn, forecast, settings.forecastRoleArn)),
+      attemptModel(
+        spec.name,
+        () => forecastAndExport(spec, predictorArn, forecast, settings.forecastRoleArn),
+        (message) => ({
+          name: spec.name,
+          predictorName: spec.predictorName,
+          model: spec.model,
+          arn: '',
+          exportJobArn: '',
+          exportS3Uri: exportFolder(spec.exportS3Uri),
+          status: 'CREATE_FAILED' as const,
+          message,
+        }),
+      ),
     ),
   );
   return settle('Create forecasts', progress);

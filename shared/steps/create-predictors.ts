@@ -19,7 +19,7 @@ import { publishAccuracyMetrics } from '../observability';
 import type { ForecastPort } from '../ports';
 import type { AccuracyMetrics, PipelineState, PredictorSpec, Results } from '../state';
 import { check, createOrFind, filterIs, findInPages } from './common';
-import { progressOf, settle, underQuota } from './models';
+import { attemptModel, progressOf, settle } from './models';
 
 export type PredictorsSlice = NonNullable<Results['predictors']>;
 type PredictorEntry = PredictorsSlice[number];
@@ -139,24 +139,28 @@ export async function createPredictors(
 
   const progress = await Promise.all(
     state.predictors.map((spec) =>
-      underQuota<PredictorEntry>(spec.name, async () => {
-        const arn = await createOrFind(
-          `predictor ${spec.name}`,
-          () => sendCreate(forecast, spec, state, datasetGroupArn),
-          () => findPredictorArn(forecast, spec.name, datasetGroupArn),
-        );
-        const described =
-          spec.api === 'auto'
-            ? await forecast.send(new DescribeAutoPredictorCommand({ PredictorArn: arn }))
-            : await forecast.send(new DescribePredictorCommand({ PredictorArn: arn }));
-        return progressOf(check({ name: spec.name, arn, status: described.Status, message: described.Message }), (status, message) => ({
-          name: spec.name,
-          model: spec.model,
-          arn,
-          status,
-          ...(message ? { message } : {}),
-        }));
-      }),
+      attemptModel<PredictorEntry>(
+        spec.name,
+        async () => {
+          const arn = await createOrFind(
+            `predictor ${spec.name}`,
+            () => sendCreate(forecast, spec, state, datasetGroupArn),
+            () => findPredictorArn(forecast, spec.name, datasetGroupArn),
+          );
+          const described =
+            spec.api === 'auto'
+              ? await forecast.send(new DescribeAutoPredictorCommand({ PredictorArn: arn }))
+              : await forecast.send(new DescribePredictorCommand({ PredictorArn: arn }));
+          return progressOf(check({ name: spec.name, arn, status: described.Status, message: described.Message }), (status, message) => ({
+            name: spec.name,
+            model: spec.model,
+            arn,
+            status,
+            ...(message ? { message } : {}),
+          }));
+        },
+        (message) => ({ name: spec.name, model: spec.model, arn: '', status: 'CREATE_FAILED', message }),
+      ),
     ),
   );
   const predictors = settle('Create predictors', progress);

@@ -5,7 +5,7 @@
  * failed the step fails.
  */
 import { ResourceFailed, ResourcePending } from '../errors';
-import { hasErrorName, LIMIT_EXCEEDED, type Checked } from './common';
+import { hasErrorName, INVALID_INPUT, LIMIT_EXCEEDED, type Checked } from './common';
 
 /** One model's state after this invocation of the step. */
 export type ModelProgress<T> =
@@ -15,12 +15,24 @@ export type ModelProgress<T> =
   /** Not created yet because a quota is reached (LimitExceededException). */
   | { readonly kind: 'limited'; readonly name: string; readonly error: unknown };
 
-/** Runs `work` and turns a LimitExceededException into a "limited" progress. */
-export async function underQuota<T>(name: string, work: () => Promise<ModelProgress<T>>): Promise<ModelProgress<T>> {
+/**
+ * Runs one model's work: a LimitExceededException means "not started yet, waiting for the
+ * quota"; an InvalidInputException (the service refused this model's parameters, e.g. a
+ * horizon too long for the algorithm) marks only that model failed, with the service's message.
+ */
+export async function attemptModel<T>(
+  name: string,
+  work: () => Promise<ModelProgress<T>>,
+  failedValue: (message: string) => T,
+): Promise<ModelProgress<T>> {
   try {
     return await work();
   } catch (error) {
     if (hasErrorName(error, LIMIT_EXCEEDED)) return { kind: 'limited', name, error };
+    if (hasErrorName(error, INVALID_INPUT)) {
+      const reason = `${name} was refused: ${(error as Error).message}`;
+      return { kind: 'failed', value: failedValue(reason), reason };
+    }
     throw error;
   }
 }

@@ -146,9 +146,9 @@ describe('ASL: retries', () => {
     }
   });
 
-  it('never retries InvalidInput or ResourceFailed; other crashes a couple of times', () => {
+  it('never retries InvalidInput, ResourceFailed or a refused request; other crashes a couple of times', () => {
     for (const [name, state] of tasks) {
-      for (const error of ['InvalidInput', 'ResourceFailed']) expect(retrierFor(state, error)!.MaxAttempts, `${name} ${error}`).toBe(0);
+      for (const error of ['InvalidInput', 'ResourceFailed', 'InvalidInputException']) expect(retrierFor(state, error)!.MaxAttempts, `${name} ${error}`).toBe(0);
       const last = (state.Retry as Retrier[]).at(-1)!;
       expect(last.ErrorEquals, name).toEqual(['States.ALL']);
       expect(last.MaxAttempts, name).toBeGreaterThanOrEqual(1);

@@ -9,6 +9,7 @@ import {
   DescribeForecastExportJobCommand,
   DescribePredictorCommand,
   GetAccuracyMetricsCommand,
+  InvalidInputException,
   LimitExceededException,
   ListForecastExportJobsCommand,
   ListForecastsCommand,
@@ -167,6 +168,19 @@ describe('Function: create-predictors', () => {
     expect((error as Error).message).toContain('Horizon too long');
   });
 
+  it('marks a predictor the service refuses (InvalidInputException) failed and trains the others', async () => {
+    // Prepare
+    predictorsRespond(() => 'ACTIVE');
+    mock
+      .on(CreatePredictorCommand, { PredictorName: 'demo_ETS_2' })
+      .rejects(new InvalidInputException({ message: 'ForecastHorizon too long for ETS', $metadata: {} }));
+    // Act
+    const slice = await createPredictors(stateForPredictors(), { forecast: client, publishMetrics: vi.fn() });
+    // Assess
+    expect(slice[0]).toEqual({ name: 'demo_ETS_2', model: 'ETS', arn: '', status: 'CREATE_FAILED', message: 'demo_ETS_2 was refused: ForecastHorizon too long for ETS' });
+    expect(slice.slice(1).every((p) => p.status === 'ACTIVE')).toBe(true);
+  });
+
   it('finds predictors by name in the dataset group on redelivery', async () => {
     // Prepare
     predictorsRespond(() => 'ACTIVE');
@@ -308,6 +322,17 @@ describe('Function: create-forecasts', () => {
     const slice = await createForecasts(stateWithResults(), deps);
     // Assess
     expect(slice.find((f) => f.model === 'AUTOML')).toMatchObject({ status: 'CREATE_FAILED', message: expect.stringContaining('export broke') });
+  });
+
+  it('marks a forecast the service refuses failed and exports the others', async () => {
+    // Prepare
+    forecastsRespond(() => 'ACTIVE', () => 'ACTIVE');
+    mock.on(CreateForecastCommand, { ForecastName: 'demo_ETS_2_forecast' }).rejects(new InvalidInputException({ message: 'bad types', $metadata: {} }));
+    // Act
+    const slice = await createForecasts(stateWithResults(), deps);
+    // Assess
+    expect(slice[0]).toMatchObject({ name: 'demo_ETS_2_forecast', status: 'CREATE_FAILED', arn: '', exportJobArn: '', message: expect.stringContaining('bad types') });
+    expect(slice.filter((f) => f.status === 'ACTIVE')).toHaveLength(3);
   });
 
   it('throws ResourceFailed when every forecast failed', async () => {
