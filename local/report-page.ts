@@ -241,12 +241,12 @@ const SCRIPT = String.raw`
     }
     return up.length ? 'M' + up.join('L') + 'L' + down.join('L') + 'Z' : '';
   }
-  function itemMax(item) {
+  function itemMax(item, bands) {
     var max = 0;
     function take(v) { if (v !== null && v > max) max = v; }
     item.history.v.forEach(take); item.actuals.v.forEach(take);
     var q = quantileTypes();
-    var top = q.length ? q[q.length - 1] : medianType();
+    var top = bands && q.length ? q[q.length - 1] : medianType();
     Object.keys(item.forecasts).forEach(function (m) { (item.forecasts[m].values[top] || []).forEach(take); (item.forecasts[m].values.mean || []).forEach(take); });
     return max || 1;
   }
@@ -363,10 +363,10 @@ const SCRIPT = String.raw`
     if (!item) return;
     select.selectedIndex = index;
     var models = data.models.filter(function (m) { return item.forecasts[m]; });
-    var yMax = itemMax(item);
+    var yMax = itemMax(item, true);
     var overlay = document.getElementById('overlay');
     overlay.innerHTML = '';
-    overlay.appendChild(chart(item, models, { width: 1100, height: 300, yMax: yMax, bands: false, tooltip: true, kind: 'overlay', label: item.id + ': all models' }));
+    overlay.appendChild(chart(item, models, { width: 1100, height: 300, yMax: itemMax(item, false), bands: false, tooltip: true, kind: 'overlay', label: item.id + ': all models' }));
     var fans = document.getElementById('fans');
     fans.innerHTML = '';
     models.forEach(function (m) {
@@ -444,7 +444,7 @@ export function renderReportPage(data: ReportData): string {
 <main>
 <section id="comparison">
   <h2>Model comparison</h2>
-  <p class="hint">Backtest metrics come from the predictors' backtest windows on the training data; validation metrics compare each forecast with the actuals after the cut-off. Lower is better; the best value per column is green.</p>
+  <p class="hint">Backtest metrics come from the predictors' backtest windows on the training data, as the Forecast backend computed them (on the values it was given: transformed by parse when a transform such as log1p is configured); validation metrics compare each forecast, back on the original scale, with the actuals after the cut-off. Lower is better; the best value per column is green.</p>
   <div class="comparison">
     <div><table id="metrics-table"></table></div>
     <div class="bars"><div id="bar-wql"></div><div id="bar-wape"></div></div>

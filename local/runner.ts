@@ -277,7 +277,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     if (summary && summary.models.length > 0) {
       say(out);
       say(out, formatSummaryTable(summary));
-      say(out, '  bt = backtest (Forecast accuracy metrics), val = against the validation actuals; * = best');
+      say(out, '  bt = backtest metrics of the Forecast backend (on the values it trained on, log1p by default);');
+      say(out, '  val = the forecasts against the validation actuals after the cut-off; * = best');
     }
     let reportFile: string | undefined;
     if (options.report !== false && summary && summary.models.length > 0) {
