@@ -311,7 +311,7 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
     switch (doc.type) {
       case 'dataset':
       case 'dataset-group':
-        return {};
+        return {}; // never jobs (ACTIVE at creation); kept for an exhaustive switch
       case 'dataset-import-job':
         return { result: await runImportJob(ctx, doc) };
       case 'predictor':
@@ -342,20 +342,21 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
       }
     }
     const now = new Date().toISOString();
+    // Datasets and groups are bookkeeping only: ACTIVE at once. Jobs start CREATE_PENDING.
+    const job = JOB_TYPES.includes(type);
     const doc: ResourceDoc = {
       type,
       arn,
       name,
-      status: 'CREATE_PENDING',
+      status: job ? 'CREATE_PENDING' : 'ACTIVE',
       creationTime: now,
       lastModificationTime: now,
       parentArn,
       request: JSON.parse(JSON.stringify(request)) as Input,
-      owner: { ...processIdentity, heartbeatAt: now },
-      attempts: 1,
+      ...(job ? { owner: { ...processIdentity, heartbeatAt: now }, attempts: 1 } : {}),
     };
     await repo.put(doc);
-    startJob(doc);
+    if (job) startJob(doc);
     return doc;
   }
 
@@ -755,7 +756,7 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
     checkFrequency('ForecastFrequency', input.ForecastFrequency);
     for (const c of (input.DataConfig?.AttributeConfigs ?? []) as Input[]) checkFilling(c.Transformations, c.AttributeName, c.AttributeName === 'target_value');
     const group = await groupForPredictor(input.DataConfig?.DatasetGroupArn, 'DataConfig.DatasetGroupArn');
-    const doc = await create('predictor', name, name, { ...input, kind: 'auto', plan: { candidates: availableCandidates(), selection: 'per-series' } }, group.arn);
+    const doc = await create('predictor', name, name, { ...input, kind: 'auto', plan: { candidates: ['AUTO'], selection: 'single' } }, group.arn);
     return { PredictorArn: doc.arn };
   });
 
@@ -780,7 +781,7 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
     const auto = d.request.kind === 'auto';
     return {
       PredictorEvaluationResults: evaluations.map((e) => ({
-        AlgorithmArn: ALGORITHM_ARNS[e.algorithm as keyof typeof ALGORITHM_ARNS] ?? `arn:aws:forecast:::algorithm/${e.algorithm === 'ENSEMBLE' ? 'Ensemble' : e.algorithm}`,
+        AlgorithmArn: ALGORITHM_ARNS[e.algorithm as keyof typeof ALGORITHM_ARNS] ?? `arn:aws:forecast:::algorithm/${e.algorithm === 'AUTO' ? 'Ensemble' : e.algorithm}`,
         TestWindows: [windowShape(e.summary, 'SUMMARY'), ...e.windows.map((w) => windowShape(w, 'COMPUTED'))],
       })),
       IsAutoPredictor: auto,

@@ -27,7 +27,7 @@ async function fitOne(spec: ModelSpec, payload: SeriesPayload, task: FitTask): P
 }
 
 export async function runFitTask(task: FitTask): Promise<SeriesForecast[]> {
-  const spec = modelSpec(task.algorithm, task.params);
+  const spec = modelSpec(task.algorithm, task.params, { horizon: task.horizon });
   const results: SeriesForecast[] = [];
   for (const payload of task.series) {
     try {

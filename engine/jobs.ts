@@ -101,7 +101,7 @@ export function predictorPlan(doc: ResourceDoc): PredictorPlan {
       offset: horizon,
       candidates: plan.candidates,
       params: {},
-      selection: 'per-series',
+      selection: plan.selection,
     };
   }
   const featurization = r.FeaturizationConfig as {

@@ -4,8 +4,8 @@
  * CSV format out, `horizon` periods after each item's last timestamp.
  *
  * Values are aggregated (sum) onto the frequency's periods; missing periods inside an item are filled
- * with zero, as Forecast's default middlefill. AUTO chooses an algorithm per series by the backtest
- * loss over one window of `horizon` periods (series too short for that window get ETS).
+ * with zero, as Forecast's default middlefill. AUTO is the auto predictor's per-series choice
+ * (engine/models/registry.ts).
  */
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -15,10 +15,10 @@ import { parseFrequency } from '../shared/frequency';
 import { parseTimestamp } from '../shared/time';
 import { exportHeader, exportLines, type ForecastItem } from './export-files';
 import { splitCsvLine } from './csv-import';
-import { ALGORITHMS, modelSpec } from './models/registry';
+import { modelSpec } from './models/registry';
 import { WorkerPool } from './pool';
 import { buildSeries, type ImportedData, type RegularSeries, type SeriesSet } from './series';
-import { forecastSeriesSet, runBacktests } from './training';
+import { forecastSeriesSet } from './training';
 import { checkForecastTypes } from './validation';
 
 export type OneOffAlgorithm = 'ETS' | 'ARIMA' | 'NPTS' | 'PROPHET' | 'AUTO';
@@ -41,8 +41,6 @@ export interface ForecastCsvSummary {
   readonly seconds: number;
   /** Series that fell back to a simpler model. */
   readonly fallbacks: number;
-  /** Algorithm per series (AUTO), counted. */
-  readonly algorithms: Record<string, number>;
 }
 
 /** Reads the input CSV into the engine's imported form; errors name the line and item. */
@@ -105,8 +103,7 @@ export async function forecastCsv(options: ForecastCsvOptions): Promise<Forecast
   } catch (error) {
     throw new InvalidInput((error as Error).message);
   }
-  const candidates: string[] = options.algorithm === 'AUTO' ? ALGORITHMS.filter((a) => usable(a)) : [options.algorithm];
-  if (!usable(candidates[0]!)) modelSpec(candidates[0]!); // throws NotImplemented with its message
+  modelSpec(options.algorithm, {}, { horizon: options.horizon }); // NotImplemented for an algorithm not wired in
   const data = await readForecastInput(options.inputPath);
   // Each item ends at its own last timestamp: group the items by their last period.
   const byEnd = new Map<number, RegularSeries[]>();
@@ -117,35 +114,27 @@ export async function forecastCsv(options: ForecastCsvOptions): Promise<Forecast
     byEnd.set(endMs, [...(byEnd.get(endMs) ?? []), series]);
   }
   const pool = new WorkerPool(options.workers);
-  const run = (task: Parameters<WorkerPool['run']>[0]) => pool.run(task);
   const items: ForecastItem[] = [];
-  const algorithms: Record<string, number> = {};
   let fallbacks = 0;
   let done = 0;
-  const total = data.items.length * (candidates.length > 1 ? candidates.length + 1 : 1);
   try {
     for (const [endMs, series] of byEnd) {
       const length = Math.max(...series.map((s) => s.values.length));
       const set: SeriesSet = { frequency, series, end: new Date(endMs), length };
-      let assignments: string[] = series.map(() => candidates[0]!);
-      if (candidates.length > 1 && length > 2 * options.horizon + 2) {
-        const chosen = await runBacktests(
-          set,
-          { horizon: options.horizon, windows: 1, offset: options.horizon, types, candidates, params: {}, selection: 'per-series' },
-          run,
-          pool.size,
-          (d) => options.onProgress?.(done + d, total),
-        );
-        assignments = chosen.assignments;
-      }
-      done += series.length * (candidates.length > 1 ? candidates.length : 0);
-      const forecast = await forecastSeriesSet(set, assignments, {}, options.horizon, types, ['item_id'], run, pool.size, (d) =>
-        options.onProgress?.(done + d, total),
+      const forecast = await forecastSeriesSet(
+        set,
+        series.map(() => options.algorithm),
+        {},
+        options.horizon,
+        types,
+        ['item_id'],
+        (task) => pool.run(task),
+        pool.size,
+        (d) => options.onProgress?.(done + d, data.items.length),
       );
       done += series.length;
       fallbacks += forecast.fallbacks;
       items.push(...forecast.predictions.items);
-      for (const a of assignments) algorithms[a] = (algorithms[a] ?? 0) + 1;
     }
   } finally {
     await pool.close();
@@ -154,14 +143,5 @@ export async function forecastCsv(options: ForecastCsvOptions): Promise<Forecast
   const predictions = { types, keyColumns: ['item_id'], frequency, items };
   const lines = [...exportLines(predictions)];
   await writeFile(options.outputPath, `${exportHeader(predictions)}\n${lines.join('\n')}\n`);
-  return { items: items.length, rows: lines.length, seconds: (performance.now() - started) / 1000, fallbacks, algorithms };
-}
-
-function usable(algorithm: string): boolean {
-  try {
-    modelSpec(algorithm);
-    return true;
-  } catch {
-    return false;
-  }
+  return { items: items.length, rows: lines.length, seconds: (performance.now() - started) / 1000, fallbacks };
 }

@@ -40,7 +40,7 @@ export interface Evaluation {
   readonly windows: WindowResult[];
 }
 
-export type Selection = 'single' | 'automl' | 'per-series';
+export type Selection = 'single' | 'automl';
 
 export interface BacktestPlan {
   readonly horizon: number;
@@ -200,7 +200,7 @@ function loss(series: readonly ScoredSeries[], quantiles: readonly number[]): nu
   return Number.isFinite(value) ? value : Infinity;
 }
 
-/** Backtests every candidate, chooses (single / AutoML per dataset / per series) and scores the choice. */
+/** Backtests every candidate, chooses one for the dataset (AutoML) and scores each. */
 export async function runBacktests(
   set: SeriesSet,
   plan: BacktestPlan,
@@ -240,42 +240,12 @@ export async function runBacktests(
     return finite.length ? finite.reduce((x, y) => x + y, 0) / finite.length : Infinity;
   };
 
-  let assignments: number[];
-  let evaluations: Evaluation[];
-  let algorithm: string | undefined;
-  if (plan.selection === 'per-series') {
-    // Per-series loss of each candidate: mean over the windows that scored the series.
-    const lossSums = plan.candidates.map(() => set.series.map(() => ({ sum: 0, count: 0 })));
-    plan.candidates.forEach((_, a) =>
-      cases.forEach((windowCase, w) =>
-        windowCase.forEach((c, i) => {
-          const l = loss([scored(c, forecasts[a]![w]![i]!, quantiles)], quantiles);
-          const slot = lossSums[a]![c.seriesIndex]!;
-          slot.sum += Number.isFinite(l) ? l : 1e300;
-          slot.count++;
-        }),
-      ),
-    );
-    assignments = set.series.map((_, seriesIndex) => {
-      let best = 0;
-      let bestLoss = Infinity;
-      plan.candidates.forEach((_, a) => {
-        const slot = lossSums[a]![seriesIndex]!;
-        const l = slot.count ? slot.sum / slot.count : Infinity;
-        if (l < bestLoss) [best, bestLoss] = [a, l];
-      });
-      return best;
-    });
-    const chosen = evaluate((w, i) => assignments[cases[w]![i]!.seriesIndex]!);
-    evaluations = [{ algorithm: 'ENSEMBLE', ...chosen }];
-  } else {
-    const losses = plan.candidates.map((_, a) => candidateLoss(a));
-    const best = losses.indexOf(Math.min(...losses));
-    const index = best < 0 ? 0 : best;
-    algorithm = plan.candidates[index];
-    assignments = set.series.map(() => index);
-    evaluations = plan.candidates.map((name, a) => ({ algorithm: name, ...evaluate(() => a) }));
-  }
+  // One algorithm for the whole dataset: the given one, or (AutoML) the lowest loss averaged over windows.
+  const losses = plan.candidates.map((_, a) => candidateLoss(a));
+  const best = Math.max(0, losses.indexOf(Math.min(...losses)));
+  const algorithm = plan.candidates[best];
+  const assignments = set.series.map(() => best);
+  const evaluations: Evaluation[] = plan.candidates.map((name, a) => ({ algorithm: name, ...evaluate(() => a) }));
   const fallbackSeries = new Set<number>();
   const fallbackExamples: string[] = [];
   cases.forEach((windowCase, w) =>

@@ -3,8 +3,8 @@
  * JSON file per execution name under `<root>/executions/`. It makes execution names behave as
  * in Step Functions — a name with the same input never runs twice — across processes.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { link, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -74,13 +74,38 @@ export class ExecutionRegistry {
     return executionRecordSchema.parse(JSON.parse(text));
   }
 
-  /** Writes a record atomically (temporary file renamed into place). */
+  /**
+   * Writes a record atomically (temporary file renamed into place). The temporary name is unique
+   * per write: two writes of one record in the same process must not share it.
+   */
   async put(record: ExecutionRecord): Promise<void> {
     await mkdir(this.folder, { recursive: true });
     const file = this.fileOf(record.name);
-    const temporary = `${file}.${process.pid}.tmp`;
+    const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`);
     await rename(temporary, file);
+  }
+
+  /**
+   * Records a new execution only when none of that name exists — atomically, also across
+   * processes (exclusive create), as Step Functions' StartExecution is. Returns false when the
+   * name was taken first.
+   */
+  async create(record: ExecutionRecord): Promise<boolean> {
+    await mkdir(this.folder, { recursive: true });
+    const file = this.fileOf(record.name);
+    const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`);
+    try {
+      // link() never replaces: the first creator wins, and a reader never sees half a file.
+      await link(temporary, file);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await unlink(temporary);
+    }
   }
 
   /** Every execution, newest first. */

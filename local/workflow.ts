@@ -143,6 +143,7 @@ export function retryWaitMs(retrier: Retrier, attempt: number, waits: RetryWaits
 export class LocalWorkflowStarter implements WorkflowStarter {
   private template?: StateMachineTemplate;
   private readonly running = new Map<string, Promise<ExecutionRecord>>();
+  private readonly starting = new Map<string, Promise<StartedExecution>>();
   private readonly handlers = new Map<string, Promise<Handler>>();
   private readonly crashes: StepCrashInjector;
   private readonly retriers = new Map<string, Retrier[]>();
@@ -156,7 +157,23 @@ export class LocalWorkflowStarter implements WorkflowStarter {
     this.crashes = new StepCrashInjector(options.crashRules ?? []);
   }
 
+  /**
+   * Starts one execution per name, as Step Functions does: calls for the same name are taken one
+   * at a time in this process, and the registry's exclusive create settles a race with another
+   * process (two deliveries of one SQS message must not start two executions).
+   */
   async startExecution(name: string, input: unknown): Promise<StartedExecution> {
+    const previous = this.starting.get(name) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.startOnce(name, input));
+    this.starting.set(name, next);
+    try {
+      return await next;
+    } finally {
+      if (this.starting.get(name) === next) this.starting.delete(name);
+    }
+  }
+
+  private async startOnce(name: string, input: unknown): Promise<StartedExecution> {
     const { registry } = this.options;
     const hash = inputHash(input);
     const existing = await registry.get(name);
@@ -188,7 +205,8 @@ export class LocalWorkflowStarter implements WorkflowStarter {
       pid: process.pid,
       attempts: 1,
     };
-    await registry.put(record);
+    // Another process took the name between our read and this write: it is theirs, start nothing.
+    if (!(await registry.create(record))) return this.startOnce(name, input);
     this.lastStart = { kind: 'started', name };
     this.launch(name, input, record);
     return { executionArn: record.executionArn, alreadyStarted: false };

@@ -48,6 +48,8 @@ export interface ArimaOptions {
   readonly approximation?: boolean;
   /** Information criterion of the search. Default `aicc`. */
   readonly ic?: 'aicc' | 'aic' | 'bic';
+  /** With the approximation, select the model on the last `truncate` points only (R's `truncate`). */
+  readonly truncate?: number;
   /** Fit the chosen model by exact ML (R) or keep its CSS fit (faster). Default `ML`. */
   readonly finalMethod?: 'ML' | 'CSS';
 }
@@ -154,29 +156,84 @@ function difference(y: Float64Array, d: number, D: number, s: number): { w: Floa
  * written to `e`; returns the sum of squares (Infinity if it blows up).
  */
 function cssResiduals(w: Float64Array, spec: Spec, x: ArrayLike<number>, e: Float64Array): number {
-  const { a, b, mean } = polys(spec, x);
-  const ar = sparse(a);
-  const ma = sparse(b);
-  const ncond = spec.p + spec.s * spec.P;
-  const n = w.length;
-  let ssq = 0;
-  e.fill(0, 0, ncond);
-  for (let t = ncond; t < n; t++) {
-    let v = w[t]! - mean;
-    for (let k = 0; k < ar.lags.length; k++) v -= ar.coefs[k]! * (w[t - ar.lags[k]!]! - mean);
-    for (let k = 0; k < ma.lags.length; k++) {
-      const lag = ma.lags[k]!;
-      if (t - lag >= ncond) v -= ma.coefs[k]! * e[t - lag]!;
-    }
-    e[t] = v;
-    ssq += v * v;
-  }
-  return Number.isFinite(ssq) ? ssq : Infinity;
+  return cssEvaluator(w, spec)(x, e);
 }
 
-/** CSS fit: least squares on the CSS residuals. */
-function fitCss(w: Float64Array, spec: Spec, start: Float64Array): { x: Float64Array; ssq: number } {
-  return leastSquares((x, e) => cssResiduals(w, spec, x, e), start, w.length, spec.p + spec.s * spec.P);
+/** Sorted distinct lags of a multiplicative polynomial with `n` regular and `N` seasonal terms. */
+function multiplicativeLags(n: number, N: number, s: number): Int32Array {
+  const lags = new Set<number>();
+  for (let i = 1; i <= n; i++) lags.add(i);
+  for (let k = 1; k <= N; k++) for (let i = 0; i <= n; i++) lags.add(k * s + i);
+  return Int32Array.from([...lags].sort((x, y) => x - y));
+}
+
+/**
+ * The CSS residual function of one model on one series, with its polynomial buffers and lag
+ * lists allocated once (it runs thousands of times per search).
+ */
+function cssEvaluator(w: Float64Array, spec: Spec): (x: ArrayLike<number>, e: Float64Array) => number {
+  const { p, q, P, Q, s } = spec;
+  const arLags = multiplicativeLags(p, P, s);
+  const maLags = multiplicativeLags(q, Q, s);
+  const a = new Float64Array(p + s * P + 1);
+  const b = new Float64Array(q + s * Q + 1);
+  const arCoefs = new Float64Array(arLags.length);
+  const maCoefs = new Float64Array(maLags.length);
+  const nAr = arLags.length;
+  const nMa = maLags.length;
+  const maxMa = nMa > 0 ? maLags[nMa - 1]! : 0;
+  const ncond = p + s * P;
+  const n = w.length;
+  const meanIndex = spec.constant ? p + q + P + Q : -1;
+  return (x, e) => {
+    // Expand φ(B)Φ(B^s) and θ(B)Θ(B^s) in place.
+    a.fill(0);
+    b.fill(0);
+    for (let i = 0; i < p; i++) a[i + 1] = x[i]!;
+    for (let k = 0; k < P; k++) {
+      const sk = x[p + q + k]!;
+      const base = (k + 1) * s;
+      a[base] = a[base]! + sk;
+      for (let i = 0; i < p; i++) a[base + i + 1] = a[base + i + 1]! - x[i]! * sk;
+    }
+    for (let i = 0; i < q; i++) b[i + 1] = x[p + i]!;
+    for (let k = 0; k < Q; k++) {
+      const sk = x[p + q + P + k]!;
+      const base = (k + 1) * s;
+      b[base] = b[base]! + sk;
+      for (let i = 0; i < q; i++) b[base + i + 1] = b[base + i + 1]! + x[p + i]! * sk;
+    }
+    for (let k = 0; k < nAr; k++) arCoefs[k] = a[arLags[k]!]!;
+    for (let k = 0; k < nMa; k++) maCoefs[k] = b[maLags[k]!]!;
+    const mean = meanIndex >= 0 ? x[meanIndex]! : 0;
+    let ssq = 0;
+    e.fill(0, 0, Math.min(ncond, n));
+    const safe = Math.max(ncond, maxMa);
+    for (let t = ncond; t < n; t++) {
+      let v = w[t]! - mean;
+      for (let k = 0; k < nAr; k++) v -= arCoefs[k]! * (w[t - arLags[k]!]! - mean);
+      if (t >= safe) {
+        for (let k = 0; k < nMa; k++) v -= maCoefs[k]! * e[t - maLags[k]!]!;
+      } else {
+        for (let k = 0; k < nMa; k++) {
+          const lag = maLags[k]!;
+          if (t - lag >= 0) v -= maCoefs[k]! * e[t - lag]!;
+        }
+      }
+      e[t] = v;
+      ssq += v * v;
+    }
+    return Number.isFinite(ssq) ? ssq : Infinity;
+  };
+}
+
+const QUICK_ITERATIONS = Number(process.env.ARIMA_QI ?? 25);
+const QUICK_TOLERANCE = Number(process.env.ARIMA_QT ?? 1e-6);
+
+/** CSS fit: least squares on the CSS residuals (`quick`: looser, for ranking models in a search). */
+function fitCss(w: Float64Array, spec: Spec, start: Float64Array, quick: boolean): { x: Float64Array; ssq: number } {
+  const [iterations, tolerance] = quick ? [QUICK_ITERATIONS, QUICK_TOLERANCE] : [Number(process.env.ARIMA_FI ?? 100), 1e-9];
+  return leastSquares(cssEvaluator(w, spec), start, w.length, spec.p + spec.s * spec.P, iterations, tolerance);
 }
 
 /**
@@ -189,11 +246,13 @@ function leastSquares(
   n: number,
   from: number,
   maxIterations = 100,
+  relTolerance = 1e-9,
 ): { x: Float64Array; ssq: number } {
   const k = start.length;
   let x = Float64Array.from(start);
   const e = new Float64Array(n);
   const eTrial = new Float64Array(n);
+  (globalThis as any).__lm = ((globalThis as any).__lm ?? 0) + 1;
   let ssq = residuals(x, e);
   if (k === 0 || !Number.isFinite(ssq)) return { x, ssq };
   const J = new Float64Array(k * n);
@@ -204,6 +263,7 @@ function leastSquares(
   const trial = new Float64Array(k);
   let lambda = 1e-3;
   for (let iter = 0; iter < maxIterations; iter++) {
+    (globalThis as any).__it = ((globalThis as any).__it ?? 0) + 1;
     for (let j = 0; j < k; j++) {
       let h = 1e-6 * Math.max(1, Math.abs(x[j]!));
       trial.set(x);
@@ -213,16 +273,19 @@ function leastSquares(
         trial[j] = x[j]! + h;
         if (!Number.isFinite(residuals(trial, eTrial))) return { x, ssq };
       }
-      const row = j * n;
-      for (let t = from; t < n; t++) J[row + t] = (eTrial[t]! - e[t]!) / h;
+      const rowJ = J.subarray(j * n, (j + 1) * n);
+      const inv = 1 / h;
+      for (let t = from; t < n; t++) rowJ[t] = (eTrial[t]! - e[t]!) * inv;
     }
     for (let i = 0; i < k; i++) {
+      const ri = J.subarray(i * n, (i + 1) * n);
       let g = 0;
-      for (let t = from; t < n; t++) g += J[i * n + t]! * e[t]!;
+      for (let t = from; t < n; t++) g += ri[t]! * e[t]!;
       Jte[i] = g;
       for (let j = 0; j <= i; j++) {
+        const rj = J.subarray(j * n, (j + 1) * n);
         let sum = 0;
-        for (let t = from; t < n; t++) sum += J[i * n + t]! * J[j * n + t]!;
+        for (let t = from; t < n; t++) sum += ri[t]! * rj[t]!;
         JtJ[i * k + j] = sum;
         JtJ[j * k + i] = sum;
       }
@@ -245,7 +308,7 @@ function leastSquares(
         ssq = s;
         lambda = Math.max(lambda / 10, 1e-9);
         improved = true;
-        if (gain < 1e-9) return { x, ssq };
+        if (gain < relTolerance) return { x, ssq };
         break;
       }
       lambda *= 10;
@@ -540,6 +603,103 @@ function startValues(w: Float64Array, spec: Spec): Float64Array {
   return x;
 }
 
+/** Innovations of a long autoregression (Hannan–Rissanen step 1), cached per differenced series. */
+const innovationsCache = new WeakMap<Float64Array, { e: Float64Array; from: number }>();
+
+function longArInnovations(w: Float64Array, s: number): { e: Float64Array; from: number } | undefined {
+  const cached = innovationsCache.get(w);
+  if (cached) return cached;
+  const n = w.length;
+  const order = Math.min(Math.floor(n / 4), Math.max(20, s > 1 ? 2 * s + 2 : 0));
+  if (order < 2) return undefined;
+  let mean = 0;
+  for (const v of w) mean += v;
+  mean /= n;
+  const acov = new Float64Array(order + 1);
+  for (let lag = 0; lag <= order; lag++) {
+    let c = 0;
+    for (let t = lag; t < n; t++) c += (w[t]! - mean) * (w[t - lag]! - mean);
+    acov[lag] = c / n;
+  }
+  if (!(acov[0]! > 0)) return undefined;
+  // Levinson–Durbin.
+  let a = new Float64Array(order + 1);
+  let v = acov[0]!;
+  for (let k = 1; k <= order; k++) {
+    let acc = acov[k]!;
+    for (let j = 1; j < k; j++) acc -= a[j]! * acov[k - j]!;
+    const refl = acc / v;
+    const next = Float64Array.from(a);
+    next[k] = refl;
+    for (let j = 1; j < k; j++) next[j] = a[j]! - refl * a[k - j]!;
+    a = next;
+    v *= 1 - refl * refl;
+    if (!(v > 0)) return undefined;
+  }
+  const e = new Float64Array(n);
+  for (let t = order; t < n; t++) {
+    let r = w[t]! - mean;
+    for (let j = 1; j <= order; j++) r -= a[j]! * (w[t - j]! - mean);
+    e[t] = r;
+  }
+  const out = { e, from: order };
+  innovationsCache.set(w, out);
+  return out;
+}
+
+/**
+ * Hannan–Rissanen start: least squares of w_t on its AR lags (1..p, s..Ps) and on the long-AR
+ * innovations at the MA lags (1..q, s..Qs); cross terms of the multiplicative model are left out.
+ */
+function regressionStart(w: Float64Array, spec: Spec): Float64Array | undefined {
+  const { p, q, P, Q, s } = spec;
+  const k = p + q + P + Q;
+  if (k === 0) return undefined;
+  const innov = longArInnovations(w, s);
+  if (!innov) return undefined;
+  const n = w.length;
+  const arLags = [...Array.from({ length: p }, (_, i) => i + 1), ...Array.from({ length: P }, (_, i) => (i + 1) * s)];
+  const maLags = [...Array.from({ length: q }, (_, i) => i + 1), ...Array.from({ length: Q }, (_, i) => (i + 1) * s)];
+  const start = Math.max(innov.from + Math.max(0, ...maLags), Math.max(0, ...arLags));
+  if (n - start <= 2 * k + 2) return undefined;
+  let mean = 0;
+  if (spec.constant) {
+    for (const v of w) mean += v;
+    mean /= n;
+  }
+  const XtX = new Float64Array(k * k);
+  const Xty = new Float64Array(k);
+  const row = new Float64Array(k);
+  for (let t = start; t < n; t++) {
+    for (let i = 0; i < arLags.length; i++) row[i] = w[t - arLags[i]!]! - mean;
+    for (let i = 0; i < maLags.length; i++) row[arLags.length + i] = innov.e[t - maLags[i]!]!;
+    const y = w[t]! - mean;
+    for (let i = 0; i < k; i++) {
+      Xty[i] = Xty[i]! + row[i]! * y;
+      for (let j = 0; j <= i; j++) XtX[i * k + j] = XtX[i * k + j]! + row[i]! * row[j]!;
+    }
+  }
+  for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) XtX[j * k + i] = XtX[i * k + j]!;
+  if (!solveInPlace(XtX, Xty, k)) return undefined;
+  // Regression order: ar(p), sar(P), ma(q), sma(Q) → parameter order ar, ma, sar, sma, mean.
+  const x = new Float64Array(paramCount(spec));
+  for (let i = 0; i < p; i++) x[i] = Xty[i]!;
+  for (let i = 0; i < P; i++) x[p + q + i] = Xty[p + i]!;
+  for (let i = 0; i < q; i++) x[p + i] = Xty[p + P + i]!;
+  for (let i = 0; i < Q; i++) x[p + q + P + i] = Xty[p + P + q + i]!;
+  if (spec.constant) x[x.length - 1] = mean;
+  return x;
+}
+
+/** The better (smaller CSS) of the zero start (R's) and the regression start. */
+function bestStart(w: Float64Array, spec: Spec): Float64Array {
+  const zero = startValues(w, spec);
+  const hr = regressionStart(w, spec);
+  if (!hr) return zero;
+  const e = new Float64Array(w.length);
+  return cssResiduals(w, spec, hr, e) < cssResiduals(w, spec, zero, e) ? hr : zero;
+}
+
 /**
  * Fits one model to the differenced series. `checkRoots` applies auto.arima's rule (reject AR/MA
  * roots within 1.01 of the unit circle); R's `Arima` with fixed orders does not.
@@ -550,11 +710,16 @@ function fitModel(
   method: 'CSS' | 'ML',
   ic: 'aicc' | 'aic' | 'bic',
   checkRoots = true,
+  cssStart?: Float64Array,
 ): Fit | undefined {
   const k = paramCount(spec);
   const nUsed = w.length;
   if (nUsed - (spec.p + spec.s * spec.P) <= k + 1) return undefined;
-  const css = fitCss(w, spec, startValues(w, spec));
+  // An estimate from the search is refined (CSS) or used as the ML start, instead of starting afresh.
+  const css =
+    cssStart && method === 'ML'
+      ? { x: cssStart, ssq: cssResiduals(w, spec, cssStart, new Float64Array(nUsed)) }
+      : fitCss(w, spec, cssStart ?? bestStart(w, spec), method === 'CSS' && checkRoots && !cssStart);
   if (!Number.isFinite(css.ssq)) return undefined;
   const ncond = spec.p + spec.s * spec.P;
   let coef = css.x;
@@ -905,11 +1070,14 @@ function searchArima(y: Float64Array, seasonLength: number, options: ArimaOption
   const allowMean = d + D === 0;
   let constant = allowDrift || allowMean;
 
+  // R's `truncate`: with the approximation, select the model on the last `truncate` points only.
+  const truncate = options.truncate;
+  const searchW = approximation && truncate !== undefined && w.length > truncate ? w.subarray(w.length - truncate) : w;
   const tried = new Map<string, Fit | undefined>();
   const fitOrder = (p: number, q: number, P: number, Q: number, c: boolean): Fit | undefined => {
     const key = `${p},${q},${P},${Q},${c}`;
     if (tried.has(key)) return tried.get(key);
-    const f = fitModel(w, { p, d, q, P, D, Q, s: m, constant: c }, searchMethod, ic);
+    const f = fitModel(searchW, { p, d, q, P, D, Q, s: m, constant: c }, searchMethod, ic);
     tried.set(key, f);
     return f;
   };
@@ -963,11 +1131,11 @@ function searchArima(y: Float64Array, seasonLength: number, options: ArimaOption
     if (!moved || tried.size >= nmodels) break;
   }
 
-  if (approximation && finalMethod === 'ML') {
-    // Refit by exact ML; if that fails, fall back through the next best models (as R).
+  if (approximation && (finalMethod === 'ML' || searchW !== w)) {
+    // Refit on the whole series (by exact ML, as R); if that fails, fall back through the next best models.
     const ranked = [...tried.values()].filter((f): f is Fit => f !== undefined).sort((x, y) => x.ic - y.ic);
     for (const f of ranked.slice(0, 5)) {
-      const refit = fitModel(w, f.spec, 'ML', ic);
+      const refit = fitModel(w, f.spec, finalMethod, ic, true, f.coef);
       if (refit) return refit;
     }
   }

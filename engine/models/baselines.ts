@@ -211,7 +211,7 @@ export function stlEts(options: StlEtsOptions = {}): ModelSpec {
       let fit: EtsFit | undefined;
       let constant = true;
       for (let t = 1; t < n; t++) if (adjusted[t] !== adjusted[0]) constant = false;
-      if (!constant) fit = selectEts(adjusted, 1, { model: 'ZZN' });
+      if (!constant) fit = selectEts(adjusted, 1, { model: 'ZZN', betaShare: seasonal ? 0.2 : 1 });
       if (!constant && !fit) throw new NotEnoughData(`STL+ETS found no ETS fit for ${n} observations`);
       return {
         description: fit ? `STL(m=${mm}) + ${fit.form.error}${fit.form.trend}${fit.form.damped ? 'd' : ''}N` : `STL(m=${mm}) constant`,

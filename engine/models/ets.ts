@@ -65,6 +65,8 @@ export interface EtsOptions {
    * hourly it costs ~3× the time and does not forecast better.
    */
   readonly seasonalStateEvaluations?: number;
+  /** Upper bound of β as a share of α whatever m is (e.g. for seasonally adjusted sub-daily data). */
+  readonly betaShare?: number;
 }
 
 /** One model form: error additive/multiplicative, trend none/additive(+damped), season none/A/M. */
@@ -90,9 +92,13 @@ export interface EtsTuning {
   readonly tolerance?: number;
   readonly seasonalBetaShare?: number;
   readonly seasonalStateEvaluations?: number;
+  /** Upper bound of β as a share of α whatever m is (for models of seasonally adjusted data). */
+  readonly betaShare?: number;
+  /** A fitted related form whose optimum starts this search (fewer evaluations). */
+  readonly warmStart?: EtsFit;
 }
 
-const DEFAULT_TUNING: Required<EtsTuning> = {
+const DEFAULT_TUNING: Required<Omit<EtsTuning, 'betaShare' | 'warmStart'>> = {
   maxEvaluations: 600,
   tolerance: 1e-6,
   seasonalBetaShare: 0.2,
@@ -106,6 +112,9 @@ export interface EtsFit {
   readonly beta: number;
   readonly gamma: number;
   readonly phi: number;
+  /** Initial level and slope the fit started from (optimised or fixed). */
+  readonly initialLevel: number;
+  readonly initialSlope: number;
   /** States after the last observation: level, slope, seasonal by position (t mod m). */
   readonly level: number;
   readonly slope: number;
@@ -287,7 +296,7 @@ export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, tuning: Et
   // With a seasonal component the initial slope is barely identified (a high alpha lets the
   // level absorb any constant slope), and a free b0 drifts to values that wreck long-horizon
   // forecasts; it stays at R's regression start value there, as it mostly does in R's search.
-  const betaShare = m > 1 ? settings.seasonalBetaShare : 1;
+  const betaShare = settings.betaShare ?? (m > 1 ? settings.seasonalBetaShare : 1);
   const fitSlope = hasBeta && !seasonal;
   const dim = 1 + (hasBeta ? 1 : 0) + (hasGamma ? 1 : 0) + (hasPhi ? 1 : 0) + 1 + (fitSlope ? 1 : 0);
   const start = new Float64Array(dim);
@@ -315,15 +324,31 @@ export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, tuning: Et
     const lik = filter(form, alpha, beta, gamma, phi, x[levelIndex]! * scale, slopeOf(x), ws, states, false);
     return lik;
   };
-  // R's starting values for the smoothing parameters.
-  const alpha0 = LOWER + (0.2 * (UPPER - LOWER)) / mm;
+  // R's starting values for the smoothing parameters, or a related form's optimum (warm start).
+  const clampFraction = (v: number) => Math.min(Math.max(v, 1e-4), 1 - 1e-4);
+  const warm = tuning.warmStart;
+  const alpha0 = warm ? warm.alpha : LOWER + (0.2 * (UPPER - LOWER)) / mm;
+  const stepScale = warm ? 0.4 : 1;
   let i = 0;
-  start[i] = logit((alpha0 - LOWER) / (UPPER - LOWER)); steps[i++] = 1;
-  if (hasBeta) { start[i] = logit(0.1); steps[i++] = 1; }
-  if (hasGamma) { start[i] = logit(0.05); steps[i++] = 1; }
-  if (hasPhi) { start[i] = logit(0.99 - 1e-6); steps[i++] = -1.5; }
-  start[i] = l0 / scale; steps[i++] = 0.05;
-  if (fitSlope) { start[i] = b0 / scale; steps[i++] = Math.max(Math.abs(b0 / scale) * 0.2, 1e-3); }
+  start[i] = logit(clampFraction((alpha0 - LOWER) / (UPPER - LOWER))); steps[i++] = stepScale;
+  if (hasBeta) {
+    const share = warm && warm.form.trend === 'A' ? (warm.beta - LOWER) / (betaShare * alpha0 - LOWER) : 0.1;
+    start[i] = logit(clampFraction(share)); steps[i++] = stepScale;
+  }
+  if (hasGamma) {
+    const share = warm && warm.form.season !== 'N' ? (warm.gamma - LOWER) / (1 - alpha0 - LOWER) : 0.05;
+    start[i] = logit(clampFraction(share)); steps[i++] = stepScale;
+  }
+  if (hasPhi) {
+    const share = warm && warm.form.damped ? (warm.phi - PHI_LOWER) / (PHI_UPPER - PHI_LOWER) : 0.99;
+    start[i] = logit(clampFraction(share)); steps[i++] = -1.5 * stepScale;
+  }
+  const warmLevel = warm && Number.isFinite(warm.initialLevel) ? warm.initialLevel : l0;
+  start[i] = warmLevel / scale; steps[i++] = 0.05 * stepScale;
+  if (fitSlope) {
+    const warmSlope = warm && warm.form.trend === 'A' && Number.isFinite(warm.initialSlope) ? warm.initialSlope : b0;
+    start[i] = warmSlope / scale; steps[i++] = Math.max(Math.abs(warmSlope / scale) * 0.2, 1e-3) * stepScale;
+  }
   let best = nelderMead(objective, start, { steps, maxEvaluations: settings.maxEvaluations, tolerance: settings.tolerance });
   etsStatistics.evaluations += best.evaluations;
   if (!Number.isFinite(best.value)) return undefined;
@@ -371,7 +396,7 @@ export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, tuning: Et
   const aicc = n - np - 1 > 0 ? aic + (2 * np * (np + 1)) / (n - np - 1) : Infinity;
   const bic = lik + Math.log(n) * np;
   return {
-    form, alpha, beta, gamma, phi,
+    form, alpha, beta, gamma, phi, initialLevel: x[levelIndex]! * scale, initialSlope: slopeOf(x),
     level: states[0]!, slope: states[1]!, seasonal: Float64Array.from(ws.seas), seasonLength: mm,
     n, sigma2: sse / Math.max(n - np, 1), logLik, aic, aicc, bic, residuals: Float64Array.from(ws.residuals),
   };
@@ -511,9 +536,15 @@ export function candidateForms(
 export function selectEts(y: Float64Array, m: number, options: EtsOptions = {}): EtsFit | undefined {
   const criterion = options.criterion ?? 'aicc';
   let best: EtsFit | undefined;
+  const fits = new Map<string, EtsFit>();
   for (const form of candidateForms(y, m, options)) {
-    const fit = fitEtsForm(y, m, form, options);
+    // Warm start: the additive-error twin, else the undamped twin, when already fitted.
+    const warmStart =
+      (form.error === 'M' ? fits.get(etsFormName({ ...form, error: 'A' })) : undefined) ??
+      (form.damped ? fits.get(etsFormName({ ...form, damped: false })) : undefined);
+    const fit = fitEtsForm(y, m, form, { ...options, warmStart });
     if (!fit || !Number.isFinite(fit[criterion])) continue;
+    fits.set(etsFormName(form), fit);
     if (!best || fit[criterion] < best[criterion]) best = fit;
   }
   return best;
@@ -538,6 +569,9 @@ function validateOptions(options: EtsOptions): void {
   }
   if (options.seasonalBetaShare !== undefined && !(options.seasonalBetaShare > 0 && options.seasonalBetaShare <= 1)) {
     throw new InvalidModelSpec(`ETS seasonalBetaShare must lie in (0, 1]; got ${options.seasonalBetaShare}`);
+  }
+  if (options.betaShare !== undefined && !(options.betaShare > 0 && options.betaShare <= 1)) {
+    throw new InvalidModelSpec(`ETS betaShare must lie in (0, 1]; got ${options.betaShare}`);
   }
   if (options.seasonalStateEvaluations !== undefined && !(Number.isInteger(options.seasonalStateEvaluations) && options.seasonalStateEvaluations >= 0)) {
     throw new InvalidModelSpec(`ETS seasonalStateEvaluations must be a non-negative integer; got ${options.seasonalStateEvaluations}`);

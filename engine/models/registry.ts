@@ -11,14 +11,15 @@ import { InvalidInput, NotImplemented } from '../../shared/errors';
 import { autoArima } from './arima';
 import { autoEts } from './ets';
 import { npts } from './npts';
-import { seasonalNaiveStub } from './seasonal-naive-stub';
+import { autoSelect } from './auto';
+import { naive, seasonalNaive, stlEts, theta } from './baselines';
 import type { ModelSpec } from './types';
 
 export const ALGORITHMS = ['ETS', 'ARIMA', 'NPTS', 'PROPHET'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-/** Algorithms the engine runs internally (fallbacks, tests), never selectable by ARN. */
-export const INTERNAL_ALGORITHMS = ['SEASONAL_NAIVE', 'NAIVE'] as const;
+/** Algorithms the engine runs without an ARN of their own (auto predictors, fallbacks). */
+export const INTERNAL_ALGORITHMS = ['AUTO', 'SEASONAL_NAIVE', 'NAIVE'] as const;
 
 export const ALGORITHM_ARNS: Record<Algorithm, string> = {
   ETS: 'arn:aws:forecast:::algorithm/ETS',
@@ -73,8 +74,22 @@ export function validateTrainingParameters(algorithm: string, params: Readonly<R
   }
 }
 
+/** What some specs need beyond TrainingParameters (AUTO backtests over the forecast horizon). */
+export interface SpecContext {
+  readonly horizon?: number;
+}
+
+/**
+ * AUTO (CreateAutoPredictor, one-off `--algorithm AUTO`): per series, ETS, Theta, seasonal naive and
+ * STL+ETS are backtested on the series' own tail and the median of the best three is forecast
+ * (engine/models/auto.ts; the combination the M4 benchmark favoured).
+ */
+function autoSpec(horizon: number): ModelSpec {
+  return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'median', top: 3 });
+}
+
 /** The model spec of an algorithm with its (validated) TrainingParameters. */
-export function modelSpec(algorithm: string, params: Readonly<Record<string, string>> = {}, seasonLength?: number): ModelSpec {
+export function modelSpec(algorithm: string, params: Readonly<Record<string, string>> = {}, context: SpecContext = {}): ModelSpec {
   validateTrainingParameters(algorithm, params);
   switch (algorithm) {
     case 'NPTS':
@@ -84,10 +99,12 @@ export function modelSpec(algorithm: string, params: Readonly<Record<string, str
         expKernelWeights: params.exp_kernel_weights === undefined ? undefined : Number(params.exp_kernel_weights),
         contextLength: params.context_length === undefined ? undefined : Number(params.context_length),
       });
+    case 'AUTO':
+      return autoSpec(context.horizon ?? 1);
     case 'SEASONAL_NAIVE':
-      return seasonalNaiveStub(seasonLength === undefined ? {} : { seasonLength });
+      return seasonalNaive();
     case 'NAIVE':
-      return seasonalNaiveStub({ seasonLength: 1 });
+      return naive();
     case 'ETS':
       return autoEts();
     case 'ARIMA':

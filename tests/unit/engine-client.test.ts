@@ -3,6 +3,7 @@ import {
   CreateAutoPredictorCommand,
   CreateDatasetCommand,
   CreateDatasetGroupCommand,
+  DescribeDatasetGroupCommand,
   CreateForecastCommand,
   CreatePredictorCommand,
   DeleteDatasetCommand,
@@ -22,7 +23,7 @@ import {
   type CreatePredictorCommandInput,
 } from '@aws-sdk/client-forecast';
 import { FaultInjector, parseFaults } from '../../engine/faults';
-import { dailyCsv, describePredictor, engineFixture, importedGroup, TARGET_SCHEMA, waitFor, type EngineFixture } from './engine-helpers';
+import { dailyCsv, describePredictor, engineFixture, eventually, importedGroup, TARGET_SCHEMA, waitFor, type EngineFixture } from './engine-helpers';
 
 const ARN = 'arn:aws:forecast:us-east-1:000000000000';
 
@@ -131,16 +132,13 @@ describe('Engine client: exceptions and resource rules', () => {
   it('deletes asynchronously and allows the name again only after the delete finished', async () => {
     // Prepare
     const { DatasetArn } = await createDataset('reuse_me');
-    await new Promise((r) => setTimeout(r, 20));
 
     // Act
     await fx.engine.send(new DeleteDatasetCommand({ DatasetArn }));
     const during = await fx.engine.send(new DescribeDatasetCommand({ DatasetArn }));
     const recreateTooEarly = createDataset('reuse_me');
     await expect(recreateTooEarly).rejects.toBeInstanceOf(ResourceAlreadyExistsException);
-    await new Promise((r) => setTimeout(r, 60));
-    const gone = fx.engine.send(new DescribeDatasetCommand({ DatasetArn }));
-    await expect(gone).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await eventually(() => fx.engine.send(new DescribeDatasetCommand({ DatasetArn })).then(() => false, (e: unknown) => e instanceof ResourceNotFoundException));
     const recreated = await createDataset('reuse_me');
 
     // Assess
@@ -156,7 +154,7 @@ describe('Engine client: exceptions and resource rules', () => {
 
     // Act
     await fx.engine.send(new DeleteResourceTreeCommand({ ResourceArn: DatasetGroupArn }));
-    await new Promise((r) => setTimeout(r, 60));
+    await eventually(() => fx.engine.send(new DescribeDatasetGroupCommand({ DatasetGroupArn })).then(() => false, () => true));
     const predictor = await fx.engine.send(new DescribePredictorCommand({ PredictorArn })).catch((e: unknown) => e);
     const dataset = await fx.engine.send(new DescribeDatasetCommand({ DatasetArn }));
 
@@ -252,11 +250,10 @@ describe('Engine client: quotas and injected faults', () => {
 
   it('throws LimitExceededException for a 4th concurrent predictor', async () => {
     // Prepare
-    fx = await engineFixture({ timing: { pendingMs: 400, deleteMs: 30, heartbeatMs: 200, leaseMs: 2_000 } });
+    fx = await engineFixture({ timing: { pendingMs: 3_000, deleteMs: 30, heartbeatMs: 200, leaseMs: 2_000 } });
     const { DatasetGroupArn } = await fx.engine
       .send(new CreateDatasetGroupCommand({ DatasetGroupName: 'g', Domain: 'CUSTOM' }))
       .then((o) => ({ DatasetGroupArn: o.DatasetGroupArn! }));
-    await new Promise((r) => setTimeout(r, 450));
     for (const name of ['p1', 'p2', 'p3']) await fx.engine.send(new CreatePredictorCommand(predictorInput(DatasetGroupArn, { PredictorName: name })));
 
     // Act

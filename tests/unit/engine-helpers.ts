@@ -30,7 +30,7 @@ export async function engineFixture(overrides: Partial<BuiltinForecastOptions> =
     stateUri: 's3://bucket/.engine',
     workers: 1,
     faults: new FaultInjector([]),
-    timing: { pendingMs: 5, deleteMs: 30, heartbeatMs: 200, leaseMs: 2_000 },
+    timing: { pendingMs: 5, deleteMs: 250, heartbeatMs: 200, leaseMs: 2_000 },
     ...overrides,
   });
   return {
@@ -87,8 +87,6 @@ export async function importedGroup(fx: EngineFixture, csv: string, name = 'demo
     new CreateDatasetCommand({ DatasetName: `${name}_TARGET`, Domain: 'CUSTOM', DatasetType: 'TARGET_TIME_SERIES', DataFrequency: frequency, Schema: TARGET_SCHEMA }),
   );
   const { DatasetGroupArn } = await fx.engine.send(new CreateDatasetGroupCommand({ DatasetGroupName: `${name}_group`, Domain: 'CUSTOM', DatasetArns: [DatasetArn!] }));
-  await waitFor(async () => ({ Status: 'ACTIVE' }));
-  await new Promise((r) => setTimeout(r, 30));
   const { DatasetImportJobArn } = await fx.engine.send(
     new CreateDatasetImportJobCommand({
       DatasetImportJobName: `${name}_import`,
@@ -106,3 +104,12 @@ export const describePredictor = (fx: EngineFixture, PredictorArn: string) => fx
 export const describeForecast = (fx: EngineFixture, ForecastArn: string) => fx.engine.send(new DescribeForecastCommand({ ForecastArn }));
 export const describeExport = (fx: EngineFixture, ForecastExportJobArn: string) =>
   fx.engine.send(new DescribeForecastExportJobCommand({ ForecastExportJobArn }));
+
+/** Polls until `probe` resolves true (e.g. a delete finished). */
+export async function eventually(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > until) throw new Error(`Condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
