@@ -1,0 +1,362 @@
+/**
+ * The fault matrix (issue 6 item 2): the REAL local pipeline — parse handler on an SQS event, the
+ * ASL run by the local interpreter, the step handlers, the built-in engine, notify into DuckDB —
+ * on a small dataset, under each FORECAST_FAULTS rule and combinations. For every scenario:
+ * the execution ends SUCCEEDED with complete results, or FAILED with the failure recorded in the
+ * warehouse (status + reason); forecast rows exactly once (none lost, none duplicated); with
+ * PerformDelete no engine resource is left, also on the failure path; names are reusable.
+ *
+ * Scenarios share one local root and run in sequence; each uses its own DataName.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
+import { executionName } from '../../shared/names';
+import { parseConfigFromEnv, startPipelineFromEvent, type SqsBatchResponse } from '../../shared/parse';
+import { setDependencies } from '../../shared/runtime';
+import { ensureTables } from '../../shared/warehouse/layout';
+import { localPaths } from '../../local/config';
+import { openLocalRuntime, runPipeline, sqsEventOf, type RunResult } from '../../local/runner';
+import { engineResources, runRows, seedSmallDataset, Tally, type RunRows } from './harness';
+import type { FaultRule } from '../../engine/faults';
+
+const ITEMS = 3;
+const HISTORY_DAYS = 120;
+const HORIZON = 7;
+const MODELS = ['ETS', 'NPTS'] as const;
+const TYPES = ['0.10', '0.50', '0.90'] as const;
+const ROWS_PER_MODEL = ITEMS * HORIZON * TYPES.length;
+const FAST_WAITS = { timeScale: 600, minMs: 20, maxMs: 250 };
+const CREATE_OPERATIONS = ['CreateDataset', 'CreateDatasetGroup', 'CreateDatasetImportJob', 'CreatePredictor', 'CreateForecast', 'CreateForecastExportJob'];
+const STEPS = [
+  'create-dataset',
+  'create-dataset-group',
+  'create-import-jobs',
+  'create-predictors',
+  'create-forecasts',
+  'notify',
+  'delete-forecasts',
+  'delete-predictors',
+  'delete-datasets',
+];
+
+type Expected =
+  | { readonly run: 'SUCCEEDED' }
+  | { readonly run: 'PARTIAL'; readonly failedModels: readonly string[]; readonly reason: RegExp }
+  | { readonly run: 'FAILED'; readonly reason: RegExp };
+
+let root: string;
+const tally = new Tally();
+
+function message(dataName: string, dateCreate: string, performDelete = true) {
+  return {
+    param: {
+      DataName: dataName,
+      ForecastHorizon: HORIZON,
+      NumberOfBacktestWindows: 1,
+      PerformDelete: performDelete,
+      dateCreate,
+      ForecastFrequency: 'D',
+      Models: [...MODELS],
+      ForecastTypes: [...TYPES],
+    },
+  };
+}
+
+function forecastStart(dateCreate: string): Date {
+  return new Date(Date.UTC(Number(dateCreate.slice(0, 4)), Number(dateCreate.slice(4, 6)) - 1, Number(dateCreate.slice(6, 8))));
+}
+
+async function withWarehouse<T>(work: (w: Awaited<ReturnType<typeof openDuckDbWarehouse>>) => Promise<T>): Promise<T> {
+  const warehouse = await openDuckDbWarehouse({ path: localPaths(root).duckdb });
+  try {
+    return await work(warehouse);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+async function seed(dataName: string, dateCreate = '20240301'): Promise<void> {
+  await withWarehouse(async (w) => {
+    await ensureTables(w);
+    await seedSmallDataset(w, dataName, { items: ITEMS, days: HISTORY_DAYS, forecastStart: forecastStart(dateCreate), after: HORIZON });
+  });
+}
+
+/** Progress lines of the last run: the evidence that the injected faults really fired. */
+let lastOutput = '';
+
+/** One run of the real pipeline in this process with FORECAST_FAULTS set for its duration. */
+async function run(msg: unknown, faults: readonly FaultRule[] = []): Promise<RunResult> {
+  const previous = process.env.FORECAST_FAULTS;
+  process.env.FORECAST_FAULTS = JSON.stringify(faults);
+  lastOutput = '';
+  const out = { write: (text: string) => ((lastOutput += text), true), isTTY: false };
+  try {
+    return await runPipeline({ root, message: msg, out, plain: true, report: false, retryWaits: FAST_WAITS, env: { ...process.env }, workers: 1 });
+  } finally {
+    if (previous === undefined) delete process.env.FORECAST_FAULTS;
+    else process.env.FORECAST_FAULTS = previous;
+  }
+}
+
+async function leftBehind(dataName: string): Promise<string[]> {
+  const runtime = openLocalRuntime(root, { workers: 1 });
+  try {
+    return (await engineResources(runtime.forecast, dataName)).map((r) => `${r.type} ${r.name} ${r.status}`);
+  } finally {
+    await runtime.close();
+  }
+}
+
+interface Observed {
+  readonly execution: string | undefined;
+  readonly rows: RunRows;
+  readonly left: string[];
+}
+
+async function observe(dataName: string, runId: string, execution: string | undefined): Promise<Observed> {
+  const rows = await withWarehouse((w) => runRows(w, dataName, runId));
+  return { execution, rows, left: await leftBehind(dataName) };
+}
+
+/** Checks one finished run against what it should have delivered; records it in the tally. */
+function judge(scenario: string, expected: Expected, observed: Observed, seconds: number, performDelete = true): void {
+  const { rows } = observed;
+  const deliveredModels = expected.run === 'FAILED' ? [] : MODELS.filter((m) => expected.run === 'SUCCEEDED' || !expected.failedModels.includes(m));
+  const expectedRows = deliveredModels.length * ROWS_PER_MODEL;
+  const rowsLost = Math.max(0, expectedRows - rows.distinctForecastKeys);
+  const rowsDuplicated = rows.forecastRows - rows.distinctForecastKeys + (rows.metricRows - rows.distinctMetricKeys);
+  const resourcesLeft = performDelete ? observed.left.length : 0;
+  const status = rows.statusRows[0];
+  const problems: string[] = [];
+  const wantExecution = expected.run === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
+  if (observed.execution !== wantExecution) problems.push(`execution ${observed.execution}, expected ${wantExecution}`);
+  if (rows.statusRows.length !== 1) problems.push(`${rows.statusRows.length} run status rows`);
+  if (status?.STATUS !== expected.run) problems.push(`run status ${status?.STATUS}, expected ${expected.run}`);
+  if (expected.run !== 'SUCCEEDED' && !expected.reason.test(status?.REASON ?? '')) problems.push(`reason ${JSON.stringify(status?.REASON)} does not match ${expected.reason}`);
+  if (expected.run === 'PARTIAL') {
+    for (const m of expected.failedModels) if (!(status?.FAILED_MODELS ?? '').includes(m)) problems.push(`failed models ${status?.FAILED_MODELS} lack ${m}`);
+  }
+  if (rows.forecastRows > expectedRows) problems.push(`${rows.forecastRows} forecast rows, expected ${expectedRows}`);
+  if (JSON.stringify(rows.modelsWithRows) !== JSON.stringify([...deliveredModels].sort())) problems.push(`models with rows ${rows.modelsWithRows.join(',')}`);
+  if (rowsLost) problems.push(`${rowsLost} rows lost`);
+  if (rowsDuplicated) problems.push(`${rowsDuplicated} rows duplicated`);
+  if (resourcesLeft) problems.push(`left: ${observed.left.join('; ')}`);
+  tally.add({
+    scenario,
+    expected: expected.run,
+    observed: `${observed.execution ?? '-'} / ${status?.STATUS ?? 'no status'}`,
+    asExpected: problems.length === 0,
+    rowsLost,
+    rowsDuplicated,
+    resourcesLeft,
+    seconds,
+  });
+  expect(problems, `${scenario}: ${problems.join('; ')}`).toEqual([]);
+}
+
+let scenarioIndex = 0;
+/** A fresh DataName per scenario (≤ 45 characters, Forecast's name rules). */
+function nextDataName(): string {
+  return `fm_${String(++scenarioIndex).padStart(2, '0')}`;
+}
+
+async function scenario(name: string, faults: readonly FaultRule[], expected: Expected): Promise<void> {
+  const dataName = nextDataName();
+  await seed(dataName);
+  const started = Date.now();
+  const result = await run(message(dataName, '20240301'), faults);
+  const observed = await observe(dataName, executionName(dataName, '20240301'), result.execution?.status);
+  // Each kind of rule must have left its trace: a scenario whose fault never fired proves nothing.
+  const evidence = `${lastOutput}\n${observed.rows.statusRows[0]?.REASON ?? ''}`;
+  if (faults.some((f) => 'operation' in f)) expect(evidence).toMatch(/injected by FORECAST_FAULTS/);
+  if (faults.some((f) => 'resource' in f)) expect(evidence).toMatch(/Injected fault/);
+  const crashes = faults.filter((f) => 'step' in f).length;
+  expect((lastOutput.match(/fault injected: /g) ?? []).length).toBeGreaterThanOrEqual(crashes);
+  judge(name, expected, observed, (Date.now() - started) / 1000);
+}
+
+beforeAll(async () => {
+  // The EMF metric lines of every step would drown the matrix's own output.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  root = await mkdtemp(join(tmpdir(), 'fault-matrix-'));
+});
+
+afterAll(async () => {
+  setDependencies(undefined);
+  if (tally.outcomes.length > 0) {
+    console.log(`${tally.table()}\n${tally.summary()}`);
+  }
+  if (root) await rm(root, { recursive: true, force: true });
+}, 60_000);
+
+const T = 180_000;
+
+describe('fault matrix: engine operation errors (retried with backoff)', () => {
+  it('baseline: no fault → SUCCEEDED, every row once, nothing left', () => scenario('baseline (no faults)', [], { run: 'SUCCEEDED' }), T);
+
+  it('LimitExceededException twice on every create operation → SUCCEEDED', () =>
+    scenario('LimitExceededException x2 on every Create*', CREATE_OPERATIONS.map((operation) => ({ operation, error: 'LimitExceededException' as const, times: 2 })), { run: 'SUCCEEDED' }), T);
+
+  it('ThrottlingException twice on every create and delete operation → SUCCEEDED', () =>
+    scenario(
+      'ThrottlingException x2 on every Create* and Delete*',
+      [...CREATE_OPERATIONS, 'DeleteForecastExportJob', 'DeleteForecast', 'DeletePredictor', 'DeleteDatasetImportJob', 'DeleteDataset', 'DeleteDatasetGroup'].map((operation) => ({
+        operation,
+        error: 'ThrottlingException' as const,
+        times: 2,
+      })),
+      { run: 'SUCCEEDED' },
+    ), T);
+});
+
+describe('fault matrix: resources that end CREATE_FAILED', () => {
+  it('one predictor fails → the other model delivers, run PARTIAL, execution FAILED', () =>
+    scenario('CREATE_FAILED: ETS predictor', [{ resource: 'predictor', match: 'ETS', status: 'CREATE_FAILED' }], { run: 'PARTIAL', failedModels: ['ETS'], reason: /ETS/ }), T);
+
+  it('every predictor fails → FAILED with the reason recorded', () =>
+    scenario('CREATE_FAILED: every predictor', [{ resource: 'predictor', match: 'fm_', status: 'CREATE_FAILED' }], { run: 'FAILED', reason: /predictor|fail/i }), T);
+
+  it('the import job fails → FAILED with the reason recorded, everything cleaned up', () =>
+    scenario('CREATE_FAILED: import job', [{ resource: 'datasetImportJob', match: 'fm_', status: 'CREATE_FAILED' }], { run: 'FAILED', reason: /import|Injected/i }), T);
+
+  it('one forecast fails → PARTIAL', () =>
+    scenario('CREATE_FAILED: NPTS forecast', [{ resource: 'forecast', match: 'NPTS', status: 'CREATE_FAILED' }], { run: 'PARTIAL', failedModels: ['NPTS'], reason: /NPTS/ }), T);
+
+  it('one export fails → PARTIAL', () =>
+    scenario('CREATE_FAILED: ETS export', [{ resource: 'forecastExportJob', match: 'ETS', status: 'CREATE_FAILED' }], { run: 'PARTIAL', failedModels: ['ETS'], reason: /ETS/ }), T);
+});
+
+describe('fault matrix: step handlers crash midway (work done, answer lost; the Retry runs them again)', () => {
+  it('a crash in every step, once each → SUCCEEDED, rows once', () =>
+    scenario('crash midway in every step (x1 each)', STEPS.map((step) => ({ step, crash: 'midway' as const, times: 1 })), { run: 'SUCCEEDED' }), T);
+
+  it('notify crashes twice → SUCCEEDED, rows once', () =>
+    scenario('crash midway in notify (x2)', [{ step: 'notify', crash: 'midway', times: 2 }], { run: 'SUCCEEDED' }), T);
+
+  it('the failure step crashes on the failure path → FAILED recorded once, cleaned up', () =>
+    scenario(
+      'import fails + crash midway in failure step',
+      [
+        { resource: 'datasetImportJob', match: 'fm_', status: 'CREATE_FAILED' },
+        { step: 'failure', crash: 'midway', times: 1 },
+      ],
+      { run: 'FAILED', reason: /import|Injected/i },
+    ), T);
+});
+
+describe('fault matrix: combinations', () => {
+  it('throttling + a failed predictor + crashes in notify and delete steps → PARTIAL', () =>
+    scenario(
+      'throttling + ETS fails + notify/delete crashes',
+      [
+        { operation: 'CreatePredictor', error: 'ThrottlingException', times: 2 },
+        { operation: 'CreateForecast', error: 'LimitExceededException', times: 1 },
+        { resource: 'predictor', match: 'ETS', status: 'CREATE_FAILED' },
+        { step: 'notify', crash: 'midway', times: 1 },
+        { step: 'delete-predictors', crash: 'midway', times: 1 },
+        { step: 'delete-datasets', crash: 'midway', times: 1 },
+      ],
+      { run: 'PARTIAL', failedModels: ['ETS'], reason: /ETS/ },
+    ), T);
+});
+
+describe('fault matrix: redelivery, restarts and name reuse', () => {
+  it('the same SQS message delivered twice at once → one execution, rows once', async () => {
+    // Prepare
+    const dataName = nextDataName();
+    await seed(dataName);
+    const runId = executionName(dataName, '20240301');
+    const started = Date.now();
+    const runtime = openLocalRuntime(root, { retryWaits: FAST_WAITS, workers: 1 });
+    setDependencies(runtime.deps);
+    let execution: string | undefined;
+    let responses: SqsBatchResponse[];
+    try {
+      const body = JSON.stringify(message(dataName, '20240301'));
+      // Act: two deliveries of one message (SQS at-least-once), before the first run ends
+      const config = parseConfigFromEnv({});
+      responses = (await Promise.all([
+        startPipelineFromEvent(sqsEventOf(body, dataName), runtime.deps, config),
+        startPipelineFromEvent(sqsEventOf(body, dataName), runtime.deps, config),
+      ])) as SqsBatchResponse[];
+      execution = (await runtime.workflow.waitFor(runId)).status;
+    } finally {
+      await runtime.close();
+    }
+    // Assess
+    expect(responses.flatMap((r) => r.batchItemFailures)).toEqual([]);
+    expect(responses.map((r) => r.runs[0]?.alreadyStarted).sort()).toEqual([false, true]);
+    judge('same SQS message delivered twice at once', { run: 'SUCCEEDED' }, await observe(dataName, runId, execution), (Date.now() - started) / 1000);
+  }, T);
+
+  it('the same message delivered again after completion → nothing runs again, rows unchanged', async () => {
+    // Prepare
+    const dataName = nextDataName();
+    await seed(dataName);
+    const runId = executionName(dataName, '20240301');
+    const started = Date.now();
+    const first = await run(message(dataName, '20240301'));
+    // Act
+    const again = await run(message(dataName, '20240301'));
+    // Assess
+    expect(first.execution?.status).toBe('SUCCEEDED');
+    expect(again.action).toBe('existing');
+    judge('same message again after completion', { run: 'SUCCEEDED' }, await observe(dataName, runId, again.execution?.status), (Date.now() - started) / 1000);
+  }, T);
+
+  it('a run killed with SIGKILL mid-run and started again → resumes, SUCCEEDED, rows once, nothing left', async () => {
+    // Prepare
+    const dataName = nextDataName();
+    await seed(dataName);
+    const runId = executionName(dataName, '20240301');
+    const started = Date.now();
+    // Act: a child process runs the pipeline; kill it once training has started
+    const child = spawn(process.execPath, ['bin/run-ts.mjs', 'tests/faults/run-child.ts', root, JSON.stringify(message(dataName, '20240301'))], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORECAST_FAULTS: '[]' },
+    });
+    let output = '';
+    const killedAt = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the child never reached training:\n${output}`)), 120_000);
+      const watch = (chunk: Buffer) => {
+        output += chunk.toString();
+        const reached = /Create-Predictors|Create-Forecasts/.exec(output);
+        if (reached && child.exitCode === null) {
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+          resolve(reached[0]);
+        }
+      };
+      child.stdout.on('data', watch);
+      child.stderr.on('data', watch);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (code !== null) reject(new Error(`the child ended (${code}) before it was killed:\n${output}`));
+      });
+    });
+    await new Promise((r) => child.once('exit', r));
+    const resumed = await run(message(dataName, '20240301'));
+    // Assess
+    expect(killedAt).toMatch(/Create-/);
+    expect(resumed.action).toBe('resumed');
+    judge('killed (SIGKILL) mid-run, then restarted', { run: 'SUCCEEDED' }, await observe(dataName, runId, resumed.execution?.status), (Date.now() - started) / 1000);
+  }, T);
+
+  it('names are reusable: after a failed and cleaned-up run, the same DataName runs again and succeeds', async () => {
+    // Prepare: a run that fails (import job) and cleans up
+    const dataName = nextDataName();
+    await seed(dataName, '20240308');
+    const started = Date.now();
+    const failed = await run(message(dataName, '20240301'), [{ resource: 'datasetImportJob', match: dataName, status: 'CREATE_FAILED' }]);
+    expect(failed.execution?.status).toBe('FAILED');
+    // Act: the next run of the same DataName creates the same dataset, group and predictor names
+    const next = await run(message(dataName, '20240308'));
+    // Assess
+    judge('names reusable after a failed run', { run: 'SUCCEEDED' }, await observe(dataName, executionName(dataName, '20240308'), next.execution?.status), (Date.now() - started) / 1000);
+  }, T);
+});
