@@ -56,7 +56,9 @@ export function filterIs(key: string, value: string): Filter[] {
 /**
  * Creates a resource, or — when a redelivered or retried call finds it already there —
  * finds it by name. A name still held by a resource being deleted is not reusable yet:
- * that is pending, not a failure.
+ * that is pending, not a failure. A quota error (LimitExceededException) may also answer
+ * the create of a resource that exists and is counted in the quota: when the name is
+ * found, that resource is used; otherwise the quota error stands.
  */
 export async function createOrFind(
   what: string,
@@ -67,6 +69,11 @@ export async function createOrFind(
     const arn = await create();
     if (arn) return arn;
   } catch (error) {
+    if (hasErrorName(error, LIMIT_EXCEEDED)) {
+      const existing = await find();
+      if (existing) return existing;
+      throw error;
+    }
     if (!hasErrorName(error, ALREADY_EXISTS)) throw error;
   }
   const found = await find();

@@ -79,6 +79,7 @@ describe('Function: create-dataset', () => {
   it('propagates other service errors unchanged (the ASL retries LimitExceededException by name)', async () => {
     // Prepare
     mock.on(CreateDatasetCommand).rejects(Object.assign(new Error('too many'), { name: 'LimitExceededException' }));
+    mock.on(ListDatasetsCommand).resolves({ Datasets: [] });
     // Act / Assess
     await expect(createDatasets(pipelineState(), { forecast: client })).rejects.toMatchObject({ name: 'LimitExceededException' });
   });

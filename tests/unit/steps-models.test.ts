@@ -202,6 +202,7 @@ describe('Function: create-predictors', () => {
     // Prepare
     predictorsRespond(() => 'CREATE_IN_PROGRESS');
     mock.on(CreateAutoPredictorCommand).rejects(new LimitExceededException({ message: '3 concurrent', $metadata: {} }));
+    mock.on(ListPredictorsCommand).resolves({ Predictors: [] });
     // Act
     const error = await createPredictors(stateForPredictors(), { forecast: client, publishMetrics: vi.fn() }).catch((e: unknown) => e);
     // Assess
@@ -209,10 +210,27 @@ describe('Function: create-predictors', () => {
     expect((error as Error).message).toContain('demo_AUTOPREDICTOR_2 waiting for quota');
   });
 
+  it('uses an existing predictor when its re-create is answered with LimitExceededException', async () => {
+    // Prepare
+    predictorsRespond(() => 'CREATE_IN_PROGRESS');
+    mock.on(CreatePredictorCommand).rejects(new LimitExceededException({ message: '3 concurrent', $metadata: {} }));
+    mock.on(CreateAutoPredictorCommand).rejects(new LimitExceededException({ message: '3 concurrent', $metadata: {} }));
+    mock.on(ListPredictorsCommand).resolves({
+      Predictors: stateForPredictors().predictors.map((p) => ({ PredictorName: p.name, PredictorArn: arn('predictor', p.name) })),
+    });
+    // Act
+    const error = await createPredictors(stateForPredictors(), { forecast: client, publishMetrics: vi.fn() }).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(ResourcePending);
+    expect((error as Error).message).not.toContain('waiting for quota');
+    expect(mock.commandCalls(DescribePredictorCommand)).toHaveLength(3);
+  });
+
   it('rethrows LimitExceededException when only quota-blocked predictors remain (ASL backoff applies)', async () => {
     // Prepare
     mock.on(CreatePredictorCommand).rejects(new LimitExceededException({ message: 'quota', $metadata: {} }));
     mock.on(CreateAutoPredictorCommand).rejects(new LimitExceededException({ message: 'quota', $metadata: {} }));
+    mock.on(ListPredictorsCommand).resolves({ Predictors: [] });
     // Act / Assess
     await expect(createPredictors(stateForPredictors(), { forecast: client, publishMetrics: vi.fn() })).rejects.toMatchObject({
       name: 'LimitExceededException',
