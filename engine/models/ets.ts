@@ -17,11 +17,12 @@
  *   R's characteristic polynomial). The seasonal states still count as parameters in AIC/AICc.
  * - On seasonal data β ≤ 0.2·α (`seasonalBetaShare`), and only the last 300 observations (40
  *   seasons for m > 1) are used (`maxObservations`); both choices measured on M4 (bench/m4.ts).
- * - Prediction intervals: analytic Gaussian for the linear class (A,N|A|Ad,N|A); sample
- *   paths (seeded, `paths` of them) for every multiplicative-error model.
+ * - Prediction intervals: analytic Gaussian for the linear class (A,N|A|Ad,N|A); `paths` sample
+ *   paths (fixed-seed normals shared across series) for every multiplicative-error model (R uses
+ *   analytic Gaussian intervals for the M,N|A|Ad,N class and simulation for the rest).
  */
 import { nelderMead } from './optim';
-import { cleanSeries, empiricalQuantiles, gaussianQuantiles, SeededRandom, seasonalIndices, validateQuantiles } from './quantiles';
+import { cleanSeries, empiricalQuantiles, gaussianQuantiles, seasonalIndices, standardNormals, validateQuantiles } from './quantiles';
 import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
 
 export type EtsComponent = 'A' | 'M' | 'N' | 'Z';
@@ -42,11 +43,9 @@ export interface EtsOptions {
   readonly maxSeasonLength?: number;
   /** Sample paths for multiplicative-error intervals. Default 1000. */
   readonly paths?: number;
-  /** Seed of the sample paths. Default 42. */
-  readonly seed?: number;
   /** Objective evaluations per Nelder–Mead run. Default 600. */
   readonly maxEvaluations?: number;
-  /** Relative tolerance on the likelihood that stops the search. Default 1e-6. */
+  /** Relative tolerance on the likelihood that stops the search. Default 1e-5. */
   readonly tolerance?: number;
   /**
    * Fit to the last N observations only. Default 300, or 40 seasons for seasonal data
@@ -100,7 +99,7 @@ export interface EtsTuning {
 
 const DEFAULT_TUNING: Required<Omit<EtsTuning, 'betaShare' | 'warmStart'>> = {
   maxEvaluations: 600,
-  tolerance: 1e-6,
+  tolerance: 1e-5,
   seasonalBetaShare: 0.2,
   seasonalStateEvaluations: 0,
 };
@@ -441,8 +440,8 @@ function linearVariance(fit: EtsFit, horizon: number): Float64Array {
 }
 
 /** Simulated sample paths from the fitted model (Gaussian innovations with variance σ²). */
-function simulatePaths(fit: EtsFit, horizon: number, nPaths: number, seed: number): Float64Array {
-  const rng = new SeededRandom(seed);
+function simulatePaths(fit: EtsFit, horizon: number, nPaths: number): Float64Array {
+  const normals = standardNormals(nPaths * horizon);
   const paths = new Float64Array(nPaths * horizon);
   const { form, alpha, beta, gamma, phi, seasonLength: m, n } = fit;
   const sigma = Math.sqrt(fit.sigma2);
@@ -460,7 +459,7 @@ function simulatePaths(fit: EtsFit, horizon: number, nPaths: number, seed: numbe
       const q = l + phib;
       const s = season === 0 ? 0 : seas[k]!;
       const f = season === 0 ? q : season === 1 ? q + s : q * s;
-      const e = sigma * rng.normal();
+      const e = sigma * normals[p * horizon + h]!;
       const y = form.error === 'M' ? f * (1 + e) : f + e;
       paths[p * horizon + h] = y;
       const pp = season === 0 ? y : season === 1 ? y - s : y / s;
@@ -474,7 +473,7 @@ function simulatePaths(fit: EtsFit, horizon: number, nPaths: number, seed: numbe
 }
 
 /** Prediction from a fitted ETS model: point forecast plus quantiles. */
-export function etsPredict(fit: EtsFit, horizon: number, quantiles: readonly number[], paths = 1000, seed = 42): Prediction {
+export function etsPredict(fit: EtsFit, horizon: number, quantiles: readonly number[], paths = 1000): Prediction {
   validateQuantiles(quantiles);
   const mean = etsPointForecast(fit, horizon);
   if (fit.form.error === 'A' && fit.form.season !== 'M') {
@@ -482,7 +481,7 @@ export function etsPredict(fit: EtsFit, horizon: number, quantiles: readonly num
     const sd = variance.map(Math.sqrt);
     return { mean, quantiles: gaussianQuantiles(mean, sd, quantiles) };
   }
-  const sims = simulatePaths(fit, horizon, paths, seed);
+  const sims = simulatePaths(fit, horizon, paths);
   return { mean, quantiles: empiricalQuantiles(sims, paths, horizon, quantiles) };
 }
 
@@ -614,7 +613,7 @@ export function autoEts(options: EtsOptions = {}): ModelSpec {
       if (!fit) throw new NotEnoughData(`ETS found no admissible model for a series of ${y.length} observations`);
       return {
         description: etsFormName(fit.form),
-        predict: (horizon, quantiles) => etsPredict(fit, horizon, quantiles, options.paths ?? 1000, options.seed ?? 42),
+        predict: (horizon, quantiles) => etsPredict(fit, horizon, quantiles, options.paths ?? 1000),
       };
     },
   };

@@ -60,7 +60,7 @@ export function gaussianQuantiles(
 
 /**
  * Empirical quantiles of simulated sample paths (`paths[k * horizon + i]` = path k, step i),
- * R type 7 (linear interpolation between order statistics).
+ * R type 7 (linear interpolation between order statistics), by selection rather than sorting.
  */
 export function empiricalQuantiles(
   paths: Float64Array,
@@ -74,16 +74,63 @@ export function empiricalQuantiles(
   const column = new Float64Array(nPaths);
   for (let i = 0; i < horizon; i++) {
     for (let k = 0; k < nPaths; k++) column[k] = paths[k * horizon + i]!;
-    column.sort();
     for (const q of quantiles) {
       const pos = q * (nPaths - 1);
       const lo = Math.floor(pos);
-      const hi = Math.min(lo + 1, nPaths - 1);
       const w = pos - lo;
-      out.get(q)![i] = column[lo]! * (1 - w) + column[hi]! * w;
+      const low = selectKth(column, lo);
+      // After selection every element right of `lo` is ≥ it: the next order statistic is their minimum.
+      let high = low;
+      if (w > 0 && lo + 1 < nPaths) {
+        high = Infinity;
+        for (let k = lo + 1; k < nPaths; k++) if (column[k]! < high) high = column[k]!;
+      }
+      out.get(q)![i] = low * (1 - w) + high * w;
     }
   }
   return out;
+}
+
+/** Hoare's quickselect: reorders `a` so that a[k] is the k-th smallest; returns it. */
+function selectKth(a: Float64Array, k: number): number {
+  let left = 0;
+  let right = a.length - 1;
+  while (right > left) {
+    const pivot = a[(left + right) >> 1]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return a[k]!;
+}
+
+/**
+ * Standard normal draws shared by all simulations in this process: generated once from a
+ * fixed seed and reused (common random numbers — results are reproducible and no time goes
+ * into drawing them per series).
+ */
+let sharedNormals = new Float64Array(0);
+export function standardNormals(count: number): Float64Array {
+  if (sharedNormals.length < count) {
+    const rng = new SeededRandom(20240611);
+    const next = new Float64Array(Math.max(count, 2 * sharedNormals.length));
+    for (let i = 0; i < next.length; i++) next[i] = rng.normal();
+    sharedNormals = next;
+  }
+  return sharedNormals;
 }
 
 /**

@@ -71,7 +71,7 @@ describe('Function: autoEts — golden values from R forecast::ets', () => {
     ['Nile', 'AAN'],
     ['WWWusage', 'AAN'],
     ['WWWusage', 'MAN'],
-  ])('fits %s with the fixed form %s: AICc no worse than R (within 1 pct), forecasts within 0.5 pct', (name, model) => {
+  ])('fits %s with the fixed form %s: AICc no worse than R (within 1 pct), forecasts within 1 pct', (name, model) => {
     // Prepare
     const c = goldenCase(name);
     const form: EtsForm = { error: model[0] as 'A' | 'M', trend: model[1] as 'N' | 'A', damped: false, season: 'N' };
@@ -82,7 +82,7 @@ describe('Function: autoEts — golden values from R forecast::ets', () => {
     const r = c.fixed[model]!;
     expect(fit.aicc).toBeLessThan(r.aicc * 1.0001);
     expect(Math.abs(fit.aicc - r.aicc) / r.aicc).toBeLessThan(0.01);
-    expect(maxRelativeDifference(prediction.mean, r.mean)).toBeLessThan(0.005);
+    expect(maxRelativeDifference(prediction.mean, r.mean)).toBeLessThan(0.01);
   });
 
   it('fits an additive model\'s 80 % interval analytically like R (ANN on Nile, all steps ±1 %)', () => {
