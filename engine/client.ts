@@ -100,6 +100,8 @@ export interface ProgressEvent {
   readonly name: string;
   readonly done: number;
   readonly total: number;
+  /** Set on the last event of a job, once its document says ACTIVE or CREATE_FAILED. */
+  readonly status?: 'ACTIVE' | 'CREATE_FAILED';
 }
 
 export interface BuiltinForecast extends ForecastPort {
@@ -299,6 +301,11 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
       } finally {
         clearInterval(heartbeat);
         running.delete(doc.arn);
+        const final = await repo.get(doc.arn).catch(() => undefined);
+        if (final && (final.status === 'ACTIVE' || final.status === 'CREATE_FAILED')) {
+          const total = final.progress?.total ?? 0;
+          events.emit('progress', { arn: doc.arn, type: doc.type, name: doc.name, done: total, total, status: final.status } satisfies ProgressEvent);
+        }
       }
     })();
     running.set(doc.arn, work);

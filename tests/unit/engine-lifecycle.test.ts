@@ -18,7 +18,11 @@ describe('Engine: lifecycle from import to export', () => {
     // Prepare
     const { DatasetGroupArn } = await importedGroup(fx, dailyCsv(['a', 'b', 'c'], 60));
     const progress: number[] = [];
-    fx.engine.onProgress((e) => progress.push(e.done));
+    const finished: string[] = [];
+    fx.engine.onProgress((e) => {
+      progress.push(e.done);
+      if (e.status) finished.push(`${e.type}:${e.status}`);
+    });
 
     // Act
     const { PredictorArn } = await fx.engine.send(
@@ -55,5 +59,6 @@ describe('Engine: lifecycle from import to export', () => {
     expect(files).toEqual(expect.arrayContaining(['_CHECK', '_SUCCESS']));
     expect(files.filter((f) => /^demo_export_\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z_part0\.csv$/.test(f!))).toHaveLength(1);
     expect(progress.at(-1)).toBeGreaterThan(0);
+    expect(finished).toEqual(['predictor:ACTIVE', 'forecast:ACTIVE', 'forecast-export-job:ACTIVE']);
   });
 });
