@@ -5,8 +5,8 @@
  *
  * Resources are JSON documents in the object store under `stateUri`; jobs run asynchronously in this
  * process (CREATE_PENDING → CREATE_IN_PROGRESS → ACTIVE | CREATE_FAILED), model fits in a worker-thread
- * pool. A job's document carries its owner (pid, host, instance) and a heartbeat: when a Describe or
- * List finds a job whose owner is gone, this process takes it over and runs it again (up to
+ * pool. A job's document carries its owner (pid, host, instance) and a heartbeat: when a Describe
+ * (or a Create/Delete naming it) finds a job whose owner is gone, this process takes it over and runs it again (up to
  * `maxAttempts` times in all), then marks it CREATE_FAILED — never stuck in progress.
  */
 import { EventEmitter } from 'node:events';
@@ -187,13 +187,18 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
 
   // ---------- reading, with lazy delete completion and dead-owner recovery ----------
 
-  async function settle(doc: ResourceDoc | undefined): Promise<ResourceDoc | undefined> {
+  /**
+   * Completes a due delete; with `takeOver`, resumes (or fails) a job whose owner is gone. Only calls
+   * naming one resource take over (Describe, and Create/Delete checks): a List — e.g. a short-lived
+   * `forecast-pipeline resources` process — must not adopt jobs it would abandon on exit.
+   */
+  async function settle(doc: ResourceDoc | undefined, takeOver: boolean): Promise<ResourceDoc | undefined> {
     if (!doc) return undefined;
     if (doc.status === 'DELETE_IN_PROGRESS' && doc.deleteAt && Date.parse(doc.deleteAt) <= Date.now()) {
       await finishDelete(doc.arn);
       return undefined;
     }
-    if (IN_PROGRESS.has(doc.status) && !running.has(doc.arn) && ownerIsGone(doc)) return recover(doc);
+    if (takeOver && IN_PROGRESS.has(doc.status) && !running.has(doc.arn) && ownerIsGone(doc)) return recover(doc);
     return doc;
   }
 
@@ -232,11 +237,11 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
 
   async function read(arn: string): Promise<ResourceDoc | undefined> {
     if (!parseArn(arn)) return undefined;
-    return settle(await repo.get(arn));
+    return settle(await repo.get(arn), true);
   }
 
   async function readAll(type: ResourceType): Promise<ResourceDoc[]> {
-    const docs = await Promise.all((await repo.list(type)).map(settle));
+    const docs = await Promise.all((await repo.list(type)).map((doc) => settle(doc, false)));
     return docs.filter((d): d is ResourceDoc => d !== undefined);
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DescribePredictorCommand } from '@aws-sdk/client-forecast';
+import { DescribePredictorCommand, ListPredictorsCommand } from '@aws-sdk/client-forecast';
 import { WorkerCrashed, WorkerPool } from '../../engine/pool';
 import { Repository } from '../../engine/repository';
 import { dailyCsv, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
@@ -60,10 +60,13 @@ describe('Engine lifecycle: a process that dies mid-job', () => {
     await new Promise((r) => child.once('exit', r));
 
     // Act
+    const listed = await fx.engine.send(new ListPredictorsCommand({}));
     const first = await fx.engine.send(new DescribePredictorCommand({ PredictorArn: arn }));
     const final = await waitFor(() => describePredictor(fx, arn));
 
     // Assess
+    expect(listed.Predictors![0]).toMatchObject({ Status: 'CREATE_PENDING' });
+    expect(listed.Predictors![0]!.Message).toBeUndefined();
     expect(first.Status).toMatch(/CREATE_PENDING|CREATE_IN_PROGRESS/);
     expect(first.Message).toMatch(/Resumed by pid \d+: the process running it \(pid \d+ on .*\) stopped/);
     expect(final.Status).toBe('ACTIVE');
