@@ -85,7 +85,9 @@ export interface BuildInput {
 }
 
 function datasetSpec(kind: 'TARGET' | 'RELATED', extracted: Extracted, param: MessageParam, timestampFormat: TimestampFormat): DatasetSpec {
-  const name = resourceName(param.DataName, kind);
+  // Every resource name of a run carries its dateCreate: a run never finds (and reuses or deletes)
+  // what an earlier run of the DataName kept with PerformDelete false.
+  const name = resourceName(param.DataName, kind, param.dateCreate);
   return {
     kind,
     name,
@@ -106,7 +108,9 @@ function predictorSpecs(param: MessageParam, features: readonly string[]): Predi
     const trainingParameters = override.TrainingParameters ? { ...override.TrainingParameters } : undefined;
     const performHPO = HPO_MODELS.includes(model) ? (override.PerformHPO ?? trainingParameters === undefined) : false;
     const spec: PredictorSpec = {
-      name: resourceName(param.DataName, model, backtestWindows, ...(performHPO ? ['hpo'] : [])),
+      // dateCreate in the name (see datasetSpec): a later run must train its own predictor, not find
+      // the one an earlier run kept (ResourceAlreadyExists → by name) and forecast from older data.
+      name: resourceName(param.DataName, model, backtestWindows, ...(performHPO ? ['hpo'] : []), param.dateCreate),
       model,
       api: model === 'AUTOPREDICTOR' ? 'auto' : 'legacy',
       performAutoML: model === 'AUTOML',
@@ -178,7 +182,7 @@ export function buildPipelineInput(input: BuildInput): PipelineInput {
       forecastHorizon: param.ForecastHorizon,
       timestampFormat,
     },
-    datasetGroup: { name: resourceName(param.DataName, 'group'), domain: 'CUSTOM' },
+    datasetGroup: { name: resourceName(param.DataName, 'group', param.dateCreate), domain: 'CUSTOM' },
     datasets: [datasetSpec('TARGET', target, param, timestampFormat), ...(related ? [datasetSpec('RELATED', related, param, timestampFormat)] : [])],
     predictors,
     forecasts: forecastSpecs(param, bucket, predictors),

@@ -347,6 +347,30 @@ describe('fault matrix: redelivery, restarts and name reuse', () => {
     judge('killed (SIGKILL) mid-run, then restarted', { run: 'SUCCEEDED' }, await observe(dataName, runId, resumed.execution?.status), (Date.now() - started) / 1000);
   }, T);
 
+  it('a run with PerformDelete false keeps its resources; the next run of the DataName forecasts from its own data', async () => {
+    // Prepare
+    const dataName = nextDataName();
+    await seed(dataName, '20240308');
+    const started = Date.now();
+    const kept = await run(message(dataName, '20240301', false));
+    const keptResources = await leftBehind(dataName);
+    // Act: a week later, the same DataName again (this time cleaning up)
+    const next = await run(message(dataName, '20240308'));
+    const firstDate = await withWarehouse(async (w) => {
+      for await (const row of w.query('SELECT MIN(FORECAST_DATE) AS D FROM FORECAST_RESULTS WHERE RUN_ID = ?', [executionName(dataName, '20240308')])) return row.D;
+      return undefined;
+    });
+    // Assess: the first run kept predictors and forecasts (as asked); the second trained on the new cut-off
+    expect(kept.execution?.status).toBe('SUCCEEDED');
+    expect(keptResources.filter((r) => r.startsWith('predictor')).length).toBe(MODELS.length);
+    expect(firstDate).toEqual(new Date(Date.UTC(2024, 2, 8)));
+    const observed = await observe(dataName, executionName(dataName, '20240308'), next.execution?.status);
+    // What the first run kept is still there, untouched; the second run left nothing of its own.
+    expect(observed.left.filter((r) => r.includes('20240301')).sort()).toEqual([...keptResources].sort());
+    const ownLeft = observed.left.filter((r) => !r.includes('20240301'));
+    judge('PerformDelete false, then the next run', { run: 'SUCCEEDED' }, { ...observed, left: ownLeft }, (Date.now() - started) / 1000);
+  }, T);
+
   it('names are reusable: after a failed and cleaned-up run, the same DataName runs again and succeeds', async () => {
     // Prepare: a run that fails (import job) and cleans up
     const dataName = nextDataName();

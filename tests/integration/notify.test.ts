@@ -119,7 +119,7 @@ describe('Function: publishResults (DuckDB file + folder store)', () => {
     expect(result).toMatchObject({ status: 'PARTIAL', forecastRows: 21, failedModels: ['NPTS'] });
     const reasons: unknown[] = [];
     for await (const r of h.warehouse.query('SELECT STATUS, REASON FROM FORECAST_RUNS')) reasons.push(r);
-    expect(reasons).toEqual([{ STATUS: 'PARTIAL', REASON: expect.stringContaining('NPTS: predictor shop_NPTS_1 failed: not enough data') }]);
+    expect(reasons).toEqual([{ STATUS: 'PARTIAL', REASON: expect.stringContaining('NPTS: predictor shop_NPTS_1_20240301 failed: not enough data') }]);
   });
 
   it('keeps hostile DataName-like item ids as data: quotes and semicolons cannot change the SQL', async () => {

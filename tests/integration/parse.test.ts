@@ -46,8 +46,8 @@ describe('Function: startPipelineFromEvent (DuckDB file + folder store)', () => 
       ['timestamp', 'item_id', 'target_value'],
       ['timestamp', 'item_id', 'price', 'promotion'],
     ]);
-    expect(input.predictors.map((p) => p.name)).toEqual(['shop_ETS_1', 'shop_ARIMA_1', 'shop_NPTS_1', 'shop_PROPHET_1']);
-    expect(input.forecasts[0]!.exportS3Uri).toBe('s3://bucket/shop/20240301/exports/shop_ETS_1_forecast/');
+    expect(input.predictors.map((p) => p.name)).toEqual(['shop_ETS_1_20240301', 'shop_ARIMA_1_20240301', 'shop_NPTS_1_20240301', 'shop_PROPHET_1_20240301']);
+    expect(input.forecasts[0]!.exportS3Uri).toBe('s3://bucket/shop/20240301/exports/shop_ETS_1_20240301_forecast/');
     expect(input.validation).toEqual({ s3Uri: 's3://bucket/shop/20240301/validate.csv', rows: 30 });
   });
 
