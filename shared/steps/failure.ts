@@ -18,8 +18,8 @@ export async function handleFailure(
   deps: Dependencies & { announcer?: Announcer | undefined; record?: typeof recordFailure },
 ): Promise<FailureSlice> {
   const { record = recordFailure } = deps;
-  logger.error('Pipeline run failed', { runId: state.run.runId, error: state.error });
   const failure = await record(state, deps);
+  logger.error('Pipeline run failed', { runId: state.run.runId, ...failure });
   await deps.announcer?.announce(`Forecast run ${state.run.runId} FAILED`, {
     runId: state.run.runId,
     dataName: state.run.dataName,
