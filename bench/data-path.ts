@@ -1,6 +1,7 @@
 /**
  * Data-path benchmark (issue 3): target rows DuckDB → clean (per-item ffill, log1p) → headerless CSV
- * in the folder store, next to a plain DuckDB `COPY (same query) TO 'file.csv'`. Each measurement
+ * in the folder store, next to a plain DuckDB `COPY (same query) TO 'file.csv'`; and the way back:
+ * an export's part files → notify (expm1, tidy rows) → DuckDB in one transaction. Each measurement
  * runs in its own process, so its peak memory (maxRSS) is its own; two sizes show whether memory
  * stays flat in the row count.
  *
@@ -16,6 +17,10 @@ import { openDuckDbWarehouse } from '../shared/adapters/duckdb-warehouse';
 import { parseFrequency } from '../shared/frequency';
 import { extractToCsv } from '../shared/parse/extract';
 import { ensureInputTables } from '../shared/warehouse/layout';
+import { publishResults } from '../shared/notify';
+import { pipelineStateSchema } from '../shared/state';
+import type { Dependencies } from '../shared/runtime';
+import type { ForecastPort, WorkflowStarter } from '../shared/ports';
 import { bindQuery, defaultQueries } from '../shared/warehouse/queries';
 
 const DAYS = 1000;
@@ -79,7 +84,62 @@ async function seed(db: string, sizes: number[]): Promise<void> {
   await w.close();
 }
 
-async function phase(kind: 'path' | 'copy', db: string, out: string, rows: number): Promise<Measurement> {
+const FORECAST_TYPES = ['0.5', '0.8', '0.9', '0.95', '0.99'];
+const HORIZON = 100;
+
+/** A Forecast-style export of `values` tidy values (items × 100 days × 5 types), in 4 part files. */
+async function writeExport(store: FolderObjectStore, folder: string, job: string, values: number): Promise<void> {
+  const items = Math.ceil(values / (HORIZON * FORECAST_TYPES.length));
+  const parts = 4;
+  const perPart = Math.ceil(items / parts);
+  for (let p = 0; p < parts; p++) {
+    async function* body(): AsyncIterable<string> {
+      yield `item_id,date,${FORECAST_TYPES.map((t) => `p${Math.round(Number(t) * 100)}`).join(',')}\n`;
+      for (let i = p * perPart; i < Math.min(items, (p + 1) * perPart); i++) {
+        let chunk = '';
+        for (let d = 0; d < HORIZON; d++) {
+          const date = new Date(Date.UTC(2030, 0, 1) + d * 86_400_000).toISOString().replace('.000Z', 'Z');
+          chunk += `item_${i},${date},${FORECAST_TYPES.map((t) => Math.log1p(10 + Number(t) * d)).join(',')}\n`;
+        }
+        yield chunk;
+      }
+    }
+    await store.put(`${folder}${job}_2030-01-01T00-00-00Z_part${p}.csv`, body());
+  }
+}
+
+/** Notify on one model's export of `rows` values: part files → expm1 → FORECAST_RESULTS in one transaction. */
+async function notifyPhase(db: string, out: string, rows: number): Promise<Measurement> {
+  const store = new FolderObjectStore(out);
+  const w = await openDuckDbWarehouse({ path: db });
+  const uri = 's3://bench/notify/20300101/exports/bench_ETS_1_forecast/';
+  await writeExport(store, uri, 'bench_ETS_1_forecast_20300101', rows);
+  const spec = { name: 'bench_ETS_1', model: 'ETS', api: 'legacy', performAutoML: false, performHPO: false, backtestWindows: 1, backtestWindowOffset: HORIZON, forecastHorizon: HORIZON, forecastTypes: FORECAST_TYPES, targetFilling: {} };
+  const state = pipelineStateSchema.parse({
+    run: { runId: 'bench_2030_01_01', dataName: 'bench', dateCreate: '20300101', bucket: 'bench', performDelete: true, transform: 'log1p', frequency: 'D', forecastHorizon: HORIZON, timestampFormat: 'yyyy-MM-dd' },
+    datasetGroup: { name: 'bench_group', domain: 'CUSTOM' },
+    datasets: [{ kind: 'TARGET', name: 'bench_TARGET', datasetType: 'TARGET_TIME_SERIES', domain: 'CUSTOM', dataFrequency: 'D', schema: { Attributes: [{ AttributeName: 'timestamp', AttributeType: 'timestamp' }, { AttributeName: 'item_id', AttributeType: 'string' }, { AttributeName: 'target_value', AttributeType: 'float' }] }, s3Uri: 's3://bench/notify/target.csv', importJobName: 'bench_import', timestampFormat: 'yyyy-MM-dd' }],
+    predictors: [spec],
+    forecasts: [{ name: 'bench_ETS_1_forecast', predictorName: 'bench_ETS_1', model: 'ETS', forecastTypes: FORECAST_TYPES, exportJobName: 'bench_ETS_1_forecast_20300101', exportS3Uri: uri }],
+    results: {
+      predictors: [{ name: 'bench_ETS_1', model: 'ETS', arn: 'arn:p', status: 'ACTIVE' }],
+      forecasts: [{ name: 'bench_ETS_1_forecast', predictorName: 'bench_ETS_1', model: 'ETS', arn: 'arn:f', exportJobArn: 'arn:e', exportS3Uri: uri }],
+    },
+  });
+  const deps: Dependencies = { forecast: {} as ForecastPort, store, warehouse: async () => w, workflow: {} as WorkflowStarter, settings: { bucket: 'bench', forecastRoleArn: 'arn:r' } };
+  try {
+    return await measure('export parts → notify → DuckDB', rows, async () => {
+      const result = await publishResults(state, deps);
+      if (result.forecastRows < rows) throw new Error(`expected ${rows} rows, wrote ${result.forecastRows}`);
+      return 0;
+    });
+  } finally {
+    await w.close();
+  }
+}
+
+async function phase(kind: 'path' | 'copy' | 'notify', db: string, out: string, rows: number): Promise<Measurement> {
+  if (kind === 'notify') return notifyPhase(db, out, rows);
   const w = await openDuckDbWarehouse({ path: db });
   const { sql, binds } = bindQuery(defaultQueries().target, { dataName: dataName(rows), dateCreate: DATE_CREATE, runId: 'bench', frequency: 'D' });
   try {
@@ -120,7 +180,7 @@ function child(args: string[]): Measurement {
 async function main(argv: string[]): Promise<void> {
   const at = (flag: string) => argv[argv.indexOf(flag) + 1];
   if (argv[0] === '--phase') {
-    const m = await phase(at('--phase') as 'path' | 'copy', at('--db')!, at('--out')!, Number(at('--rows')));
+    const m = await phase(at('--phase') as 'path' | 'copy' | 'notify', at('--db')!, at('--out')!, Number(at('--rows')));
     process.stdout.write(`${JSON.stringify(m)}\n`);
     return;
   }
@@ -139,6 +199,10 @@ async function main(argv: string[]): Promise<void> {
         results.push(child(['--phase', kind, '--db', db, '--out', out, '--rows', String(rows)]));
       }
     }
+    for (const rows of sizes) {
+      results.push(child(['--phase', 'notify', '--db', join(dir, `notify-${rows}.duckdb`), '--out', join(dir, `notify-${rows}`), '--rows', String(rows)]));
+      await rm(join(dir, `notify-${rows}`), { recursive: true, force: true });
+    }
     console.log('\nphase                              rows      seconds   rows/s      peak RSS MB  heap MB  maxRSS MB  CSV MB');
     for (const m of results) {
       console.log(
@@ -151,6 +215,8 @@ async function main(argv: string[]): Promise<void> {
       console.log(`${rows} rows: pipeline takes ${(path.seconds / copy.seconds).toFixed(2)}× the COPY time (goal ≤ 3×)`);
     }
     const [small, big] = sizes.map((rows) => results.find((m) => m.rows === rows && m.phase.includes('pipeline'))!);
+    const [ns, nb] = sizes.map((rows) => results.find((m) => m.rows === rows && m.phase.includes('notify'))!);
+    console.log(`notify peak RSS: ${ns!.maxRssMb.toFixed(0)} MB at ${ns!.rows} values, ${nb!.maxRssMb.toFixed(0)} MB at ${nb!.rows}; JS heap ${ns!.peakHeapMb.toFixed(0)} MB vs ${nb!.peakHeapMb.toFixed(0)} MB`);
     console.log(`pipeline peak RSS: ${small!.maxRssMb.toFixed(0)} MB at ${small!.rows} rows, ${big!.maxRssMb.toFixed(0)} MB at ${big!.rows} rows; JS heap ${small!.peakHeapMb.toFixed(0)} MB vs ${big!.peakHeapMb.toFixed(0)} MB`);
   } finally {
     await rm(dir, { recursive: true, force: true });
