@@ -176,7 +176,7 @@ async function scenario(name: string, faults: readonly FaultRule[], expected: Ex
   if (faults.some((f) => 'operation' in f)) expect(evidence).toMatch(/injected by FORECAST_FAULTS/);
   if (faults.some((f) => 'resource' in f)) expect(evidence).toMatch(/Injected fault/);
   const crashes = faults.filter((f) => 'step' in f).length;
-  expect((lastOutput.match(/fault injected: /g) ?? []).length).toBeGreaterThanOrEqual(crashes);
+  expect((lastOutput.match(/Injected fault \(FORECAST_FAULTS\): step /g) ?? []).length).toBeGreaterThanOrEqual(crashes);
   judge(name, expected, observed, (Date.now() - started) / 1000);
 }
 
@@ -212,6 +212,17 @@ describe('fault matrix: engine operation errors (retried with backoff)', () => {
       })),
       { run: 'SUCCEEDED' },
     ), T);
+
+  it('ThrottlingException twice on every Describe* and GetAccuracyMetrics → SUCCEEDED', () =>
+    scenario(
+      'ThrottlingException x2 on every Describe*, GetAccuracyMetrics',
+      ['DescribeDataset', 'DescribeDatasetGroup', 'DescribeDatasetImportJob', 'DescribePredictor', 'GetAccuracyMetrics', 'DescribeForecast', 'DescribeForecastExportJob'].map((operation) => ({
+        operation,
+        error: 'ThrottlingException' as const,
+        times: 2,
+      })),
+      { run: 'SUCCEEDED' },
+    ), T);
 });
 
 describe('fault matrix: resources that end CREATE_FAILED', () => {
@@ -234,6 +245,9 @@ describe('fault matrix: resources that end CREATE_FAILED', () => {
 describe('fault matrix: step handlers crash midway (work done, answer lost; the Retry runs them again)', () => {
   it('a crash in every step, once each → SUCCEEDED, rows once', () =>
     scenario('crash midway in every step (x1 each)', STEPS.map((step) => ({ step, crash: 'midway' as const, times: 1 })), { run: 'SUCCEEDED' }), T);
+
+  it('a crash before the work in every step, once each → SUCCEEDED, rows once', () =>
+    scenario('crash before the work in every step (x1 each)', STEPS.map((step) => ({ step, crash: 'before' as const, times: 1 })), { run: 'SUCCEEDED' }), T);
 
   it('notify crashes twice → SUCCEEDED, rows once', () =>
     scenario('crash midway in notify (x2)', [{ step: 'notify', crash: 'midway', times: 2 }], { run: 'SUCCEEDED' }), T);
