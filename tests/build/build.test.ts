@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildAll, listSteps, LAYER_PACKAGE } from '../../scripts/build.mjs';
+import { buildAll, listSteps, LAYER_PACKAGE, ROOT } from '../../scripts/build.mjs';
 import { pipelineState, stateWithResults } from '../unit/steps-fixture';
 
 const run = promisify(execFile);
@@ -176,6 +176,17 @@ describe('Build: built functions invoked with the built layer', () => {
     );
     const created = requests.filter((r) => r.target === 'CreateDataset').map((r) => r.body);
     expect(created).toContainEqual(expect.objectContaining({ DatasetName: 'demo_TARGET', Domain: 'CUSTOM', DatasetType: 'TARGET_TIME_SERIES' }));
+  });
+});
+
+describe('Build: SAM makefile targets', () => {
+  it('make build-<LogicalId> writes the same bundle as npm run build into ARTIFACTS_DIR', async () => {
+    // Prepare
+    const artifacts = join(outdir, 'sam-artifacts');
+    // Act
+    await run('make', ['--no-print-directory', 'build-CreatePredictorsFunction', `ARTIFACTS_DIR=${artifacts}`], { cwd: ROOT });
+    // Assess
+    expect(await readFile(join(artifacts, 'index.js'), 'utf8')).toBe(await readFile(join(outdir, 'functions', 'create-predictors', 'index.js'), 'utf8'));
   });
 });
 
