@@ -86,31 +86,37 @@ export async function importCsv(
   const numericIndexes = numericColumns.map((name) => attributes.findIndex((a) => a.AttributeName === name));
   const items = new Map<string, { key: string[]; t: number[]; values: number[][] }>();
   let rowCount = 0;
+  const parsedStamps = new Map<string, number>();
   for (const uri of await importSources(store, path)) {
     let lineNumber = 0;
     for await (const line of readLines(store, uri)) {
       lineNumber++;
       if (line.trim() === '') continue;
-      const where = `${uri} line ${lineNumber}`;
       const fields = splitCsvLine(line);
+      const where = `${uri} line ${lineNumber}`;
       if (fields.length !== attributes.length) {
         throw new InvalidInput(`${where}: ${fields.length} fields, the schema has ${attributes.length} (${attributes.map((a) => a.AttributeName).join(',')}); import files have no header row`);
       }
       const stamp = fields[timestampIndex]!.trim();
-      if (!pattern.test(stamp)) throw new InvalidInput(`${where}: timestamp "${stamp}" does not match TimestampFormat ${timestampFormat}`);
-      const t = parseTimestamp(stamp, where).getTime();
+      let t = parsedStamps.get(stamp);
+      if (t === undefined) {
+        if (!pattern.test(stamp)) throw new InvalidInput(`${where}: timestamp "${stamp}" does not match TimestampFormat ${timestampFormat}`);
+        t = parseTimestamp(stamp, where).getTime();
+        // Items share their timestamps: parse each distinct text once (bounded, so memory stays flat).
+        if (parsedStamps.size < 1_000_000) parsedStamps.set(stamp, t);
+      }
       const key = keyIndexes.map((i) => fields[i]!);
       if (key[0] === '') throw new InvalidInput(`${where}: empty item_id`);
       const id = key.join('\u0000');
       let item = items.get(id);
       if (!item) items.set(id, (item = { key, t: [], values: numericColumns.map(() => []) }));
       item.t.push(t);
-      numericIndexes.forEach((index, c) => {
-        const text = fields[index]!.trim();
+      for (let c = 0; c < numericIndexes.length; c++) {
+        const text = fields[numericIndexes[c]!]!.trim();
         const value = text === '' ? NaN : Number(text);
         if (text !== '' && !Number.isFinite(value)) throw new InvalidInput(`${where}: ${numericColumns[c]} "${text}" is not a number`);
         item.values[c]!.push(value);
-      });
+      }
       rowCount++;
       // Long imports give the event loop a turn now and then.
       if (rowCount % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -189,23 +189,6 @@ function fillValue(rule: FillRule, history: readonly number[]): number {
   }
 }
 
-function aggregate(values: readonly number[], how: Aggregation): number {
-  const present = values.filter((v) => !Number.isNaN(v));
-  if (!present.length) return NaN;
-  switch (how) {
-    case 'sum':
-      return present.reduce((s, v) => s + v, 0);
-    case 'avg':
-      return present.reduce((s, v) => s + v, 0) / present.length;
-    case 'first':
-      return present[0]!;
-    case 'min':
-      return Math.min(...present);
-    case 'max':
-      return Math.max(...present);
-  }
-}
-
 export interface RegularSeries {
   /** item_id then the forecast dimensions. */
   readonly key: readonly string[];
@@ -227,27 +210,65 @@ export interface SeriesSet {
   readonly length: number;
 }
 
+/** One series' points before aggregation: period start (ms) and value of each row. */
 interface Bucketed {
   key: string[];
-  buckets: Map<number, number[]>;
+  buckets: number[];
+  values: number[];
 }
 
 function bucketise(data: ImportedData, frequency: Frequency, column: string, keyIndexes: readonly number[]): Map<string, Bucketed> {
   const groups = new Map<string, Bucketed>();
+  const periodOf = new Map<number, number>(); // timestamps repeat across items: one periodStart each
   for (const item of data.items) {
     const key = keyIndexes.map((i) => item.key[i] ?? '');
     const id = JSON.stringify(key);
     let group = groups.get(id);
-    if (!group) groups.set(id, (group = { key, buckets: new Map() }));
+    if (!group) groups.set(id, (group = { key, buckets: [], values: [] }));
     const values = item.values[column];
     for (let i = 0; i < item.t.length; i++) {
-      const bucket = periodStart(new Date(item.t[i]!), frequency).getTime();
-      let list = group.buckets.get(bucket);
-      if (!list) group.buckets.set(bucket, (list = []));
-      list.push(values ? values[i]! : NaN);
+      const t = item.t[i]!;
+      let bucket = periodOf.get(t);
+      if (bucket === undefined) periodOf.set(t, (bucket = periodStart(new Date(t), frequency).getTime()));
+      group.buckets.push(bucket);
+      group.values.push(values ? values[i]! : NaN);
     }
   }
   return groups;
+}
+
+const FIXED_MS: Partial<Record<Frequency['unit'], number>> = { min: 6e4, H: 3.6e6, D: 8.64e7, W: 6.048e8 };
+
+/** Index of each point's period relative to `startMs` (arithmetic for fixed-length periods). */
+function periodIndexer(startMs: number, frequency: Frequency): (bucket: number) => number {
+  const fixed = FIXED_MS[frequency.unit];
+  if (fixed !== undefined) {
+    const step = fixed * frequency.count;
+    return (bucket) => Math.round((bucket - startMs) / step);
+  }
+  const start = new Date(startMs);
+  return (bucket) => periodsBetween(start, new Date(bucket), frequency);
+}
+
+/** Aggregates a group's points onto `n` periods from `startMs`; NaN where a period has no value. */
+function aggregateOnto(group: Bucketed, startMs: number, n: number, frequency: Frequency, how: Aggregation): Float64Array {
+  const out = new Float64Array(n).fill(NaN);
+  const count = new Uint32Array(n);
+  const indexOf = periodIndexer(startMs, frequency);
+  for (let j = 0; j < group.buckets.length; j++) {
+    const v = group.values[j]!;
+    if (Number.isNaN(v)) continue;
+    const i = indexOf(group.buckets[j]!);
+    if (i < 0 || i >= n) continue;
+    const current = out[i]!;
+    if (count[i] === 0) out[i] = v;
+    else if (how === 'sum' || how === 'avg') out[i] = current + v;
+    else if (how === 'min') out[i] = Math.min(current, v);
+    else if (how === 'max') out[i] = Math.max(current, v);
+    count[i]!++;
+  }
+  if (how === 'avg') for (let i = 0; i < n; i++) if (count[i]! > 1) out[i] = out[i]! / count[i]!;
+  return out;
 }
 
 function keyIndexesFor(data: ImportedData, dimensions: readonly string[], dataset: string): number[] {
@@ -278,18 +299,18 @@ export function buildSeries(options: BuildSeriesOptions): SeriesSet {
   const targetColumn = options.targetColumn ?? 'target_value';
   const groups = bucketise(target, frequency, targetColumn, keyIndexesFor(target, dimensions, 'target'));
   let endMs = -Infinity;
-  for (const group of groups.values()) for (const bucket of group.buckets.keys()) endMs = Math.max(endMs, bucket);
+  for (const group of groups.values()) for (const bucket of group.buckets) if (bucket > endMs) endMs = bucket;
   if (!Number.isFinite(endMs)) throw new InvalidInput('The target time series dataset holds no rows');
   const end = new Date(endMs);
   const series: RegularSeries[] = [];
   let length = 0;
   for (const group of groups.values()) {
-    const starts = [...group.buckets.keys()].sort((a, b) => a - b);
-    const start = new Date(starts[0]!);
+    let startMs = Infinity;
+    for (const bucket of group.buckets) if (bucket < startMs) startMs = bucket;
+    const start = new Date(startMs);
     const n = periodsBetween(start, end, frequency) + 1;
     length = Math.max(length, n);
-    const raw = new Float64Array(n).fill(NaN);
-    for (const [bucket, list] of group.buckets) raw[periodsBetween(start, new Date(bucket), frequency)] = aggregate(list, filling.aggregation);
+    const raw = aggregateOnto(group, startMs, n, frequency, filling.aggregation);
     let lastObserved = -1;
     for (let i = n - 1; i >= 0; i--) if (!Number.isNaN(raw[i]!)) { lastObserved = i; break; }
     const values = new Float64Array(n);
@@ -324,11 +345,7 @@ function attachRelated(series: RegularSeries[], options: BuildSeriesOptions, end
     for (const s of series as { key: readonly string[]; start: Date; values: Float64Array; related?: Record<string, Float64Array> }[]) {
       const group = groups.get(JSON.stringify(s.key));
       const n = s.values.length + horizon;
-      const out = new Float64Array(n).fill(NaN);
-      if (group) for (const [bucket, list] of group.buckets) {
-        const i = periodsBetween(s.start, new Date(bucket), options.frequency);
-        if (i >= 0 && i < n) out[i] = aggregate(list, 'first');
-      }
+      const out = group ? aggregateOnto(group, s.start.getTime(), n, options.frequency, 'first') : new Float64Array(n).fill(NaN);
       let lastObserved = -1;
       for (let i = n - 1; i >= 0; i--) if (!Number.isNaN(out[i]!)) { lastObserved = i; break; }
       const history: number[] = [];
