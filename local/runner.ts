@@ -222,7 +222,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       if ((param?.ForecastFrequency ?? 'D') !== 'D') throw new Error('The demo dataset is daily: --items needs a message with ForecastFrequency "D"');
       const seeded = await seedDemoDataset(warehouse, dataName, { items, forecastStart: dateFromCompact(dateCreate), horizon });
       if (seeded.seeded) progress.line(`seeded demo dataset ${dataName}: ${items} items, ${seeded.targetRows} target rows, ${seeded.relatedRows} related rows → ${runtime.paths.duckdb}`);
-    } else if (dataName && (await datasetRows(warehouse, dataName)) === 0) {
+    } else if (dataName && !env.TARGET_QUERY && (await datasetRows(warehouse, dataName)) === 0) {
       progress.line(`note: the warehouse has no input rows for DataName ${dataName} (${runtime.paths.duckdb}); load your data (docs/local.md) or pass --items N for demo data`);
     }
 
