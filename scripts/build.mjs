@@ -78,11 +78,21 @@ export async function sharedImports(steps, root = ROOT) {
 
 /** The layer's entry: re-exports what the handlers use, plus the wiring (for tests and runners). */
 export function layerEntry(byModule, root = ROOT) {
+  const runtime = join(root, 'shared', 'runtime');
   const lines = ["export { getDependencies, setDependencies, dependenciesFromEnv } from './shared/runtime';"];
-  const exported = new Set(['getDependencies', 'setDependencies', 'dependenciesFromEnv']);
+  const exported = new Map(['getDependencies', 'setDependencies', 'dependenciesFromEnv'].map((n) => [n, runtime]));
   for (const [module, names] of [...byModule].sort(([a], [b]) => a.localeCompare(b))) {
-    const fresh = [...names].filter((n) => !exported.has(n)).sort();
-    fresh.forEach((n) => exported.add(n));
+    const fresh = [];
+    for (const name of [...names].sort()) {
+      const from = exported.get(name);
+      if (from === undefined) {
+        exported.set(name, module);
+        fresh.push(name);
+      } else if (from !== module) {
+        // One flat module: two different things cannot share a name.
+        throw new Error(`Handlers import "${name}" from both ${relative(root, from)} and ${relative(root, module)}: rename one`);
+      }
+    }
     if (fresh.length) lines.push(`export { ${fresh.join(', ')} } from './${relative(root, module).split(sep).join('/')}';`);
   }
   return `${lines.join('\n')}\n`;

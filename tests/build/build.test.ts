@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildAll, listSteps, LAYER_PACKAGE, ROOT } from '../../scripts/build.mjs';
+import { buildAll, layerEntry, listSteps, LAYER_PACKAGE, ROOT, sharedImports } from '../../scripts/build.mjs';
 import { pipelineState, stateWithResults } from '../unit/steps-fixture';
 
 const run = promisify(execFile);
@@ -187,6 +187,23 @@ describe('Build: SAM makefile targets', () => {
     await run('make', ['--no-print-directory', 'build-CreatePredictorsFunction', `ARTIFACTS_DIR=${artifacts}`], { cwd: ROOT });
     // Assess
     expect(await readFile(join(artifacts, 'index.js'), 'utf8')).toBe(await readFile(join(outdir, 'functions', 'create-predictors', 'index.js'), 'utf8'));
+  });
+});
+
+describe('Build: the layer entry', () => {
+  it('re-exports exactly the names the handlers import from shared/, plus the wiring', async () => {
+    const entry = layerEntry(await sharedImports(await listSteps()));
+    expect(entry).toContain("export { getDependencies, setDependencies, dependenciesFromEnv } from './shared/runtime';");
+    expect(entry).toContain("export { createPredictors } from './shared/steps/create-predictors';");
+    expect(entry).toContain("export { startPipelineFromEvent } from './shared/parse';");
+  });
+
+  it('refuses two different exports with the same name (the layer is one flat module)', () => {
+    const clash = new Map([
+      [join(ROOT, 'shared', 'a'), new Set(['causeMessage'])],
+      [join(ROOT, 'shared', 'b'), new Set(['causeMessage'])],
+    ]);
+    expect(() => layerEntry(clash)).toThrow(/causeMessage.*shared\/a.*shared\/b/);
   });
 });
 
