@@ -128,7 +128,7 @@ abstract class BaseDisplay implements ProgressDisplay {
     for (const [resource, bar] of this.bars) {
       if (bar.total > 0 && bar.done >= bar.total) {
         this.bars.delete(resource);
-        if (bar.quarter < 4) this.line(`${this.stamp(at)}   ${resource}: ${bar.done}/${bar.total} items trained`);
+        if (bar.quarter < 4) this.line(`${this.stamp(at)}   ${resource}: ${bar.done}/${bar.total} items ${bar.phase === 'forecasting' ? 'forecast' : 'trained'}`);
       }
     }
   }
@@ -207,7 +207,7 @@ export class TtyProgress extends BaseDisplay {
   }
 
   protected override redraw(): void {
-    const width = Math.max(40, (this.out.columns ?? 100) - 1);
+    const width = Math.max(40, (this.out.columns || 100) - 1);
     const lines: string[] = [];
     const now = Date.now();
     for (const open of this.open.values()) {

@@ -206,8 +206,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     ...(options.workers ? { workers: options.workers } : {}),
   });
   const unsubscribe = runtime.forecast.onProgress((event) => {
-    if (event.type !== 'predictor') return;
-    progress.handle({ kind: 'training', resource: event.name, done: event.done, total: event.total, at: Date.now() });
+    if (event.type === 'predictor' || event.type === 'forecast') {
+      progress.handle({ kind: 'training', resource: event.name, done: event.done, total: event.total, at: Date.now(), phase: event.type === 'forecast' ? 'forecasting' : undefined });
+    }
     // A finished job is what the waiting step polls for: retry now rather than at the end of the wait.
     if (event.done >= event.total) runtime.workflow.wake();
   });
