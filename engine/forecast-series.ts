@@ -44,8 +44,16 @@ export async function runFitTask(task: FitTask): Promise<SeriesForecast[]> {
         }
       }
       if (!done) {
-        const nan = () => new Float64Array(task.horizon).fill(NaN);
-        done = { mean: nan(), quantiles: task.quantiles.map(nan), description: 'none', fallback: `no model could fit (${reason})` };
+        // Last resort: the last observed value, flat and without spread (NaN when nothing was observed).
+        let last = NaN;
+        for (let i = payload.values.length - 1; i >= 0 && Number.isNaN(last); i--) last = payload.values[i]!;
+        const flat = () => new Float64Array(task.horizon).fill(last);
+        done = {
+          mean: flat(),
+          quantiles: task.quantiles.map(flat),
+          description: Number.isNaN(last) ? 'none' : 'LastValue',
+          fallback: `${task.algorithm} failed (${reason}); ${Number.isNaN(last) ? 'no value observed' : 'last value repeated'}`,
+        };
       }
       results.push(done);
     }
