@@ -34,6 +34,16 @@ describe('Function: openDuckDbWarehouse (file database)', () => {
     expect(rows).toEqual([{ N: 42, TS: new Date(Date.UTC(2024, 1, 29, 13, 5, 7)), S: "it's; --" }]);
   });
 
+  it('converts every common column type, NULLs, and falls back for others (DECIMAL)', async () => {
+    // Act
+    const fast = await all(w, "SELECT DATE '1969-12-31' AS d, TIMESTAMP '1969-12-31 23:59:59.5' AS t, NULL::TIMESTAMP AS nt, NULL::VARCHAR AS nv, 1.5::FLOAT AS f, 7::HUGEINT AS h, true AS b");
+    const slow = await all(w, 'SELECT 12.25::DECIMAL(10, 2) AS dec, 3::BIGINT AS n');
+
+    // Assess
+    expect(fast).toEqual([{ D: new Date(Date.UTC(1969, 11, 31)), T: new Date(Date.UTC(1969, 11, 31, 23, 59, 59, 500)), NT: null, NV: null, F: 1.5, H: 7, B: true }]);
+    expect(slow).toEqual([{ DEC: 12.25, N: 3 }]);
+  });
+
   it('inserts many rows in batches and counts them; a failed transaction leaves nothing', async () => {
     // Prepare
     await ensureTables(w);
