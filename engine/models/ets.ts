@@ -17,9 +17,9 @@
  *   R's characteristic polynomial). The seasonal states still count as parameters in AIC/AICc.
  * - On seasonal data β ≤ 0.2·α (`seasonalBetaShare`), and only the last 300 observations (40
  *   seasons for m > 1) are used (`maxObservations`); both choices measured on M4 (bench/m4.ts).
- * - Prediction intervals: analytic Gaussian for the linear class (A,N|A|Ad,N|A); `paths` sample
- *   paths (fixed-seed normals shared across series) for every multiplicative-error model (R uses
- *   analytic Gaussian intervals for the M,N|A|Ad,N class and simulation for the rest).
+ * - Prediction intervals: Gaussian with R's analytic variance for the linear class (A,N|A|Ad,N|A)
+ *   and the multiplicative-error non-seasonal class (M,N|A|Ad,N); `paths` sample paths
+ *   (fixed-seed normals shared across series) for the seasonal multiplicative-error forms.
  */
 import { nelderMead } from './optim';
 import { cleanSeries, empiricalQuantiles, gaussianQuantiles, seasonalIndices, standardNormals, validateQuantiles } from './quantiles';
@@ -420,6 +420,40 @@ export function etsPointForecast(fit: EtsFit, horizon: number): Float64Array {
 }
 
 /** Forecast variance for the linear class (A,N|A|Ad,N|A): σ²(1 + Σ_{j<h} c_j²). */
+function smoothingWeights(fit: EtsFit, horizon: number): Float64Array {
+  // c_j = α + β·(φ + … + φ^j) + γ·[j ≡ 0 mod m], j = 1..h−1 (R's class1 `cj`).
+  const { alpha, beta, gamma, phi, form, seasonLength: m } = fit;
+  const c = new Float64Array(horizon);
+  let phiSum = 0;
+  let power = 1;
+  for (let j = 1; j < horizon; j++) {
+    if (form.trend === 'A') {
+      power *= form.damped ? phi : 1;
+      phiSum += power;
+    }
+    c[j] = alpha + (form.trend === 'A' ? beta * phiSum : 0) + (form.season !== 'N' && j % m === 0 ? gamma : 0);
+  }
+  return c;
+}
+
+/**
+ * Forecast variance for the multiplicative-error, non-seasonal class (M,N|A|Ad,N), R's `class2`:
+ * θ_1 = μ_1², θ_h = μ_h² + σ²·Σ_{j<h} c_j²·θ_{h−j}, v_h = (1 + σ²)·θ_h − μ_h².
+ */
+function multiplicativeErrorVariance(fit: EtsFit, mean: Float64Array): Float64Array {
+  const horizon = mean.length;
+  const c = smoothingWeights(fit, horizon);
+  const theta = new Float64Array(horizon);
+  const out = new Float64Array(horizon);
+  for (let h = 0; h < horizon; h++) {
+    let sum = 0;
+    for (let j = 1; j <= h; j++) sum += c[j]! * c[j]! * theta[h - j]!;
+    theta[h] = mean[h]! * mean[h]! + fit.sigma2 * sum;
+    out[h] = (1 + fit.sigma2) * theta[h]! - mean[h]! * mean[h]!;
+  }
+  return out;
+}
+
 function linearVariance(fit: EtsFit, horizon: number): Float64Array {
   const out = new Float64Array(horizon);
   const { alpha, beta, gamma, phi, form, seasonLength: m, sigma2 } = fit;
@@ -479,6 +513,10 @@ export function etsPredict(fit: EtsFit, horizon: number, quantiles: readonly num
   if (fit.form.error === 'A' && fit.form.season !== 'M') {
     const variance = linearVariance(fit, horizon);
     const sd = variance.map(Math.sqrt);
+    return { mean, quantiles: gaussianQuantiles(mean, sd, quantiles) };
+  }
+  if (fit.form.season === 'N') {
+    const sd = multiplicativeErrorVariance(fit, mean).map((v) => Math.sqrt(Math.max(v, 0)));
     return { mean, quantiles: gaussianQuantiles(mean, sd, quantiles) };
   }
   const sims = simulatePaths(fit, horizon, paths);

@@ -54,6 +54,12 @@ describe('Function: autoEts — golden values from R forecast::ets', () => {
     expect(maxRelativeDifference(prediction.quantiles.get(0.9)!, r.upper80, 1)).toBeLessThan(0.04);
   });
 
+  it('gives the M,N,N class R\'s analytic 80 % interval at every step (M4 W5, ±1.5 %)', async () => {
+    const { prediction, r } = await forecastCase('M4_W5_tail200');
+    expect(maxRelativeDifference(prediction.quantiles.get(0.1)!, r.lower80)).toBeLessThan(0.015);
+    expect(maxRelativeDifference(prediction.quantiles.get(0.9)!, r.upper80)).toBeLessThan(0.015);
+  });
+
   it('matches R within 1 % on USAccDeaths when the initial seasonal states are optimised too', async () => {
     const { prediction, r } = await forecastCase('USAccDeaths', { seasonalStateEvaluations: 3000 });
     expect(maxRelativeDifference(prediction.mean, r.mean)).toBeLessThan(0.01);
