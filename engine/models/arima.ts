@@ -48,9 +48,19 @@ export interface ArimaOptions {
   readonly approximation?: boolean;
   /** Information criterion of the search. Default `aicc`. */
   readonly ic?: 'aicc' | 'aic' | 'bic';
-  /** With the approximation, select the model on the last `truncate` points only (R's `truncate`). */
+  /**
+   * With the approximation, select the model on the last `truncate` points only (R's `truncate`;
+   * R's default is the whole series). Default: 300 points or 30 seasons, whichever is longer — on
+   * M4 weekly (series up to 2600 points) it cut the time ~3× at equal or better accuracy; at m = 24
+   * (hourly) 300 points were too few (MASE +2 %), 30 days are enough. `Infinity` = the whole series.
+   */
   readonly truncate?: number;
-  /** Fit the chosen model by exact ML (R) or keep its CSS fit (faster). Default `ML`. */
+  /**
+   * How the chosen model is fitted when the search used the approximation: `ML` (exact likelihood,
+   * R's CSS-ML refit) or `CSS` (the search's criterion, refined on the whole series). Default `CSS`:
+   * the ML refit costs ~4 s per series at m = 24 (state dimension ~50) and was not more accurate on
+   * M4. Without the approximation (short series) every model is fitted by exact ML, as R.
+   */
   readonly finalMethod?: 'ML' | 'CSS';
 }
 
@@ -227,12 +237,16 @@ function cssEvaluator(w: Float64Array, spec: Spec): (x: ArrayLike<number>, e: Fl
   };
 }
 
-const QUICK_ITERATIONS = Number(process.env.ARIMA_QI ?? 25);
-const QUICK_TOLERANCE = Number(process.env.ARIMA_QT ?? 1e-6);
+/**
+ * CSS precision: `search` ranks models (a few Levenberg–Marquardt steps from a Hannan–Rissanen
+ * start are enough — on M4 more steps changed neither the choices' accuracy nor anything else
+ * but the time), `refine` polishes a search estimate on the whole series, `full` fits afresh.
+ */
+const CSS_EFFORT = { search: [5, 1e-6], refine: [8, 1e-9], full: [100, 1e-9] } as const;
 
-/** CSS fit: least squares on the CSS residuals (`quick`: looser, for ranking models in a search). */
-function fitCss(w: Float64Array, spec: Spec, start: Float64Array, quick: boolean): { x: Float64Array; ssq: number } {
-  const [iterations, tolerance] = quick ? [QUICK_ITERATIONS, QUICK_TOLERANCE] : [Number(process.env.ARIMA_FI ?? 100), 1e-9];
+/** CSS fit: least squares on the CSS residuals. */
+function fitCss(w: Float64Array, spec: Spec, start: Float64Array, effort: keyof typeof CSS_EFFORT): { x: Float64Array; ssq: number } {
+  const [iterations, tolerance] = CSS_EFFORT[effort];
   return leastSquares(cssEvaluator(w, spec), start, w.length, spec.p + spec.s * spec.P, iterations, tolerance);
 }
 
@@ -252,7 +266,6 @@ function leastSquares(
   let x = Float64Array.from(start);
   const e = new Float64Array(n);
   const eTrial = new Float64Array(n);
-  (globalThis as any).__lm = ((globalThis as any).__lm ?? 0) + 1;
   let ssq = residuals(x, e);
   if (k === 0 || !Number.isFinite(ssq)) return { x, ssq };
   const J = new Float64Array(k * n);
@@ -263,7 +276,6 @@ function leastSquares(
   const trial = new Float64Array(k);
   let lambda = 1e-3;
   for (let iter = 0; iter < maxIterations; iter++) {
-    (globalThis as any).__it = ((globalThis as any).__it ?? 0) + 1;
     for (let j = 0; j < k; j++) {
       let h = 1e-6 * Math.max(1, Math.abs(x[j]!));
       trial.set(x);
@@ -719,7 +731,9 @@ function fitModel(
   const css =
     cssStart && method === 'ML'
       ? { x: cssStart, ssq: cssResiduals(w, spec, cssStart, new Float64Array(nUsed)) }
-      : fitCss(w, spec, cssStart ?? bestStart(w, spec), method === 'CSS' && checkRoots && !cssStart);
+      : cssStart
+        ? fitCss(w, spec, cssStart, 'refine')
+        : fitCss(w, spec, bestStart(w, spec), method === 'CSS' && checkRoots ? 'search' : 'full');
   if (!Number.isFinite(css.ssq)) return undefined;
   const ncond = spec.p + spec.s * spec.P;
   let coef = css.x;
@@ -1018,6 +1032,9 @@ export function autoArima(options: ArimaOptions = {}): ModelSpec {
     d: [options.d, 2],
     D: [options.D, 1],
   });
+  if (options.truncate !== undefined && !(options.truncate >= 20)) {
+    throw new InvalidModelSpec(`ARIMA truncate must be at least 20 (or Infinity), got ${options.truncate}`);
+  }
   const ic = options.ic ?? 'aicc';
   if (!['aicc', 'aic', 'bic'].includes(ic)) throw new InvalidModelSpec(`ARIMA ic must be aicc, aic or bic, got ${String(ic)}`);
   return {
@@ -1065,14 +1082,14 @@ function searchArima(y: Float64Array, seasonLength: number, options: ArimaOption
   }
   const approximation = options.approximation ?? (n > 150 || m > 12);
   const searchMethod = approximation ? 'CSS' : 'ML';
-  const finalMethod = options.finalMethod ?? 'ML';
+  const finalMethod = options.finalMethod ?? 'CSS';
   const allowDrift = d + D === 1;
   const allowMean = d + D === 0;
   let constant = allowDrift || allowMean;
 
   // R's `truncate`: with the approximation, select the model on the last `truncate` points only.
-  const truncate = options.truncate;
-  const searchW = approximation && truncate !== undefined && w.length > truncate ? w.subarray(w.length - truncate) : w;
+  const truncate = options.truncate ?? Math.max(300, 30 * m);
+  const searchW = approximation && w.length > truncate ? w.subarray(w.length - truncate) : w;
   const tried = new Map<string, Fit | undefined>();
   const fitOrder = (p: number, q: number, P: number, Q: number, c: boolean): Fit | undefined => {
     const key = `${p},${q},${P},${Q},${c}`;
@@ -1134,7 +1151,7 @@ function searchArima(y: Float64Array, seasonLength: number, options: ArimaOption
   if (approximation && (finalMethod === 'ML' || searchW !== w)) {
     // Refit on the whole series (by exact ML, as R); if that fails, fall back through the next best models.
     const ranked = [...tried.values()].filter((f): f is Fit => f !== undefined).sort((x, y) => x.ic - y.ic);
-    for (const f of ranked.slice(0, 5)) {
+    for (const f of ranked.slice(0, 10)) {
       const refit = fitModel(w, f.spec, finalMethod, ic, true, f.coef);
       if (refit) return refit;
     }

@@ -111,3 +111,52 @@ describe('Function: arima / autoArima errors', () => {
     expect(Array.from(p.quantiles.get(0.1)!)).toEqual([4, 4, 4]);
   });
 });
+
+interface LongCase {
+  name: string;
+  m: number;
+  h: number;
+  y: number[];
+  description: string;
+  mean: number[];
+  lower80: number[];
+  upper80: number[];
+}
+
+/** R auto.arima on long simulated series (tests/fixtures/r/arima-long-golden.R): the approximation path. */
+const longGolden: LongCase[] = JSON.parse(
+  readFileSync(new URL('../fixtures/r/arima-long-golden.json', import.meta.url), 'utf8'),
+);
+
+describe('Function: autoArima on long series (CSS search, like R approximation = TRUE)', () => {
+  it('chooses R\'s order and forecasts like R for a 400-point ARMA(1,1)', async () => {
+    // Prepare
+    const c = longGolden.find((g) => g.name === 'arma_400')!;
+
+    // Act
+    const fitted = await autoArima().fit({ values: Float64Array.from(c.y), seasonLength: c.m });
+    const p = fitted.predict(c.h, [0.1, 0.9]);
+
+    // Assess
+    expect(fitted.description).toBe(c.description);
+    expect(scaledErr(p.mean, c.mean, c.y)).toBeLessThan(1e-2);
+    expect(scaledErr(p.quantiles.get(0.1)!, c.lower80, c.y)).toBeLessThan(2e-2);
+    expect(scaledErr(p.quantiles.get(0.9)!, c.upper80, c.y)).toBeLessThan(2e-2);
+  });
+
+  it('finds the model R\'s approximated search finds on 25 days of hourly data (m = 24)', async () => {
+    // Prepare: R's trace (auto.arima(trace = TRUE)) ranks ARIMA(2,0,0)(2,1,1)[24] best in the CSS
+    // search (AICc 972.2); R's exact-ML refit then drives Θ₁ to −1, rejects it and falls back to
+    // ARIMA(2,0,1)(2,1,0)[24] with drift. The engine keeps the search's choice (finalMethod CSS).
+    const c = longGolden.find((g) => g.name === 'hourly_600')!;
+
+    // Act
+    const fitted = await autoArima().fit({ values: Float64Array.from(c.y), seasonLength: c.m });
+    const p = fitted.predict(c.h, [0.1, 0.9]);
+
+    // Assess: same search result; forecasts of the two models within 10 % of the level
+    expect(fitted.description).toBe('ARIMA(2,0,0)(2,1,1)[24]');
+    expect(scaledErr(p.mean, c.mean, c.y)).toBeLessThan(0.1);
+    for (let j = 0; j < c.h; j++) expect(p.quantiles.get(0.1)![j]).toBeLessThan(p.quantiles.get(0.9)![j]!);
+  });
+});
