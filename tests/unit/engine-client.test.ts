@@ -23,6 +23,7 @@ import {
   type CreatePredictorCommandInput,
 } from '@aws-sdk/client-forecast';
 import { FaultInjector, parseFaults } from '../../engine/faults';
+import { listResources } from '../../engine/resources';
 import { dailyCsv, describePredictor, engineFixture, eventually, importedGroup, TARGET_SCHEMA, waitFor, type EngineFixture } from './engine-helpers';
 
 const ARN = 'arn:aws:forecast:us-east-1:000000000000';
@@ -158,9 +159,31 @@ describe('Engine client: exceptions and resource rules', () => {
     const predictor = await fx.engine.send(new DescribePredictorCommand({ PredictorArn })).catch((e: unknown) => e);
     const dataset = await fx.engine.send(new DescribeDatasetCommand({ DatasetArn }));
 
+    const leftData = await fx.store.list('s3://bucket/.engine/data/predictor/');
+
     // Assess
     expect(predictor).toBeInstanceOf(ResourceNotFoundException);
     expect(dataset.Status).toBe('ACTIVE');
+    expect(leftData).toEqual([]);
+  });
+
+  it('lists every resource with type, name and status (listResources)', async () => {
+    // Prepare
+    const { DatasetGroupArn } = await importedGroup(fx, dailyCsv(['a'], 40));
+    await fx.engine.send(new CreatePredictorCommand(predictorInput(DatasetGroupArn, { PredictorName: 'listed', EvaluationParameters: { BackTestWindowOffset: 30 } })));
+    await fx.engine.idle();
+
+    // Act
+    const rows = await listResources(fx.engine);
+
+    // Assess
+    expect(rows.map(({ type, name, status }) => ({ type, name, status }))).toEqual([
+      { type: 'dataset-group', name: 'demo_group', status: 'ACTIVE' },
+      { type: 'dataset', name: 'demo_TARGET', status: 'ACTIVE' },
+      { type: 'dataset-import-job', name: 'demo_import', status: 'ACTIVE' },
+      { type: 'predictor', name: 'listed', status: 'CREATE_FAILED' },
+    ]);
+    expect(rows[3]!.message).toMatch(/BackTestWindowOffset/);
   });
 
   it.each<[string, Partial<CreatePredictorCommandInput>, RegExp]>([
