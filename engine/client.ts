@@ -160,12 +160,14 @@ const limit = (message: string) => new LimitExceededException({ message, $metada
 
 /** `ThrottlingException` as the SDK raises it (no modelled class: a service exception with that name). */
 function throttling(operation: string): ForecastServiceException {
-  return new ForecastServiceException({
+  const error = new ForecastServiceException({
     name: 'ThrottlingException',
     $fault: 'client',
     $metadata: { httpStatusCode: 400 },
     message: `Rate exceeded (${operation}, injected by FORECAST_FAULTS)`,
   });
+  error.$retryable = { throttling: true };
+  return error;
 }
 
 const date = (iso: string | undefined) => (iso ? new Date(iso) : undefined);
@@ -808,7 +810,7 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
     if (input.TimeSeriesSelector) throw invalid('TimeSeriesSelector is not supported by the built-in engine');
     const predictor = await mustRead(input.PredictorArn, 'predictor', 'PredictorArn');
     if (predictor.status !== 'ACTIVE') throw inUse(`Predictor ${predictor.name} is ${predictor.status}; a forecast needs an ACTIVE predictor`);
-    const doc = await create('forecast', name, name, input, predictor.arn);
+    const doc = await create('forecast', name, name, { ...input, DatasetGroupArn: predictor.parentArn }, predictor.arn);
     return { ForecastArn: doc.arn };
   });
 

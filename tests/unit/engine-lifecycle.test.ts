@@ -54,7 +54,7 @@ describe('Engine: lifecycle from import to export', () => {
     expect(first.Status).toBe('CREATE_PENDING');
     expect(trained).toMatchObject({ Status: 'ACTIVE' });
     expect(metrics.PredictorEvaluationResults![0]!.TestWindows!.map((w) => w.EvaluationType)).toEqual(['SUMMARY', 'COMPUTED', 'COMPUTED']);
-    expect(forecast.Status).toBe('ACTIVE');
+    expect(forecast).toMatchObject({ Status: 'ACTIVE', DatasetGroupArn, PredictorArn, ForecastTypes: ['0.1', '0.5', 'mean'] });
     expect(exported.Status).toBe('ACTIVE');
     expect(files).toEqual(expect.arrayContaining(['_CHECK', '_SUCCESS']));
     expect(files.filter((f) => /^demo_export_\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z_part0\.csv$/.test(f!))).toHaveLength(1);
