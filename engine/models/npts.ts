@@ -9,6 +9,7 @@
  * Sample paths are autoregressive (a later step may re-sample an earlier sampled value), so every
  * forecast is one of the observed values. Deterministic for a given seed.
  */
+import { calendarUnit, futureTimestamps, type CalendarUnit } from './calendar';
 import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
 
 export interface NptsOptions {
@@ -29,7 +30,6 @@ export interface NptsOptions {
 /** Scale of the calendar feature relative to the time index (GluonTS `feature_scale`). */
 const FEATURE_SCALE = 1000;
 
-type CalendarUnit = 'minute' | 'hour' | 'day' | 'week' | 'month' | 'year';
 
 /** Creates an NPTS model spec; the four Forecast variants are `kernel` × `seasonal`. */
 export function npts(options: NptsOptions = {}): ModelSpec {
@@ -185,12 +185,12 @@ function seasonalFeature(
   seasonLength: number,
   timestamps: readonly Date[] | undefined,
   unit: CalendarUnit | undefined,
-  futureTimestamps: readonly Date[] | undefined,
+  futureGiven: readonly Date[] | undefined,
 ): Float64Array | undefined {
   const feature = new Float64Array(n + horizon);
   if (timestamps && unit) {
     if (unit === 'year') return undefined;
-    const future = futureTimestamps && futureTimestamps.length >= horizon ? futureTimestamps : extrapolate(timestamps, unit, horizon);
+    const future = futureGiven && futureGiven.length >= horizon ? futureGiven : futureTimestamps(timestamps, horizon);
     for (let i = 0; i < n + horizon; i++) feature[i] = calendarFeature(i < n ? timestamps[i]! : future[i - n]!, unit);
     return feature;
   }
@@ -214,43 +214,6 @@ function calendarFeature(t: Date, unit: CalendarUnit): number {
     case 'year':
       return 0;
   }
-}
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** The calendar unit of a regular grid, from its smallest spacing. */
-function calendarUnit(timestamps: readonly Date[]): CalendarUnit {
-  let step = Infinity;
-  for (let i = 1; i < timestamps.length; i++) {
-    const d = timestamps[i]!.getTime() - timestamps[i - 1]!.getTime();
-    if (d > 0 && d < step) step = d;
-  }
-  if (step < HOUR) return 'minute';
-  if (step < DAY) return 'hour';
-  if (step < 7 * DAY) return 'day';
-  if (step < 28 * DAY) return 'week';
-  if (step < 365 * DAY) return 'month';
-  return 'year';
-}
-
-/** Future timestamps continuing the grid (fixed spacing, or whole months for M/Y). */
-function extrapolate(timestamps: readonly Date[], unit: CalendarUnit, horizon: number): Date[] {
-  const last = timestamps[timestamps.length - 1]!;
-  const out: Date[] = [];
-  if (unit === 'month' || unit === 'year') {
-    const prev = timestamps[timestamps.length - 2]!;
-    const months =
-      (last.getUTCFullYear() - prev.getUTCFullYear()) * 12 + (last.getUTCMonth() - prev.getUTCMonth()) || 1;
-    for (let i = 1; i <= horizon; i++) {
-      out.push(new Date(Date.UTC(last.getUTCFullYear(), last.getUTCMonth() + months * i, last.getUTCDate(), last.getUTCHours())));
-    }
-    return out;
-  }
-  const step = last.getTime() - timestamps[timestamps.length - 2]!.getTime();
-  for (let i = 1; i <= horizon; i++) out.push(new Date(last.getTime() + step * i));
-  return out;
 }
 
 /** Small seeded PRNG (uniform in [0, 1)). */
