@@ -3,7 +3,10 @@
  * `<stateUri>/resources/<type>/<id>.json` — on the folder store locally, on S3 later.
  */
 import { hostname } from 'node:os';
-import { ObjectNotFound, type ObjectStore } from '../shared/ports';
+import type { ObjectStore } from '../shared/ports';
+
+/** By name, not class: a store from another bundle (or copy of the port module) throws its own class. */
+const isNotFound = (error: unknown) => (error as Error | undefined)?.name === 'ObjectNotFound';
 
 export const RESOURCE_TYPES = [
   'dataset',
@@ -100,7 +103,7 @@ export class Repository {
     try {
       return JSON.parse((await this.store.get(this.uriOf(arn))).toString('utf8')) as ResourceDoc;
     } catch (error) {
-      if (error instanceof ObjectNotFound) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }
@@ -123,7 +126,7 @@ export class Repository {
       try {
         docs.push(JSON.parse((await this.store.get(object.uri)).toString('utf8')) as ResourceDoc);
       } catch (error) {
-        if (!(error instanceof ObjectNotFound)) throw error; // deleted between list and get
+        if (!isNotFound(error)) throw error; // deleted between list and get
       }
     }
     return docs.sort((a, b) => a.creationTime.localeCompare(b.creationTime) || a.arn.localeCompare(b.arn));
