@@ -44,7 +44,7 @@ const STEPS = [
 ];
 
 type Expected =
-  | { readonly run: 'SUCCEEDED' }
+  | { readonly run: 'SUCCEEDED'; readonly execution?: 'FAILED'; readonly keeps?: RegExp }
   | { readonly run: 'PARTIAL'; readonly failedModels: readonly string[]; readonly reason: RegExp }
   | { readonly run: 'FAILED'; readonly reason: RegExp };
 
@@ -130,10 +130,13 @@ function judge(scenario: string, expected: Expected, observed: Observed, seconds
   const expectedRows = deliveredModels.length * ROWS_PER_MODEL;
   const rowsLost = Math.max(0, expectedRows - rows.distinctForecastKeys);
   const rowsDuplicated = rows.forecastRows - rows.distinctForecastKeys + (rows.metricRows - rows.distinctMetricKeys);
-  const resourcesLeft = performDelete ? observed.left.length : 0;
+  // A scenario that makes deleting impossible expects exactly those resources to stay (they are listed, not lost).
+  const kept = 'keeps' in expected && expected.keeps ? observed.left.filter((r) => expected.keeps!.test(r)) : [];
+  const resourcesLeft = performDelete ? observed.left.length - kept.length : 0;
   const status = rows.statusRows[0];
   const problems: string[] = [];
-  const wantExecution = expected.run === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
+  const wantExecution = expected.run === 'SUCCEEDED' ? (expected.execution ?? 'SUCCEEDED') : 'FAILED';
+  if ('keeps' in expected && expected.keeps && kept.length === 0) problems.push(`expected resources matching ${expected.keeps} to stay`);
   if (observed.execution !== wantExecution) problems.push(`execution ${observed.execution}, expected ${wantExecution}`);
   if (rows.statusRows.length !== 1) problems.push(`${rows.statusRows.length} run status rows`);
   if (status?.STATUS !== expected.run) problems.push(`run status ${status?.STATUS}, expected ${expected.run}`);
@@ -149,7 +152,7 @@ function judge(scenario: string, expected: Expected, observed: Observed, seconds
   tally.add({
     scenario,
     expected: expected.run,
-    observed: `${observed.execution ?? '-'} / ${status?.STATUS ?? 'no status'}`,
+    observed: `${observed.execution ?? '-'} / ${status?.STATUS ?? 'no status'}${kept.length ? ` (${kept.length} kept, undeletable)` : ''}`,
     asExpected: problems.length === 0,
     rowsLost,
     rowsDuplicated,
@@ -260,6 +263,15 @@ describe('fault matrix: step handlers crash midway (work done, answer lost; the 
         { step: 'failure', crash: 'midway', times: 1 },
       ],
       { run: 'FAILED', reason: /import|Injected/i },
+    ), T);
+});
+
+describe('fault matrix: cleanup that cannot finish', () => {
+  it('every DeleteDataset call fails → results delivered, execution FAILED (Cleanup-Failed), datasets and group stay listed', () =>
+    scenario(
+      'DeleteDataset always fails (cleanup cannot finish)',
+      [{ operation: 'DeleteDataset', error: 'InvalidInputException' }],
+      { run: 'SUCCEEDED', execution: 'FAILED', keeps: /^dataset(-group)? / },
     ), T);
 });
 
