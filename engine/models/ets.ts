@@ -45,7 +45,7 @@ export interface EtsOptions {
   readonly paths?: number;
   /** Objective evaluations per Nelder–Mead run. Default 600. */
   readonly maxEvaluations?: number;
-  /** Relative tolerance on the likelihood that stops the search. Default 1e-5. */
+  /** The search stops when its simplex spans less than this in −2·log-likelihood (AIC units). Default 0.02. */
   readonly tolerance?: number;
   /**
    * Fit to the last N observations only. Default 300, or 40 seasons for seasonal data
@@ -99,7 +99,7 @@ export interface EtsTuning {
 
 const DEFAULT_TUNING: Required<Omit<EtsTuning, 'betaShare' | 'warmStart'>> = {
   maxEvaluations: 600,
-  tolerance: 1e-5,
+  tolerance: 0.02,
   seasonalBetaShare: 0.2,
   seasonalStateEvaluations: 0,
 };
@@ -348,7 +348,7 @@ export function fitEtsForm(y: Float64Array, m: number, form: EtsForm, tuning: Et
     const warmSlope = warm && warm.form.trend === 'A' && Number.isFinite(warm.initialSlope) ? warm.initialSlope : b0;
     start[i] = warmSlope / scale; steps[i++] = Math.max(Math.abs(warmSlope / scale) * 0.2, 1e-3) * stepScale;
   }
-  let best = nelderMead(objective, start, { steps, maxEvaluations: settings.maxEvaluations, tolerance: settings.tolerance });
+  let best = nelderMead(objective, start, { steps, maxEvaluations: settings.maxEvaluations, tolerance: 1e-10, absoluteTolerance: settings.tolerance });
   etsStatistics.evaluations += best.evaluations;
   if (!Number.isFinite(best.value)) return undefined;
   const seasonalEvaluations = settings.seasonalStateEvaluations;
@@ -575,10 +575,15 @@ export function selectEts(y: Float64Array, m: number, options: EtsOptions = {}):
   let best: EtsFit | undefined;
   const fits = new Map<string, EtsFit>();
   for (const form of candidateForms(y, m, options)) {
-    // Warm start: the additive-error twin, else the undamped twin, when already fitted.
+    // On non-seasonal data, forms start from the additive-error twin, else the undamped twin
+    // (fewer evaluations, same accuracy on M4 weekly). On seasonal data every form starts from
+    // R's values: there warm starts let non-seasonal trend forms reach optima that win the AICc
+    // and forecast worse (M4 hourly sample: wQL 0.054 vs 0.039).
     const warmStart =
-      (form.error === 'M' ? fits.get(etsFormName({ ...form, error: 'A' })) : undefined) ??
-      (form.damped ? fits.get(etsFormName({ ...form, damped: false })) : undefined);
+      m > 1
+        ? undefined
+        : ((form.error === 'M' ? fits.get(etsFormName({ ...form, error: 'A' })) : undefined) ??
+          (form.damped ? fits.get(etsFormName({ ...form, damped: false })) : undefined));
     const fit = fitEtsForm(y, m, form, { ...options, warmStart });
     if (!fit || !Number.isFinite(fit[criterion])) continue;
     fits.set(etsFormName(form), fit);
@@ -598,8 +603,8 @@ function validateOptions(options: EtsOptions): void {
   if (options.maxSeasonLength !== undefined && !(Number.isInteger(options.maxSeasonLength) && options.maxSeasonLength >= 1)) {
     throw new InvalidModelSpec(`ETS maxSeasonLength must be a positive integer; got ${options.maxSeasonLength}`);
   }
-  if (options.tolerance !== undefined && !(options.tolerance > 0 && options.tolerance < 1)) {
-    throw new InvalidModelSpec(`ETS tolerance must lie in (0, 1); got ${options.tolerance}`);
+  if (options.tolerance !== undefined && !(options.tolerance > 0 && options.tolerance <= 10)) {
+    throw new InvalidModelSpec(`ETS tolerance must lie in (0, 10]; got ${options.tolerance}`);
   }
   if (options.maxObservations !== undefined && !(Number.isInteger(options.maxObservations) && options.maxObservations >= 10)) {
     throw new InvalidModelSpec(`ETS maxObservations must be an integer ≥ 10; got ${options.maxObservations}`);

@@ -10,6 +10,8 @@ export interface NelderMeadOptions {
   readonly maxEvaluations: number;
   /** Stop when (f_worst − f_best) ≤ tolerance · (|f_best| + tolerance). */
   readonly tolerance: number;
+  /** Also stop when f_worst − f_best ≤ this absolute amount. Default 0. */
+  readonly absoluteTolerance?: number;
 }
 
 export interface NelderMeadResult {
@@ -64,7 +66,12 @@ export function nelderMead(
     for (let i = 0; i < n1; i++) if (i !== worst && values[i]! > values[second]!) second = i;
     const fBest = values[best]!;
     const fWorst = values[worst]!;
-    if (Number.isFinite(fWorst) && fWorst - fBest <= options.tolerance * (Math.abs(fBest) + options.tolerance)) break;
+    if (
+      Number.isFinite(fWorst) &&
+      (fWorst - fBest <= options.tolerance * (Math.abs(fBest) + options.tolerance) || fWorst - fBest <= (options.absoluteTolerance ?? 0))
+    ) {
+      break;
+    }
 
     centroid.fill(0);
     for (let i = 0; i < n1; i++) {
