@@ -125,29 +125,34 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   async *query(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<Row> {
+    for await (const batch of this.queryBatches(sql, binds)) yield* batch;
+  }
+
+  async *queryBatches(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<readonly Row[]> {
     // A DuckDB connection streams one result at a time: a second stream on it silently ends the
     // first one empty. Outside a transaction each query gets its own connection (cheap, same
     // database); inside one it must see the transaction's writes, so it uses the main connection.
     const own = this.inTransaction ? undefined : await this.instance.connect();
     try {
-      yield* this.streamRows(own ?? this.connection, sql, binds);
+      yield* this.streamBatches(own ?? this.connection, sql, binds);
     } finally {
       own?.closeSync();
     }
   }
 
-  private async *streamRows(connection: DuckDBConnection, sql: string, binds: readonly SqlValue[]): AsyncIterable<Row> {
+  /** One batch per DuckDB chunk (2,048 rows). */
+  private async *streamBatches(connection: DuckDBConnection, sql: string, binds: readonly SqlValue[]): AsyncIterable<Row[]> {
     const result = await connection.stream(sql, binds.map(toBind));
     const names = result.columnNames().map((name) => name.toUpperCase());
     const readers = result.columnTypes().map((type) => COLUMN_READERS[type.typeId]);
     if (readers.some((r) => r === undefined)) {
       // A type without a fast reader (DECIMAL, LIST, …): the library's generic JS conversion.
       for await (const chunk of result.yieldRowsJs()) {
-        for (const values of chunk) {
+        yield chunk.map((values) => {
           const row: Row = {};
           for (let i = 0; i < names.length; i++) row[names[i]!] = fromDuckDb(values[i]);
-          yield row;
-        }
+          return row;
+        });
       }
       return;
     }
@@ -162,11 +167,13 @@ class DuckDbWarehouse implements Warehouse {
       pending.catch(() => undefined);
       const count = chunk.rowCount;
       const columns = readers.map((read, c) => read!(chunk.getColumnVector(c) as unknown as ItemVector, count));
+      const batch = new Array<Row>(count);
       for (let r = 0; r < count; r++) {
         const row: Row = {};
         for (let c = 0; c < names.length; c++) row[names[c]!] = columns[c]![r]!;
-        yield row;
+        batch[r] = row;
       }
+      yield batch;
     }
   }
 

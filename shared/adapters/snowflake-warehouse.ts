@@ -108,6 +108,19 @@ class SnowflakeWarehouse implements Warehouse {
     }
   }
 
+  /** The streamed rows grouped in batches of up to 1,024 (the stream itself stays row by row). */
+  async *queryBatches(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<readonly Row[]> {
+    let batch: Row[] = [];
+    for await (const row of this.query(sql, binds)) {
+      batch.push(row);
+      if (batch.length === 1024) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
   async execute(sql: string, binds: readonly SqlValue[] = []): Promise<number> {
     const statement = await this.run(sql, binds.map(toBind), false);
     return statement.getNumUpdatedRows() ?? 0;

@@ -38,31 +38,55 @@ export interface Extracted {
  * Runs the query and writes its cleaned CSV to `uri`. Returns undefined (and writes nothing) when the
  * query returns no rows; the caller decides whether that is an error (it is for the target).
  */
+/** Rows in batches: the adapter's own batches when it has them, else `query` grouped. */
+async function* rowBatches(warehouse: Warehouse, sql: string, binds: readonly SqlValue[]): AsyncIterable<readonly Row[]> {
+  if (warehouse.queryBatches) {
+    yield* warehouse.queryBatches(sql, binds);
+    return;
+  }
+  let batch: Row[] = [];
+  for await (const row of warehouse.query(sql, binds)) {
+    batch.push(row);
+    if (batch.length === 1024) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * Runs the query and writes its cleaned CSV to `uri`. Returns undefined (and writes nothing) when the
+ * query returns no rows; the caller decides whether that is an error (it is for the target).
+ */
 export async function extractToCsv(warehouse: Warehouse, store: ObjectStore, options: ExtractOptions): Promise<Extracted | undefined> {
-  const rows = warehouse.query(options.sql, options.binds)[Symbol.asyncIterator]();
-  const first = await rows.next();
+  const batches = rowBatches(warehouse, options.sql, options.binds)[Symbol.asyncIterator]();
+  let first = await batches.next();
+  while (!first.done && first.value.length === 0) first = await batches.next();
   if (first.done) return undefined;
-  const firstRow: Row = first.value;
+  const firstBatch = first.value;
+  const firstRow: Row = firstBatch[0]!;
   let schema: DatasetSchema;
   try {
     schema = inferSchema(options.kind, firstRow, options.schemaOverride);
     options.checkSchema?.(schema);
   } catch (error) {
-    await rows.return?.();
+    await batches.return?.();
     throw error;
   }
   const cleaner = new RowCleaner({ schema, frequency: options.frequency, timestampFormat: options.timestampFormat, transform: options.transform });
 
   async function* csv(): AsyncIterable<string> {
-    let buffer = cleaner.line(firstRow);
-    for (;;) {
-      const next = await rows.next();
-      if (next.done) break;
-      buffer += cleaner.line(next.value);
+    let buffer = '';
+    let batch: readonly Row[] | undefined = firstBatch;
+    while (batch) {
+      for (let i = 0; i < batch.length; i++) buffer += cleaner.line(batch[i]!);
       if (buffer.length >= CHUNK_CHARS) {
         yield buffer;
         buffer = '';
       }
+      const next = await batches.next();
+      batch = next.done ? undefined : next.value;
     }
     // Checks of the last item run before the object is complete: a rejected dataset leaves no file.
     cleaner.finish();
@@ -73,7 +97,7 @@ export async function extractToCsv(warehouse: Warehouse, store: ObjectStore, opt
     await store.put(options.uri, csv());
   } catch (error) {
     // Stop the query (a Snowflake stream, a DuckDB result) before reporting.
-    await rows.return?.();
+    await batches.return?.();
     throw error;
   }
   return { kind: options.kind, uri: options.uri, schema, stats: cleaner.finish() };

@@ -111,3 +111,33 @@ describe('Function: toNumber', () => {
     expect([toNumber(null), toNumber(''), toNumber(' 2 '), toNumber('x'), toNumber(Infinity), toNumber(true)]).toEqual([null, null, 2, undefined, undefined, undefined]);
   });
 });
+
+describe('Function: extractToCsv (warehouse without queryBatches)', () => {
+  it('streams 3,000 rows from query() into one CSV, and writes nothing for an empty result', async () => {
+    // Prepare
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FolderObjectStore } = await import('../../shared/adapters/folder-store');
+    const { extractToCsv } = await import('../../shared/parse/extract');
+    const root = await mkdtemp(join(tmpdir(), 'extract-'));
+    const store = new FolderObjectStore(root);
+    const rowsOf = (n: number) => ({
+      async *query() {
+        for (let i = 0; i < n; i++) yield row(`i${Math.floor(i / 1000)}`, i % 1000, i);
+      },
+    });
+    const options = { kind: 'TARGET' as const, sql: 'q', binds: [], frequency: parseFrequency('D'), timestampFormat: 'yyyy-MM-dd' as const, transform: 'none' as const };
+
+    // Act
+    const extracted = await extractToCsv(rowsOf(3000) as never, store, { ...options, uri: 's3://b/t.csv' });
+    const empty = await extractToCsv(rowsOf(0) as never, store, { ...options, uri: 's3://b/empty.csv' });
+
+    // Assess
+    expect(extracted?.stats).toMatchObject({ rows: 3000, items: 3, longestSeries: 1000 });
+    expect((await store.get('s3://b/t.csv')).toString().trimEnd().split('\n')).toHaveLength(3000);
+    expect(empty).toBeUndefined();
+    expect(await store.exists('s3://b/empty.csv')).toBe(false);
+    await rm(root, { recursive: true, force: true });
+  });
+});

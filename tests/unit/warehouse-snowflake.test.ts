@@ -103,6 +103,19 @@ describe('Function: openSnowflakeWarehouse (snowflake-sdk surface faked, no netw
     ]);
   });
 
+  it('groups streamed rows into batches', async () => {
+    // Prepare
+    fake.rows = Array.from({ length: 2500 }, (_, i) => ({ N: i }));
+    const warehouse = await open();
+
+    // Act
+    const sizes: number[] = [];
+    for await (const batch of warehouse.queryBatches!('SELECT N FROM T')) sizes.push(batch.length);
+
+    // Assess
+    expect(sizes).toEqual([1024, 1024, 452]);
+  });
+
   it('inserts rows in bulk with array binds, inside BEGIN/COMMIT', async () => {
     // Prepare
     const warehouse = await open();
