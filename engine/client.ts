@@ -337,7 +337,20 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
     }
   }
 
-  async function create(type: ResourceType, id: string, name: string, request: Input, parentArn?: string): Promise<ResourceDoc> {
+  /**
+   * Creates of one type run one at a time in this process: the name and quota checks read the
+   * stored documents, so concurrent creates (a step creating every model's predictor at once) would
+   * all pass the 3-concurrent-jobs check before any of them was written.
+   */
+  const creating = new Map<ResourceType, Promise<unknown>>();
+  function create(type: ResourceType, id: string, name: string, request: Input, parentArn?: string): Promise<ResourceDoc> {
+    const previous = creating.get(type) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => createNow(type, id, name, request, parentArn));
+    creating.set(type, next);
+    return next;
+  }
+
+  async function createNow(type: ResourceType, id: string, name: string, request: Input, parentArn?: string): Promise<ResourceDoc> {
     const arn = arnOf(type, id);
     const existing = await read(arn);
     if (existing) {

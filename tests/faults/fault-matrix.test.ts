@@ -51,7 +51,7 @@ type Expected =
 let root: string;
 const tally = new Tally();
 
-function message(dataName: string, dateCreate: string, performDelete = true) {
+function message(dataName: string, dateCreate: string, performDelete = true, models: readonly string[] = MODELS) {
   return {
     param: {
       DataName: dataName,
@@ -60,7 +60,7 @@ function message(dataName: string, dateCreate: string, performDelete = true) {
       PerformDelete: performDelete,
       dateCreate,
       ForecastFrequency: 'D',
-      Models: [...MODELS],
+      Models: [...models],
       ForecastTypes: [...TYPES],
     },
   };
@@ -124,9 +124,9 @@ async function observe(dataName: string, runId: string, execution: string | unde
 }
 
 /** Checks one finished run against what it should have delivered; records it in the tally. */
-function judge(scenario: string, expected: Expected, observed: Observed, seconds: number, performDelete = true): void {
+function judge(scenario: string, expected: Expected, observed: Observed, seconds: number, performDelete = true, models: readonly string[] = MODELS): void {
   const { rows } = observed;
-  const deliveredModels = expected.run === 'FAILED' ? [] : MODELS.filter((m) => expected.run === 'SUCCEEDED' || !expected.failedModels.includes(m));
+  const deliveredModels = expected.run === 'FAILED' ? [] : models.filter((m) => expected.run === 'SUCCEEDED' || !expected.failedModels.includes(m));
   const expectedRows = deliveredModels.length * ROWS_PER_MODEL;
   const rowsLost = Math.max(0, expectedRows - rows.distinctForecastKeys);
   const rowsDuplicated = rows.forecastRows - rows.distinctForecastKeys + (rows.metricRows - rows.distinctMetricKeys);
@@ -168,11 +168,11 @@ function nextDataName(): string {
   return `fm_${String(++scenarioIndex).padStart(2, '0')}`;
 }
 
-async function scenario(name: string, faults: readonly FaultRule[], expected: Expected): Promise<void> {
+async function scenario(name: string, faults: readonly FaultRule[], expected: Expected, models: readonly string[] = MODELS): Promise<void> {
   const dataName = nextDataName();
   await seed(dataName);
   const started = Date.now();
-  const result = await run(message(dataName, '20240301'), faults);
+  const result = await run(message(dataName, '20240301', true, models), faults);
   const observed = await observe(dataName, executionName(dataName, '20240301'), result.execution?.status);
   // Each kind of rule must have left its trace: a scenario whose fault never fired proves nothing.
   const evidence = `${lastOutput}\n${observed.rows.statusRows[0]?.REASON ?? ''}`;
@@ -180,7 +180,7 @@ async function scenario(name: string, faults: readonly FaultRule[], expected: Ex
   if (faults.some((f) => 'resource' in f)) expect(evidence).toMatch(/Injected fault/);
   const crashes = faults.filter((f) => 'step' in f).length;
   expect((lastOutput.match(/Injected fault \(FORECAST_FAULTS\): step /g) ?? []).length).toBeGreaterThanOrEqual(crashes);
-  judge(name, expected, observed, (Date.now() - started) / 1000);
+  judge(name, expected, observed, (Date.now() - started) / 1000, true, models);
 }
 
 beforeAll(async () => {
@@ -226,6 +226,21 @@ describe('fault matrix: engine operation errors (retried with backoff)', () => {
       })),
       { run: 'SUCCEEDED' },
     ), T);
+});
+
+describe('fault matrix: the service quota itself', () => {
+  it('four models against 3 concurrent predictor jobs (LimitExceededException from the quota, not injected) → SUCCEEDED', async () => {
+    await scenario('4 models vs the quota of 3 concurrent jobs', [], { run: 'SUCCEEDED' }, ['ETS', 'NPTS', 'ARIMA', 'AUTOML']);
+    // Evidence: when the first predictor finished training, at most 3 had started; all 4 did in the end.
+    const started = new Set<string>();
+    let startedWhenFirstDone: number | undefined;
+    for (const [, name, done, total] of lastOutput.matchAll(/^\[[^\]]*\]\s+(\S+): (\d+)\/(\d+) items$/gm)) {
+      started.add(name!);
+      if (startedWhenFirstDone === undefined && done === total) startedWhenFirstDone = started.size;
+    }
+    expect(started.size).toBe(4);
+    expect(startedWhenFirstDone).toBeLessThanOrEqual(3);
+  }, T);
 });
 
 describe('fault matrix: resources that end CREATE_FAILED', () => {
