@@ -32,6 +32,8 @@ interface SetInfo {
 interface Series {
   readonly id: string;
   readonly values: Float64Array;
+  /** Period starts (UTC), for the calendar-aware models (NPTS, Prophet). */
+  readonly timestamps: readonly string[];
 }
 interface ForecastResult {
   readonly id: string;
@@ -61,6 +63,7 @@ function parseArgs(argv: string[]): Record<string, string> {
 function loadSet(dataDir: string, set: SetInfo): Series[] {
   const text = readFileSync(resolve(dataDir, set.file), 'utf8');
   const byId = new Map<string, number[]>();
+  const stamps = new Map<string, string[]>();
   const lines = text.split('\n');
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
@@ -71,10 +74,14 @@ function loadSet(dataDir: string, set: SetInfo): Series[] {
     const raw = line.slice(c2 + 1).trim();
     const v = raw === '' || raw === 'NA' ? NaN : Number(raw);
     let list = byId.get(id);
-    if (!list) byId.set(id, (list = []));
+    if (!list) {
+      byId.set(id, (list = []));
+      stamps.set(id, []);
+    }
     list.push(v);
+    stamps.get(id)!.push(line.slice(c1 + 1, c2));
   }
-  return [...byId].map(([id, v]) => ({ id, values: Float64Array.from(v) }));
+  return [...byId].map(([id, v]) => ({ id, values: Float64Array.from(v), timestamps: stamps.get(id)! }));
 }
 
 /** Reference rows of accuracy-anchors.md (R forecast 8.20), for printing beside ours. */
@@ -153,13 +160,14 @@ async function runWorker(args: Record<string, string>, set: SetInfo, series: Ser
     for (let i = worker; i < series.length; i += workers) {
       const s = series[i]!;
       const train = s.values.subarray(0, s.values.length - set.horizon);
+      const timestamps = s.timestamps.slice(0, train.length).map((t) => new Date(t.length === 10 ? t : `${t}Z`));
       const c0 = process.cpuUsage();
       const cpuSeconds = () => {
         const d = process.cpuUsage(c0);
         return (d.user + d.system) / 1e6;
       };
       try {
-        const fitted = await spec.fit({ values: train, seasonLength: set.period });
+        const fitted = await spec.fit({ values: train, seasonLength: set.period, timestamps });
         const p = fitted.predict(set.horizon, QUANTILES);
         const seconds = cpuSeconds();
         results.push({
