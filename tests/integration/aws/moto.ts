@@ -8,6 +8,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 export interface MotoServer {
   /** `http://127.0.0.1:<port>` */
@@ -68,16 +70,23 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startMoto(options: { command?: string } = {}): Promise<MotoServer> {
   const chosen = options.command ?? process.env.MOTO_SERVER;
   if (chosen) return startMotoWith(chosen, []);
-  try {
-    return await startMotoWith('moto_server', []);
-  } catch (error) {
-    if (!(error instanceof MotoMissing)) throw error;
+  // A non-login shell (CI) may lack pyenv's shims on PATH although moto is installed there.
+  const pyenvShim = join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'shims', 'moto_server');
+  const candidates: [string, string[]][] = [
+    ['moto_server', []],
+    [pyenvShim, []],
+    ['python3', ['-m', 'moto.server']],
+  ];
+  const missing: string[] = [];
+  for (const [command, prefix] of candidates) {
     try {
-      return await startMotoWith('python3', ['-m', 'moto.server']);
-    } catch (fallback) {
-      throw new Error(`${(error as Error).message}\nand the fallback failed too: ${(fallback as Error).message}`);
+      return await startMotoWith(command, prefix);
+    } catch (error) {
+      if (!(error instanceof MotoMissing)) throw error;
+      missing.push((error as Error).message);
     }
   }
+  throw new Error(`moto_server is not available (tried ${candidates.map(([c, p]) => [c, ...p].join(' ')).join(', ')}):\n${missing.join('\n')}`);
 }
 
 class MotoMissing extends Error {}
