@@ -152,6 +152,7 @@ export const RESOURCE_LABELS: Record<ResourceType, string> = {
   'forecast-export-job': 'ForecastExportJob',
 };
 const IN_PROGRESS = new Set(['CREATE_PENDING', 'CREATE_IN_PROGRESS']);
+const TAKEOVER_SETTLE_MS = 25;
 
 const notFound = (message: string) => new ResourceNotFoundException({ message, $metadata: {} });
 const inUse = (message: string) => new ResourceInUseException({ message, $metadata: {} });
@@ -183,6 +184,7 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
   const getPool = () => (pool ??= new WorkerPool(options.workers ?? availableParallelism()));
   const events = new EventEmitter();
   const running = new Map<string, Promise<void>>();
+  const recovering = new Map<string, Promise<ResourceDoc | undefined>>();
   const deleteTimers = new Set<NodeJS.Timeout>();
 
   const arnOf = (type: ResourceType, id: string) => resourceArn(region, account, type, id);
@@ -219,6 +221,14 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
   }
 
   async function recover(doc: ResourceDoc): Promise<ResourceDoc | undefined> {
+    const pending = recovering.get(doc.arn);
+    if (pending) return pending;
+    const attempt = recoverNow(doc).finally(() => recovering.delete(doc.arn));
+    recovering.set(doc.arn, attempt);
+    return attempt;
+  }
+
+  async function recoverNow(doc: ResourceDoc): Promise<ResourceDoc | undefined> {
     const attempts = doc.attempts ?? 1;
     const previous = doc.owner ? `pid ${doc.owner.pid} on ${doc.owner.host}` : 'an unknown process';
     if (attempts >= timing.maxAttempts) {
@@ -233,8 +243,13 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
       d.owner = { ...processIdentity, heartbeatAt: new Date().toISOString() };
       d.message = `Resumed by pid ${process.pid}: the process running it (${previous}) stopped`;
     });
-    if (taken) startJob(taken);
-    return taken;
+    if (!taken) return undefined;
+    // Two processes may take over at once: the stores' last writer wins, so only the process that
+    // still owns the document a moment later runs the job.
+    await new Promise((resolve) => setTimeout(resolve, TAKEOVER_SETTLE_MS));
+    const settled = await repo.get(doc.arn);
+    if (settled?.owner?.instance === processIdentity.instance && !running.has(doc.arn)) startJob(settled);
+    return settled;
   }
 
   async function read(arn: string): Promise<ResourceDoc | undefined> {

@@ -61,15 +61,17 @@ describe('Engine lifecycle: a process that dies mid-job', () => {
 
     // Act
     const listed = await fx.engine.send(new ListPredictorsCommand({}));
-    const first = await fx.engine.send(new DescribePredictorCommand({ PredictorArn: arn }));
+    const [first] = await Promise.all([1, 2, 3].map(() => fx.engine.send(new DescribePredictorCommand({ PredictorArn: arn }))));
     const final = await waitFor(() => describePredictor(fx, arn));
+    const stored = await new Repository(fx.store, 's3://bucket/.engine').get(arn);
 
     // Assess
     expect(listed.Predictors![0]).toMatchObject({ Status: 'CREATE_PENDING' });
     expect(listed.Predictors![0]!.Message).toBeUndefined();
-    expect(first.Status).toMatch(/CREATE_PENDING|CREATE_IN_PROGRESS/);
-    expect(first.Message).toMatch(/Resumed by pid \d+: the process running it \(pid \d+ on .*\) stopped/);
+    expect(first!.Status).toMatch(/CREATE_PENDING|CREATE_IN_PROGRESS/);
+    expect(first!.Message).toMatch(/Resumed by pid \d+: the process running it \(pid \d+ on .*\) stopped/);
     expect(final.Status).toBe('ACTIVE');
+    expect(stored!.attempts).toBe(2); // three concurrent Describes, one takeover
   });
 
   it('marks the job CREATE_FAILED with a message once it has been taken over too often', async () => {
