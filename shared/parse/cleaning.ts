@@ -163,13 +163,21 @@ export class RowCleaner {
     return this.stats;
   }
 
-  /** One CSV line (with `\n`) for one query row. */
-  line(row: Row): string {
-    const rawItem = row.ITEM_ID;
+  private firstMs = Infinity;
+  private lastMs = -Infinity;
+
+  private itemOf(rawItem: SqlValue | undefined): string {
     if (rawItem === null || rawItem === undefined || String(rawItem).trim() === '') {
       this.fail(`row ${this.stats.rows + 1}: ITEM_ID is empty`);
     }
-    const item = String(rawItem);
+    return String(rawItem);
+  }
+
+  /** One CSV line (with `\n`) for one query row. */
+  line(row: Row): string {
+    const rawItem = row.ITEM_ID;
+    // Fast path: the same item as the previous row (already checked when it started).
+    const item = typeof rawItem === 'string' && rawItem === this.item ? rawItem : this.itemOf(rawItem);
     const t = this.timestampOf(row.TIMESTAMP, item);
     const ms = t.getTime();
     if (this.options.timestampFormat === 'yyyy-MM-dd' && ms % DATE_ONLY_MS !== 0) {
@@ -196,8 +204,14 @@ export class RowCleaner {
       this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${t.toISOString()} is not a whole number of ${this.options.frequency.text} periods after ${new Date(this.previous).toISOString()}`);
     }
     this.previous = ms;
-    if (this.stats.first === undefined || ms < this.stats.first.getTime()) this.stats.first = t;
-    if (this.stats.last === undefined || ms > this.stats.last.getTime()) this.stats.last = t;
+    if (ms < this.firstMs) {
+      this.firstMs = ms;
+      this.stats.first = t;
+    }
+    if (ms > this.lastMs) {
+      this.lastMs = ms;
+      this.stats.last = t;
+    }
     this.stats.rows++;
     this.itemRows++;
 
