@@ -184,8 +184,10 @@ async function scenario(name: string, faults: readonly FaultRule[], expected: Ex
 }
 
 beforeAll(async () => {
-  // The EMF metric lines of every step would drown the matrix's own output.
+  // The EMF metric lines and the expected ERROR logs of every injected fault would drown the
+  // matrix's own output (the table below names every problem of a failed scenario).
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   root = await mkdtemp(join(tmpdir(), 'fault-matrix-'));
 });
 
