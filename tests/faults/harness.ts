@@ -3,14 +3,7 @@
  * none missing), the run status the warehouse recorded, and the engine resources left behind.
  * Also the small dataset the scenarios run on and the tally the suite prints.
  */
-import {
-  ListDatasetGroupsCommand,
-  ListDatasetImportJobsCommand,
-  ListDatasetsCommand,
-  ListForecastExportJobsCommand,
-  ListForecastsCommand,
-  ListPredictorsCommand,
-} from '@aws-sdk/client-forecast';
+import { listResources } from '../../engine/resources';
 import type { ForecastPort, Warehouse } from '../../shared/ports';
 import { DEFAULT_TABLES, writeTargetInputRows, type TargetInputRow } from '../../shared/warehouse/layout';
 
@@ -92,48 +85,12 @@ export interface EngineResource {
   readonly status: string;
 }
 
-async function pages<T>(list: (token: string | undefined) => Promise<{ items: T[] | undefined; next: string | undefined }>): Promise<T[]> {
-  const out: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await list(token);
-    out.push(...(page.items ?? []));
-    token = page.next;
-  } while (token);
-  return out;
-}
-
-/** Every resource the Forecast backend holds whose name starts with `dataName` (the Forecast console's lists). */
+/**
+ * Every resource the Forecast backend holds whose name starts with `dataName` — the same list
+ * `forecast-pipeline resources` prints (engine/resources.ts, List and Describe only).
+ */
 export async function engineResources(forecast: ForecastPort, dataName: string): Promise<EngineResource[]> {
-  const found: EngineResource[] = [];
-  const add = (type: string, name: string | undefined, status: string | undefined) => {
-    if (name !== undefined && name.startsWith(dataName)) found.push({ type, name, status: status ?? 'UNKNOWN' });
-  };
-  for (const d of await pages(async (t) => {
-    const o = await forecast.send(new ListDatasetsCommand({ NextToken: t }));
-    return { items: o.Datasets, next: o.NextToken };
-  })) add('dataset', d.DatasetName, 'ACTIVE');
-  for (const g of await pages(async (t) => {
-    const o = await forecast.send(new ListDatasetGroupsCommand({ NextToken: t }));
-    return { items: o.DatasetGroups, next: o.NextToken };
-  })) add('dataset-group', g.DatasetGroupName, 'ACTIVE');
-  for (const j of await pages(async (t) => {
-    const o = await forecast.send(new ListDatasetImportJobsCommand({ NextToken: t }));
-    return { items: o.DatasetImportJobs, next: o.NextToken };
-  })) add('dataset-import-job', j.DatasetImportJobName, j.Status);
-  for (const p of await pages(async (t) => {
-    const o = await forecast.send(new ListPredictorsCommand({ NextToken: t }));
-    return { items: o.Predictors, next: o.NextToken };
-  })) add('predictor', p.PredictorName, p.Status);
-  for (const f of await pages(async (t) => {
-    const o = await forecast.send(new ListForecastsCommand({ NextToken: t }));
-    return { items: o.Forecasts, next: o.NextToken };
-  })) add('forecast', f.ForecastName, f.Status);
-  for (const e of await pages(async (t) => {
-    const o = await forecast.send(new ListForecastExportJobsCommand({ NextToken: t }));
-    return { items: o.ForecastExportJobs, next: o.NextToken };
-  })) add('forecast-export-job', e.ForecastExportJobName, e.Status);
-  return found;
+  return (await listResources(forecast)).filter((r) => r.name.startsWith(dataName)).map(({ type, name, status }) => ({ type, name, status }));
 }
 
 export interface ScenarioOutcome {
