@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
 import { executionName } from '../../shared/names';
@@ -359,7 +360,7 @@ describe('fault matrix: redelivery, restarts and name reuse', () => {
     const runId = executionName(dataName, '20240301');
     const started = Date.now();
     // Act: a child process runs the pipeline; kill it once training has started
-    const child = spawn(process.execPath, ['bin/run-ts.mjs', 'tests/faults/run-child.ts', root, JSON.stringify(message(dataName, '20240301'))], {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url)), fileURLToPath(new URL('./run-child.ts', import.meta.url)), root, JSON.stringify(message(dataName, '20240301'))], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORECAST_FAULTS: '[]' },
     });
