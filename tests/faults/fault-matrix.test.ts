@@ -353,42 +353,54 @@ describe('fault matrix: redelivery, restarts and name reuse', () => {
     judge('same message again after completion', { run: 'SUCCEEDED' }, await observe(dataName, runId, again.execution?.status), (Date.now() - started) / 1000);
   }, T);
 
-  it('a run killed with SIGKILL mid-run and started again → resumes, SUCCEEDED, rows once, nothing left', async () => {
+  const KILL_POINTS: readonly (readonly [string, RegExp, number])[] = [
+    ['while predictors train', /_1_20240301: \d+\/\d+ items$/m, 0],
+    ['while forecasts and exports run', /▶ Create-Forecasts/, 150],
+    ['inside notify', /▶ Notify/, 100],
+    ['while deleting', /▶ Delete-Predictors/, 50],
+  ];
+
+  it.each(KILL_POINTS)('a run killed with SIGKILL %s and started again → resumes, SUCCEEDED, rows once, nothing left', async (where, killAt, delayMs) => {
     // Prepare
     const dataName = nextDataName();
     await seed(dataName);
     const runId = executionName(dataName, '20240301');
     const started = Date.now();
-    // Act: a child process runs the pipeline; kill it once training has started
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url)), fileURLToPath(new URL('./run-child.ts', import.meta.url)), root, JSON.stringify(message(dataName, '20240301'))], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FORECAST_FAULTS: '[]' },
-    });
+    // Act: a child process runs the pipeline; kill it at the chosen point
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url)), fileURLToPath(new URL('./run-child.ts', import.meta.url)), root, JSON.stringify(message(dataName, '20240301'))],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORECAST_FAULTS: '[]' } },
+    );
     let output = '';
-    const killedAt = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the child never reached training:\n${output}`)), 120_000);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the child never reached ${killAt}:\n${output}`)), 120_000);
+      let armed = false;
       const watch = (chunk: Buffer) => {
         output += chunk.toString();
-        const reached = /Create-Predictors|Create-Forecasts/.exec(output);
-        if (reached && child.exitCode === null) {
-          clearTimeout(timer);
-          child.kill('SIGKILL');
-          resolve(reached[0]);
-        }
+        if (armed || !killAt.test(output)) return;
+        armed = true;
+        clearTimeout(timer);
+        setTimeout(() => {
+          if (child.exitCode === null) child.kill('SIGKILL');
+          resolve();
+        }, delayMs);
       };
       child.stdout.on('data', watch);
       child.stderr.on('data', watch);
       child.once('exit', (code) => {
-        clearTimeout(timer);
-        if (code !== null) reject(new Error(`the child ended (${code}) before it was killed:\n${output}`));
+        if (code !== null && !armed) {
+          clearTimeout(timer);
+          reject(new Error(`the child ended (${code}) before it was killed:\n${output}`));
+        }
       });
     });
     if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
     const resumed = await run(message(dataName, '20240301'));
-    // Assess
-    expect(killedAt).toMatch(/Create-/);
+    // Assess: the kill really interrupted the run, and the restart finished it
+    expect(child.signalCode).toBe('SIGKILL');
     expect(resumed.action).toBe('resumed');
-    judge('killed (SIGKILL) mid-run, then restarted', { run: 'SUCCEEDED' }, await observe(dataName, runId, resumed.execution?.status), (Date.now() - started) / 1000);
+    judge(`killed (SIGKILL) ${where}, then restarted`, { run: 'SUCCEEDED' }, await observe(dataName, runId, resumed.execution?.status), (Date.now() - started) / 1000);
   }, T);
 
   it('a run with PerformDelete false keeps its resources; the next run of the DataName forecasts from its own data', async () => {
