@@ -98,32 +98,36 @@ export async function readReportData(warehouse: Warehouse, runId: string, option
     }
   }
 
-  // Forecasts of the run (all models), then the items to show.
+  // The items to show: the largest sellers of the history window (bounded memory on large runs).
+  const itemIds = [...history.keys()].sort((a, b) => history.get(b)!.total - history.get(a)!.total || a.localeCompare(b)).slice(0, maxItems);
+  const shown = new Set(itemIds);
+
+  // Forecasts of the run (all models) for the items shown.
   const forecastRows = new Map<string, Map<string, Map<number, Map<string, number | null>>>>();
+  const forecastItems = new Set<string>();
   const models = new Set<string>();
   const types = new Set<string>();
+  let lastForecast = forecastStart;
   for await (const row of warehouse.query(
     `SELECT ITEM_ID, MODEL, FORECAST_DATE, FORECAST_TYPE, VALUE FROM ${tables.forecasts} WHERE DATASET_NAME = ? AND RUN_ID = ?`,
     [dataName, runId],
   )) {
     const id = String(row.ITEM_ID);
     const model = String(row.MODEL);
+    forecastItems.add(id);
     models.add(model);
     types.add(String(row.FORECAST_TYPE));
+    const t = asDate(row.FORECAST_DATE).getTime();
+    if (t > lastForecast) lastForecast = t;
+    if (!shown.has(id)) continue;
     let byModel = forecastRows.get(id);
     if (!byModel) forecastRows.set(id, (byModel = new Map()));
     let byDate = byModel.get(model);
     if (!byDate) byModel.set(model, (byDate = new Map()));
-    const t = asDate(row.FORECAST_DATE).getTime();
     let byType = byDate.get(t);
     if (!byType) byDate.set(t, (byType = new Map()));
     byType.set(String(row.FORECAST_TYPE), round(row.VALUE === null ? null : Number(row.VALUE)));
   }
-  const itemIds = [...new Set([...forecastRows.keys()])]
-    .sort((a, b) => (history.get(b)?.total ?? 0) - (history.get(a)?.total ?? 0) || a.localeCompare(b))
-    .slice(0, maxItems);
-  const shown = new Set(itemIds);
-  const lastForecast = Math.max(forecastStart, ...[...forecastRows.values()].flatMap((m) => [...m.values()].flatMap((d) => [...d.keys()])));
 
   // Validation actuals (the configured validation query) within the forecast window.
   const actuals = new Map<string, { t: number[]; v: (number | null)[] }>();
@@ -143,7 +147,7 @@ export async function readReportData(warehouse: Warehouse, runId: string, option
   // Promotions (a related feature named PROMOTION, when the related query has one).
   const promo = new Map<string, number[]>();
   if (queries.related) {
-    const windowStart = Math.min(...itemIds.map((id) => history.get(id)?.t[0] ?? forecastStart));
+    const windowStart = itemIds.reduce((min, id) => Math.min(min, history.get(id)?.t[0] ?? forecastStart), forecastStart);
     try {
       const { sql, binds } = bindQuery(queries.related, parameters);
       for await (const row of warehouse.query(sql, binds)) {
@@ -161,7 +165,7 @@ export async function readReportData(warehouse: Warehouse, runId: string, option
   }
 
   const forecastTypes = [...types].sort((a, b) => typeOrder(a) - typeOrder(b));
-  const items: ReportItem[] = itemIds.map((id) => {
+  const items: ReportItem[] = itemIds.filter((id) => forecastRows.has(id)).map((id) => {
     const forecasts: ReportItem['forecasts'] = {};
     for (const [model, byDate] of forecastRows.get(id) ?? []) {
       const t = [...byDate.keys()].sort((a, b) => a - b);
@@ -200,7 +204,7 @@ export async function readReportData(warehouse: Warehouse, runId: string, option
       ...run,
       forecastStart,
       generatedAt: new Date().toISOString(),
-      itemsTotal: forecastRows.size,
+      itemsTotal: forecastItems.size,
     },
     models: [...models].sort(),
     forecastTypes,

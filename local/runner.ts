@@ -243,6 +243,10 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       progress.close();
       say(out, `parse rejected the message: ${errors.join('; ') || 'see the log above'}`);
       say(out, 'No execution was started.');
+      if (errors.some((e) => e.includes('ExecutionAlreadyExists')) && runId) {
+        say(out, `An execution named ${runId} already ran with another input (as in Step Functions, a name is taken once).`);
+        say(out, 'Change dateCreate or DataName, or pass --force to replace the recorded execution.');
+      }
       return { exitCode: 1 };
     }
 

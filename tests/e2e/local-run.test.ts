@@ -149,6 +149,23 @@ describe('forecast-pipeline run: end to end on embedded defaults', () => {
     expect(io.text()).toContain('ForecastHorizon');
     expect(io.text()).toContain('No execution was started.');
   });
+
+  it('refuses the same execution name with another input, as Step Functions does, and says how to go on', async () => {
+    // Prepare
+    const io = capture();
+    const changed = { param: { ...MESSAGE.param, ForecastTypes: ['0.50'] } };
+    const before = await count(root, `SELECT COUNT(*) AS N FROM FORECAST_RESULTS WHERE RUN_ID = ?`);
+
+    // Act
+    const code = await main(['run', '--message', JSON.stringify(changed), '--root', root], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.text()).toContain('ExecutionAlreadyExists');
+    expect(io.text()).toContain(`An execution named ${RUN_ID} already ran with another input`);
+    expect(io.text()).toContain('--force');
+    expect(await count(root, `SELECT COUNT(*) AS N FROM FORECAST_RESULTS WHERE RUN_ID = ?`)).toBe(before);
+  });
 });
 
 describe('forecast-pipeline: command line', () => {

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
+import type { Warehouse } from '../../shared/ports';
+import { ensureTables, writeTargetInputRows } from '../../shared/warehouse/layout';
+import { insertForecastRows, writeRunStatus, type ForecastRow } from '../../shared/warehouse/writers';
+import { readReportData } from '../../local/report';
+import { renderReportPage } from '../../local/report-page';
+
+const DAY = 86_400_000;
+const START = Date.UTC(2025, 1, 1);
+const RUN = { dataName: 'rep', runId: 'rep_2025_02_01' };
+const HOSTILE = '</script><script>alert(1)</script>';
+const ITEMS = [
+  { id: 'small', level: 1 },
+  { id: 'big', level: 100 },
+  { id: HOSTILE, level: 50 },
+  { id: 'tiny', level: 0.5 },
+];
+
+describe('Local report: readReportData and the page', () => {
+  let dir: string;
+  let warehouse: Warehouse;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'local-report-'));
+    warehouse = await openDuckDbWarehouse({ path: join(dir, 'w.duckdb') });
+    await ensureTables(warehouse);
+    // 200 days of history and 10 days of validation actuals per item.
+    await writeTargetInputRows(
+      warehouse,
+      ITEMS.flatMap(({ id, level }) => Array.from({ length: 210 }, (_, d) => ({ dataName: RUN.dataName, itemId: id, timestamp: new Date(START + (d - 200) * DAY), value: level }))),
+    );
+    const forecasts: ForecastRow[] = ITEMS.flatMap(({ id, level }) =>
+      ['ETS', 'NPTS'].flatMap((model) =>
+        Array.from({ length: 7 }, (_, h) =>
+          ['mean', 'p90', 'p10', 'p50'].map((type) => ({ model, predictorName: `rep_${model}`, itemId: id, dimensions: null, date: new Date(START + h * DAY), forecastType: type, value: level })),
+        ).flat(),
+      ),
+    );
+    await insertForecastRows(warehouse, RUN, forecasts);
+    await writeRunStatus(warehouse, RUN, { dateCreate: '20250201', status: 'PARTIAL', reason: 'PROPHET failed', failedModels: ['PROPHET'], forecastRows: forecasts.length, metricRows: 0 });
+  });
+
+  afterAll(async () => {
+    await warehouse?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows the largest sellers first, bounded history, actuals within the horizon only, types in quantile order', async () => {
+    // Act
+    const data = await readReportData(warehouse, RUN.runId, { maxItems: 2, historyPoints: 30 });
+
+    // Assess
+    expect(data.items.map((i) => i.id)).toEqual(['big', HOSTILE]);
+    expect(data.run).toMatchObject({ status: 'PARTIAL', failedModels: ['PROPHET'], itemsTotal: 4, forecastStart: START });
+    expect(data.models).toEqual(['ETS', 'NPTS']);
+    expect(data.forecastTypes).toEqual(['p10', 'p50', 'p90', 'mean']);
+    const big = data.items[0]!;
+    expect(big.history.t).toHaveLength(30);
+    expect(Math.max(...big.history.t)).toBe(START - DAY);
+    expect(big.actuals.t).toEqual(Array.from({ length: 7 }, (_, h) => START + h * DAY));
+    expect(big.forecasts.ETS!.values.p50).toEqual(Array(7).fill(100));
+  });
+
+  it('embeds the data so that no item id can end the script element', async () => {
+    // Act
+    const html = renderReportPage(await readReportData(warehouse, RUN.runId));
+
+    // Assess
+    expect(html).not.toContain(HOSTILE);
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
+    const json = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(JSON.parse(json).items.map((i: { id: string }) => i.id)).toContain(HOSTILE);
+  });
+
+  it('throws a clear error for a run the warehouse does not know', async () => {
+    await expect(readReportData(warehouse, 'nope_2025_01_01')).rejects.toThrow('The warehouse has no run nope_2025_01_01');
+  });
+});
