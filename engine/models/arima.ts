@@ -1148,8 +1148,9 @@ function searchArima(y: Float64Array, seasonLength: number, options: ArimaOption
     if (!moved || tried.size >= nmodels) break;
   }
 
-  if (approximation && (finalMethod === 'ML' || searchW !== w)) {
-    // Refit on the whole series (by exact ML, as R); if that fails, fall back through the next best models.
+  if (approximation) {
+    // The search's quick CSS estimate is refined on the whole series (CSS), or refitted by exact ML
+    // (as R); if that fails, fall back through the next best models.
     const ranked = [...tried.values()].filter((f): f is Fit => f !== undefined).sort((x, y) => x.ic - y.ic);
     for (const f of ranked.slice(0, 10)) {
       const refit = fitModel(w, f.spec, finalMethod, ic, true, f.coef);

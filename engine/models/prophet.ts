@@ -91,24 +91,46 @@ export function prophet(options: ProphetModelOptions = {}): ModelSpec {
       if (observed < 2) throw new NotEnoughData(`Prophet needs at least 2 observed values, got ${observed}`);
       const timestamps = series.timestamps && series.timestamps.length === n ? series.timestamps : syntheticTimestamps(n, series.seasonLength);
       const { augurs, stan } = await loadProphet();
-      const model = new augurs.Prophet({
-        optimizer: stan.optimizer,
-        intervalWidth,
-        uncertaintySamples: samples,
-        ...(options.seasonalityMode && { seasonalityMode: options.seasonalityMode }),
-        ...(options.changepointPriorScale && { changepointPriorScale: options.changepointPriorScale }),
-        ...(options.seasonalityPriorScale && { seasonalityPriorScale: options.seasonalityPriorScale }),
-      });
       const related = Object.entries(series.related ?? {}).map(([name, values]) => ({ name, values: fillRelated(values) }));
-      for (const { name } of related) model.addRegressor(name);
       const rows: number[] = [];
       for (let i = 0; i < n; i++) if (Number.isFinite(series.values[i]!)) rows.push(i);
-      const x = new Map(related.map(({ name, values }) => [name, rows.map((i) => values[i]!)]));
-      model.fit({
-        ds: rows.map((i) => toSeconds(timestamps[i]!)),
-        y: rows.map((i) => series.values[i]!),
-        ...(related.length > 0 && { x }),
-      });
+      const dataFrom = (first: number) => {
+        const kept = rows.slice(first);
+        return {
+          ds: kept.map((i) => toSeconds(timestamps[i]!)),
+          y: kept.map((i) => series.values[i]!),
+          ...(related.length > 0 && { x: new Map(related.map(({ name, values }) => [name, kept.map((i) => values[i]!)])) }),
+        };
+      };
+      const fitWith = (algorithm: 'newton' | undefined, first: number) => {
+        const m = new augurs.Prophet({
+          optimizer: stan.optimizer,
+          intervalWidth,
+          uncertaintySamples: samples,
+          ...(options.seasonalityMode && { seasonalityMode: options.seasonalityMode }),
+          ...(options.changepointPriorScale && { changepointPriorScale: options.changepointPriorScale }),
+          ...(options.seasonalityPriorScale && { seasonalityPriorScale: options.seasonalityPriorScale }),
+        });
+        for (const { name } of related) m.addRegressor(name);
+        m.fit(dataFrom(first), algorithm ? { algorithm } : undefined);
+        return m;
+      };
+      // As Python Prophet: when L-BFGS fails, retry with Newton's method. The WASM optimiser also
+      // traps ("unreachable") on a few long series (M4 W181, 1644 weeks) where a shorter history
+      // fits: the last resort drops the oldest quarter.
+      const attempts: ['newton' | undefined, number][] = [[undefined, 0], ['newton', 0], [undefined, Math.floor(rows.length / 4)]];
+      let model: InstanceType<AugursProphet['Prophet']> | undefined;
+      let failure: unknown;
+      for (const [algorithm, first] of attempts) {
+        try {
+          model = fitWith(algorithm, first);
+          break;
+        } catch (error) {
+          failure = error;
+        }
+      }
+      if (!model) throw failure;
+      const fitted = model;
       const regressors = related.length ? `; regressors: ${related.map((r) => r.name).join(', ')}` : '';
       return {
         description: `Prophet${regressors}`,
@@ -124,7 +146,7 @@ export function prophet(options: ProphetModelOptions = {}): ModelSpec {
             }
             xFuture.set(name, values.slice(n, n + horizon));
           }
-          const out = model.predict({ ds: ahead.map(toSeconds), ...(related.length > 0 && { x: xFuture }) });
+          const out = fitted.predict({ ds: ahead.map(toSeconds), ...(related.length > 0 && { x: xFuture }) });
           const mean = Float64Array.from(out.yhat.point);
           return { mean, quantiles: quantilesFromInterval(mean, out.yhat.intervals, intervalWidth, quantiles) };
         },
