@@ -7,10 +7,11 @@
  *   (0.001–1000), `use_seasonal_model` (`true` | `false`), `use_default_time_features` (accepted, no effect).
  * - ETS, ARIMA, Prophet: Forecast has none; the engine accepts none either (InvalidInputException).
  */
-import { InvalidInput, NotImplemented } from '../../shared/errors';
+import { InvalidInput } from '../../shared/errors';
 import { autoArima } from './arima';
 import { autoEts } from './ets';
 import { npts } from './npts';
+import { prophet } from './prophet';
 import { autoSelect } from './auto';
 import { naive, seasonalNaive, stlEts, theta } from './baselines';
 import type { ModelSpec } from './types';
@@ -110,7 +111,7 @@ export function modelSpec(algorithm: string, params: Readonly<Record<string, str
     case 'ARIMA':
       return autoArima();
     case 'PROPHET':
-      throw new NotImplemented(`${algorithm} is not wired into the engine yet (engine/models/${algorithm.toLowerCase()}.ts pending)`);
+      return prophet();
     default:
       throw new InvalidInput(`Unknown algorithm "${algorithm}"`);
   }

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreatePredictorCommand, GetAccuracyMetricsCommand } from '@aws-sdk/client-forecast';
+import { dailyCsv, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
+
+describe('Engine: every algorithm ARN trains through the client', () => {
+  let fx: EngineFixture;
+  let DatasetGroupArn: string;
+  beforeAll(async () => {
+    fx = await engineFixture({ workers: 2 });
+    ({ DatasetGroupArn } = await importedGroup(fx, dailyCsv(['a', 'b'], 56)));
+  });
+  afterAll(async () => fx.cleanup());
+
+  it.each([
+    ['ETS', {}],
+    ['ARIMA', {}],
+    ['NPTS', { kernel_type: 'uniform', use_seasonal_model: 'false', context_length: '28' }],
+    ['Prophet', {}],
+  ])('%s with TrainingParameters %j ends ACTIVE with finite metrics', async (algorithm, TrainingParameters) => {
+    // Act
+    const { PredictorArn } = await fx.engine.send(
+      new CreatePredictorCommand({
+        PredictorName: `alg_${algorithm}`,
+        AlgorithmArn: `arn:aws:forecast:::algorithm/${algorithm}`,
+        ForecastHorizon: 7,
+        TrainingParameters,
+        InputDataConfig: { DatasetGroupArn },
+        FeaturizationConfig: { ForecastFrequency: 'D' },
+      }),
+    );
+    const out = await waitFor(() => describePredictor(fx, PredictorArn!), 60_000);
+    const metrics = await fx.engine.send(new GetAccuracyMetricsCommand({ PredictorArn }));
+
+    // Assess
+    expect(out).toMatchObject({ Status: 'ACTIVE', AlgorithmArn: `arn:aws:forecast:::algorithm/${algorithm}` });
+    expect(out.Message).toBeUndefined();
+    expect(Number.isFinite(metrics.PredictorEvaluationResults![0]!.TestWindows![0]!.Metrics!.AverageWeightedQuantileLoss)).toBe(true);
+  });
+});
