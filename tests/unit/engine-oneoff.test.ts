@@ -46,6 +46,26 @@ describe('Function: forecastCsv', () => {
     for (const line of lines.slice(1)) expect(line.split(',').slice(2).every((v) => Number.isFinite(Number(v)) && v !== '')).toBe(true);
   });
 
+  it.each(['ETS', 'ARIMA', 'PROPHET', 'AUTO'] as const)('forecasts with %s', async (algorithm) => {
+    // Prepare
+    const rows: string[] = [];
+    for (let d = 0; d < 42; d++) rows.push(`x,${new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10)},${20 + (d % 7) * 3 + (d % 3)}`);
+    await input(rows);
+
+    // Act
+    const summary = await forecastCsv({ inputPath: join(dir, 'in.csv'), frequency: 'D', horizon: 7, algorithm, outputPath: join(dir, 'out.csv'), workers: 1 });
+    const lines = (await readFile(join(dir, 'out.csv'), 'utf8')).trim().split('\n');
+
+    // Assess
+    expect(summary).toMatchObject({ items: 1, rows: 7, fallbacks: 0 });
+    expect(lines[0]).toBe('item_id,date,p10,p50,p90');
+    for (const line of lines.slice(1)) {
+      const [p10, p50, p90] = line.split(',').slice(2).map(Number);
+      expect(p10!).toBeLessThanOrEqual(p50!);
+      expect(p50!).toBeLessThanOrEqual(p90!);
+    }
+  });
+
   it('throws naming the line and item when a target value is not a number', async () => {
     // Prepare
     await input(['a,2024-01-01,1', 'b,2024-01-01,x']);
