@@ -41,6 +41,8 @@ export interface ForecastCsvSummary {
   readonly seconds: number;
   /** Series that fell back to a simpler model. */
   readonly fallbacks: number;
+  /** Models fitted (e.g. `ETS(A,N,A)`), with the number of series each. */
+  readonly algorithms: Record<string, number>;
 }
 
 /** Reads the input CSV into the engine's imported form; errors name the line and item. */
@@ -117,6 +119,7 @@ export async function forecastCsv(options: ForecastCsvOptions): Promise<Forecast
   const items: ForecastItem[] = [];
   let fallbacks = 0;
   let done = 0;
+  const algorithms: Record<string, number> = {};
   try {
     for (const [endMs, series] of byEnd) {
       const length = Math.max(...series.map((s) => s.values.length));
@@ -134,6 +137,7 @@ export async function forecastCsv(options: ForecastCsvOptions): Promise<Forecast
       );
       done += series.length;
       fallbacks += forecast.fallbacks;
+      for (const [model, count] of Object.entries(forecast.models)) algorithms[model] = (algorithms[model] ?? 0) + count;
       items.push(...forecast.predictions.items);
     }
   } finally {
@@ -143,5 +147,5 @@ export async function forecastCsv(options: ForecastCsvOptions): Promise<Forecast
   const predictions = { types, keyColumns: ['item_id'], frequency, items };
   const lines = [...exportLines(predictions)];
   await writeFile(options.outputPath, `${exportHeader(predictions)}\n${lines.join('\n')}\n`);
-  return { items: items.length, rows: lines.length, seconds: (performance.now() - started) / 1000, fallbacks };
+  return { items: items.length, rows: lines.length, seconds: (performance.now() - started) / 1000, fallbacks, algorithms };
 }

@@ -277,7 +277,7 @@ export async function forecastSeriesSet(
   run: FitRunner,
   parallelism: number,
   onProgress: ProgressListener = () => {},
-): Promise<{ predictions: Predictions; fallbacks: number }> {
+): Promise<{ predictions: Predictions; fallbacks: number; models: Record<string, number> }> {
   const quantiles = quantilesOf(types);
   const byAlgorithm = new Map<string, number[]>();
   assignments.forEach((a, i) => byAlgorithm.set(a, [...(byAlgorithm.get(a) ?? []), i]));
@@ -303,5 +303,7 @@ export async function forecastSeriesSet(
     };
   });
   if (assignments.length !== set.series.length) throw new InvalidInput('Internal: one algorithm per series expected');
-  return { predictions: { types, keyColumns, frequency: set.frequency, items }, fallbacks: results.filter((r) => r.fallback).length };
+  const models: Record<string, number> = {};
+  for (const r of results) models[r.description] = (models[r.description] ?? 0) + 1;
+  return { predictions: { types, keyColumns, frequency: set.frequency, items }, fallbacks: results.filter((r) => r.fallback).length, models };
 }
