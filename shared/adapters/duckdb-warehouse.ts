@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, dateValue, timestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Row, SqlValue, Warehouse } from '../ports/warehouse';
-import { assertIdentifier, formatSqlTimestamp } from '../warehouse/sql';
+import { assertIdentifier, batchRows, formatSqlTimestamp, runTransaction } from '../warehouse/sql';
 
 function toBind(value: SqlValue): DuckDBValue {
   return value instanceof Date ? formatSqlTimestamp(value) : value;
@@ -111,7 +111,8 @@ function columnWriter(appender: DuckDBAppender, typeId: DuckDBTypeId): (value: S
 class DuckDbWarehouse implements Warehouse {
   /** One statement at a time per connection: DuckDB connections are not re-entrant. */
   private queue: Promise<unknown> = Promise.resolve();
-  private inTransaction = false;
+  /** One transaction at a time on the connection; nested calls join it. */
+  private readonly transactionState = { active: false };
 
   constructor(
     private readonly instance: DuckDBInstance,
@@ -132,7 +133,7 @@ class DuckDbWarehouse implements Warehouse {
     // A DuckDB connection streams one result at a time: a second stream on it silently ends the
     // first one empty. Outside a transaction each query gets its own connection (cheap, same
     // database); inside one it must see the transaction's writes, so it uses the main connection.
-    const own = this.inTransaction ? undefined : await this.instance.connect();
+    const own = this.transactionState.active ? undefined : await this.instance.connect();
     try {
       yield* this.streamBatches(own ?? this.connection, sql, binds);
     } finally {
@@ -237,21 +238,10 @@ class DuckDbWarehouse implements Warehouse {
     return inserted;
   }
 
-  async transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
-    if (this.inTransaction) return work(this);
-    await this.execute('BEGIN TRANSACTION');
-    this.inTransaction = true;
-    try {
-      const result = await work(this);
-      await this.execute('COMMIT');
-      return result;
-    } catch (error) {
-      await this.execute('ROLLBACK');
-      throw error;
-    } finally {
-      this.inTransaction = false;
-    }
+  transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
+    return runTransaction(this, this.transactionState, work);
   }
+
 
   async close(): Promise<void> {
     await this.queue;

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { ConfigurationError } from '../errors';
 import type { Row, SqlValue, Warehouse } from '../ports/warehouse';
 import { getSecretJson } from '../secrets';
-import { assertIdentifier, formatSqlTimestamp } from '../warehouse/sql';
+import { assertIdentifier, batchRows, formatSqlTimestamp, runTransaction } from '../warehouse/sql';
 
 /** Rows per bulk INSERT (array binds). */
 const INSERT_BATCH_ROWS = 5000;
@@ -109,16 +109,8 @@ class SnowflakeWarehouse implements Warehouse {
   }
 
   /** The streamed rows grouped in batches of up to 1,024 (the stream itself stays row by row). */
-  async *queryBatches(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<readonly Row[]> {
-    let batch: Row[] = [];
-    for await (const row of this.query(sql, binds)) {
-      batch.push(row);
-      if (batch.length === 1024) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield batch;
+  queryBatches(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<readonly Row[]> {
+    return batchRows(this.query(sql, binds));
   }
 
   async execute(sql: string, binds: readonly SqlValue[] = []): Promise<number> {
@@ -151,23 +143,13 @@ class SnowflakeWarehouse implements Warehouse {
     return inserted;
   }
 
-  private inTransaction = false;
+  /** One transaction at a time on the connection; nested calls join it. */
+  private readonly transactionState = { active: false };
 
-  async transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
-    if (this.inTransaction) return work(this);
-    await this.execute('BEGIN TRANSACTION');
-    this.inTransaction = true;
-    try {
-      const result = await work(this);
-      await this.execute('COMMIT');
-      return result;
-    } catch (error) {
-      await this.execute('ROLLBACK');
-      throw error;
-    } finally {
-      this.inTransaction = false;
-    }
+  transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
+    return runTransaction(this, this.transactionState, work);
   }
+
 
   close(): Promise<void> {
     return new Promise((resolve, reject) => this.connection.destroy((err) => (err ? reject(err) : resolve())));

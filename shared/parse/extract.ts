@@ -8,6 +8,7 @@ import type { Row, SqlValue, Warehouse } from '../ports/warehouse';
 import type { Attribute } from '../state';
 import type { TimestampFormat } from '../time';
 import type { TransformName } from '../transform';
+import { batchRows } from '../warehouse/sql';
 import { RowCleaner, type CleaningStats } from './cleaning';
 import { inferSchema, type DataKind, type DatasetSchema } from './schema';
 
@@ -34,25 +35,9 @@ export interface Extracted {
   readonly stats: CleaningStats;
 }
 
-/**
- * Runs the query and writes its cleaned CSV to `uri`. Returns undefined (and writes nothing) when the
- * query returns no rows; the caller decides whether that is an error (it is for the target).
- */
 /** Rows in batches: the adapter's own batches when it has them, else `query` grouped. */
-async function* rowBatches(warehouse: Warehouse, sql: string, binds: readonly SqlValue[]): AsyncIterable<readonly Row[]> {
-  if (warehouse.queryBatches) {
-    yield* warehouse.queryBatches(sql, binds);
-    return;
-  }
-  let batch: Row[] = [];
-  for await (const row of warehouse.query(sql, binds)) {
-    batch.push(row);
-    if (batch.length === 1024) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
+function rowBatches(warehouse: Warehouse, sql: string, binds: readonly SqlValue[]): AsyncIterable<readonly Row[]> {
+  return warehouse.queryBatches ? warehouse.queryBatches(sql, binds) : batchRows(warehouse.query(sql, binds));
 }
 
 /**

@@ -3,7 +3,7 @@
  * text: configured queries name their parameters (`:DATA_NAME`), which become positional `?` binds.
  */
 import { ConfigurationError } from '../errors';
-import type { SqlValue } from '../ports/warehouse';
+import type { Row, SqlValue, Warehouse } from '../ports/warehouse';
 
 /** A table or column identifier, optionally qualified (`DB.SCHEMA.TABLE`): letters, digits, `_`, `$`. */
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$/;
@@ -81,4 +81,37 @@ function closing(sql: string, start: number, quote: string): number {
     } else i++;
   }
   return sql.length;
+}
+
+/** Rows grouped in arrays of up to `size` (for adapters whose driver streams row by row). */
+export async function* batchRows(rows: AsyncIterable<Row>, size = 1024): AsyncIterable<readonly Row[]> {
+  let batch: Row[] = [];
+  for await (const row of rows) {
+    batch.push(row);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * BEGIN … COMMIT around `work` on one connection, ROLLBACK when it throws. A nested call joins the
+ * open transaction (`state.active`), so writers can open one without knowing whether a caller did.
+ */
+export async function runTransaction<T>(warehouse: Warehouse, state: { active: boolean }, work: (tx: Warehouse) => Promise<T>): Promise<T> {
+  if (state.active) return work(warehouse);
+  await warehouse.execute('BEGIN TRANSACTION');
+  state.active = true;
+  try {
+    const result = await work(warehouse);
+    await warehouse.execute('COMMIT');
+    return result;
+  } catch (error) {
+    await warehouse.execute('ROLLBACK');
+    throw error;
+  } finally {
+    state.active = false;
+  }
 }
