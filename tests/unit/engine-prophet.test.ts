@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { prophet } from '../../engine/models/prophet';
 import { InvalidModelSpec, NotEnoughData } from '../../engine/models/types';
@@ -90,4 +91,39 @@ describe('Function: prophet', () => {
     });
     expect(() => fitted.predict(5, [0.5])).toThrow(/covers 2 of the 5 forecast steps/);
   });
+});
+
+interface ProphetGolden {
+  name: string;
+  ds: string[];
+  y: number[];
+  h: number;
+  yhat: number[];
+  lower80: number[];
+  upper80: number[];
+}
+
+/** R prophet 1.0 forecasts (tests/fixtures/r/prophet-golden.R): 3 years daily, 10 years weekly with a trend break. */
+const golden: ProphetGolden[] = JSON.parse(
+  readFileSync(new URL('../fixtures/r/prophet-golden.json', import.meta.url), 'utf8'),
+);
+
+describe('Function: prophet against R prophet', () => {
+  for (const c of golden) {
+    it(`forecasts like R prophet for ${c.name}`, async () => {
+      // Prepare
+      const series = { values: Float64Array.from(c.y), timestamps: c.ds.map((d) => new Date(d)), seasonLength: 1 };
+      const level = c.y.reduce((s, v) => s + Math.abs(v), 0) / c.y.length;
+      const err = (a: ArrayLike<number>, b: number[]) => Math.max(...b.map((v, i) => Math.abs(a[i]! - v))) / level;
+
+      // Act
+      const p = (await prophet().fit(series)).predict(c.h, [0.1, 0.9]);
+
+      // Assess: same MAP fit (point forecasts within 0.5 % of the level); interval bounds come from
+      // 1000 simulated draws on each side → within 5 % of the level
+      expect(err(p.mean, c.yhat)).toBeLessThan(5e-3);
+      expect(err(p.quantiles.get(0.1)!, c.lower80)).toBeLessThan(5e-2);
+      expect(err(p.quantiles.get(0.9)!, c.upper80)).toBeLessThan(5e-2);
+    });
+  }
 });
