@@ -135,6 +135,13 @@ async function buildModel(name: string, horizon: number): Promise<ModelSpec | st
       return stlEts();
     case 'auto':
       return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'best' });
+    case 'auto+arima': {
+      const arima = await optional('arima', 'autoArima');
+      if (typeof arima === 'string') return arima;
+      return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts(), arima], { horizon, combine: 'best' });
+    }
+    case 'auto-w2':
+      return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'best', windows: 2 });
     case 'auto-median':
       return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'median', top: 3 });
     case 'arima':
