@@ -15,6 +15,11 @@ import { assertIdentifier, batchRows, formatSqlTimestamp, runTransaction } from 
 
 /** Rows per bulk INSERT (array binds). */
 const INSERT_BATCH_ROWS = 5000;
+/**
+ * snowflake-sdk switches to stage binding (a PUT to a temporary stage: more privileges, more round
+ * trips) above CLIENT_STAGE_ARRAY_BINDING_THRESHOLD = 100,000 bound values; batches stay below it.
+ */
+const MAX_BINDS_PER_STATEMENT = 90_000;
 
 type Bind = string | number | boolean | null;
 
@@ -126,6 +131,7 @@ class SnowflakeWarehouse implements Warehouse {
     assertIdentifier(table, 'table');
     columns.forEach((column) => assertIdentifier(column, 'column'));
     const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+    const rowsPerStatement = Math.max(1, Math.min(INSERT_BATCH_ROWS, Math.floor(MAX_BINDS_PER_STATEMENT / Math.max(1, columns.length))));
     let batch: Bind[][] = [];
     let inserted = 0;
     const flush = async () => {
@@ -137,7 +143,7 @@ class SnowflakeWarehouse implements Warehouse {
     for await (const row of rows) {
       if (row.length !== columns.length) throw new Error(`insertRows(${table}): a row has ${row.length} values for ${columns.length} columns`);
       batch.push(row.map(toBind));
-      if (batch.length >= INSERT_BATCH_ROWS) await flush();
+      if (batch.length >= rowsPerStatement) await flush();
     }
     await flush();
     return inserted;
