@@ -55,7 +55,7 @@ export async function readForecastInput(inputPath: string): Promise<ImportedData
   for await (const line of lines) {
     lineNumber++;
     if (line.trim() === '') continue;
-    const fields = splitCsvLine(line).map((f) => f.trim());
+    const fields = splitCsvLine(columns ? line : line.replace(/^\uFEFF/, '')).map((f) => f.trim());
     if (!columns) {
       const header = fields.map((f) => f.toLowerCase());
       columns = ['item_id', 'timestamp', 'target_value'].map((name) => header.indexOf(name));

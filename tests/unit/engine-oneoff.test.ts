@@ -88,6 +88,18 @@ describe('Function: forecastCsv', () => {
     await expect(run).rejects.toThrow(/line 4 \(item "a"\): timestamp 2024-01-01 already appears on line 2/);
   });
 
+  it('accepts a byte-order mark and any column order in the header', async () => {
+    // Prepare
+    await writeFile(join(dir, 'in.csv'), '\uFEFFtarget_value,item_id,timestamp\n1,a,2024-01-01\n2,a,2024-01-02\n3,a,2024-01-03\n');
+
+    // Act
+    const summary = await forecastCsv({ inputPath: join(dir, 'in.csv'), frequency: 'D', horizon: 1, algorithm: 'NPTS', outputPath: join(dir, 'o.csv'), workers: 1 });
+
+    // Assess
+    expect(summary).toMatchObject({ items: 1, rows: 1 });
+    expect((await readFile(join(dir, 'o.csv'), 'utf8')).split('\n')[1]).toMatch(/^a,2024-01-04T00:00:00Z,/);
+  });
+
   it('throws when the header lacks target_value', async () => {
     // Prepare
     await writeFile(join(dir, 'in.csv'), 'item_id,timestamp,value\na,2024-01-01,1\n');
