@@ -186,10 +186,11 @@ export interface StlEtsOptions {
 
 /**
  * Seasonal decomposition + non-seasonal ETS (in the spirit of R `stlf(method = "ets")`):
- * the additive seasonal profile is the mean detrended value per season position over the
- * last `seasonWindow` seasons (a local classical decomposition standing in for STL's
- * loess smoother), ETS (error A/M, trend N/A/Ad, no season) forecasts the seasonally
- * adjusted series, and the profile is added back to the point forecast and the quantiles.
+ * the additive seasonal profile is the tricube-weighted mean detrended value per season
+ * position over the last `seasonWindow` seasons (a local classical decomposition standing in
+ * for STL's one-sided loess at the series end), ETS (error A/M, trend N/A/Ad, no season; β ≤ 0.2α)
+ * forecasts the seasonally adjusted last `seasonWindow` seasons, and the profile is added back
+ * to the point forecast and the quantiles.
  * Without seasonality (m = 1 or fewer than 3 seasons) it is plain non-seasonal ETS.
  */
 export function stlEts(options: StlEtsOptions = {}): ModelSpec {
@@ -211,7 +212,11 @@ export function stlEts(options: StlEtsOptions = {}): ModelSpec {
       let fit: EtsFit | undefined;
       let constant = true;
       for (let t = 1; t < n; t++) if (adjusted[t] !== adjusted[0]) constant = false;
-      if (!constant) fit = selectEts(adjusted, 1, { model: 'ZZN', betaShare: seasonal ? 0.2 : 1 });
+      if (!constant) {
+        // The profile describes the last `seasonWindow` seasons only, so ETS sees those.
+        const recent = seasonal ? adjusted.subarray(Math.max(0, n - window * m)) : adjusted;
+        fit = selectEts(recent, 1, { model: 'ZZN', betaShare: seasonal ? 0.2 : 1 });
+      }
       if (!constant && !fit) throw new NotEnoughData(`STL+ETS found no ETS fit for ${n} observations`);
       return {
         description: fit ? `STL(m=${mm}) + ${fit.form.error}${fit.form.trend}${fit.form.damped ? 'd' : ''}N` : `STL(m=${mm}) constant`,
@@ -234,7 +239,7 @@ export function stlEts(options: StlEtsOptions = {}): ModelSpec {
   };
 }
 
-/** Additive seasonal profile from the last `window` seasons of detrended values (centred MA trend), summing to 0. */
+/** Additive seasonal profile from the last `window` seasons of detrended values (centred MA trend, tricube weights by age), summing to 0. */
 function recentSeasonalProfile(y: Float64Array, m: number, window: number): Float64Array {
   const n = y.length;
   const half = Math.floor(m / 2);
@@ -250,8 +255,11 @@ function recentSeasonalProfile(y: Float64Array, m: number, window: number): Floa
       for (let j = t - half; j <= t + half; j++) s += y[j]!;
     }
     const k = t % m;
-    sum[k] = sum[k]! + y[t]! - s / m;
-    count[k] = count[k]! + 1;
+    // Tricube weights over the cycles back from the end, as STL's one-sided loess at the end.
+    const back = Math.floor((n - half - 1 - t) / m) / window;
+    const w = (1 - back ** 3) ** 3;
+    sum[k] = sum[k]! + w * (y[t]! - s / m);
+    count[k] = count[k]! + w;
   }
   const profile = new Float64Array(m);
   let total = 0;
