@@ -727,13 +727,15 @@ function fitModel(
   const k = paramCount(spec);
   const nUsed = w.length;
   if (nUsed - (spec.p + spec.s * spec.P) <= k + 1) return undefined;
+  // In a search (root checks on, no start given) fits are quick; the chosen model is refined afterwards.
+  const searching = checkRoots && !cssStart;
   // An estimate from the search is refined (CSS) or used as the ML start, instead of starting afresh.
   const css =
     cssStart && method === 'ML'
       ? { x: cssStart, ssq: cssResiduals(w, spec, cssStart, new Float64Array(nUsed)) }
       : cssStart
         ? fitCss(w, spec, cssStart, 'refine')
-        : fitCss(w, spec, bestStart(w, spec), method === 'CSS' && checkRoots ? 'search' : 'full');
+        : fitCss(w, spec, bestStart(w, spec), searching ? 'search' : 'full');
   if (!Number.isFinite(css.ssq)) return undefined;
   const ncond = spec.p + spec.s * spec.P;
   let coef = css.x;
@@ -744,7 +746,8 @@ function fitModel(
     if (!arStationary(a.subarray(1), 1)) return undefined;
     const arma = spec.p + spec.q + spec.P + spec.Q;
     if (arma > 0) {
-      const res = leastSquares((x, e) => mlResiduals(w, spec, x, e), coef, nUsed, 0);
+      const [iterations, tolerance] = CSS_EFFORT[searching ? 'search' : 'full'];
+      const res = leastSquares((x, e) => mlResiduals(w, spec, x, e), coef, nUsed, 0, iterations, tolerance);
       if (!Number.isFinite(res.ssq)) return undefined;
       coef = res.x;
     }
@@ -1148,12 +1151,13 @@ function searchArima(y: Float64Array, seasonLength: number, options: ArimaOption
     if (!moved || tried.size >= nmodels) break;
   }
 
-  if (approximation) {
-    // The search's quick CSS estimate is refined on the whole series (CSS), or refitted by exact ML
-    // (as R); if that fails, fall back through the next best models.
+  {
+    // The search's quick estimate is refined on the whole series: by CSS or exact ML (R's refit)
+    // after an approximated search, by ML otherwise; if that fails, fall back through the next best.
+    const method = approximation ? finalMethod : 'ML';
     const ranked = [...tried.values()].filter((f): f is Fit => f !== undefined).sort((x, y) => x.ic - y.ic);
     for (const f of ranked.slice(0, 10)) {
-      const refit = fitModel(w, f.spec, finalMethod, ic, true, f.coef);
+      const refit = fitModel(w, f.spec, method, ic, true, f.coef);
       if (refit) return refit;
     }
   }
