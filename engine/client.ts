@@ -142,15 +142,6 @@ const CHILD_TYPES: Record<ResourceType, ResourceType[]> = {
   forecast: ['forecast-export-job'],
   'forecast-export-job': [],
 };
-/** Display names of the engine's resource types, as the Forecast console lists them. */
-export const RESOURCE_LABELS: Record<ResourceType, string> = {
-  dataset: 'Dataset',
-  'dataset-group': 'DatasetGroup',
-  'dataset-import-job': 'DatasetImportJob',
-  predictor: 'Predictor',
-  forecast: 'Forecast',
-  'forecast-export-job': 'ForecastExportJob',
-};
 const IN_PROGRESS = new Set(['CREATE_PENDING', 'CREATE_IN_PROGRESS']);
 const TAKEOVER_SETTLE_MS = 25;
 
@@ -591,8 +582,6 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
     });
   }
 
-  const ALL_RESOURCE_DATE = (d: ResourceDoc) => ({ ...times(d) });
-
   // ---------- handlers ----------
 
   const handlers = new Map<unknown, { operation: string; handle: Handler }>();
@@ -642,7 +631,7 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
 
   on(ListDatasetsCommand, 'ListDatasets', async (input) =>
     page(
-      (await readAll('dataset')).map((d) => ({ DatasetArn: d.arn, DatasetName: d.name, DatasetType: d.request.DatasetType, Domain: d.request.Domain, ...ALL_RESOURCE_DATE(d) })),
+      (await readAll('dataset')).map((d) => ({ DatasetArn: d.arn, DatasetName: d.name, DatasetType: d.request.DatasetType, Domain: d.request.Domain, ...times(d) })),
       input,
       'Datasets',
     ),
