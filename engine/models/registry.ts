@@ -82,11 +82,11 @@ export interface SpecContext {
 
 /**
  * AUTO (CreateAutoPredictor, one-off `--algorithm AUTO`): per series, ETS, Theta, seasonal naive and
- * STL+ETS are backtested on the series' own tail and the median of the best three is forecast
- * (engine/models/auto.ts; the combination the M4 benchmark favoured).
+ * STL+ETS are backtested on the series' own tail and the best one forecasts (engine/models/auto.ts;
+ * the same choice as bench/m4.ts `auto`).
  */
 function autoSpec(horizon: number): ModelSpec {
-  return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'median', top: 3 });
+  return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'best' });
 }
 
 /** The model spec of an algorithm with its (validated) TrainingParameters. */
