@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { futureTimestamps, syntheticTimestamps } from './calendar';
 import { normalQuantile, validateQuantiles } from './quantiles';
 import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
@@ -33,19 +34,36 @@ export interface ProphetModelOptions {
 type AugursProphet = typeof import('@bsull/augurs/prophet');
 type WasmStan = typeof import('@bsull/augurs-prophet-wasmstan');
 
-let modules: Promise<{ augurs: AugursProphet; stan: WasmStan }> | undefined;
+let augursModule: Promise<AugursProphet> | undefined;
+let stanModule: Promise<WasmStan> | undefined;
+let stanGeneration = 0;
 
-/** Loads and initialises the WASM modules once per process. */
-function loadProphet(): Promise<{ augurs: AugursProphet; stan: WasmStan }> {
-  modules ??= (async () => {
+/**
+ * Loads and initialises the WASM modules once per process. The Stan optimiser is reloaded as a
+ * fresh instance (a new module URL) after it has failed: a trapped WASM instance leaks memory and
+ * later fits fail with "memory access out of bounds".
+ */
+function loadProphet(): Promise<[AugursProphet, WasmStan]> {
+  augursModule ??= (async () => {
     const augurs = await import('@bsull/augurs/prophet');
     const require = createRequire(import.meta.url);
     const wasmFile = require.resolve('@bsull/augurs/prophet').replace(/prophet\.js$/, 'prophet_bg.wasm');
     augurs.initSync({ module: readFileSync(wasmFile) });
-    const stan = await import('@bsull/augurs-prophet-wasmstan');
-    return { augurs, stan };
+    return augurs;
   })();
-  return modules;
+  stanModule ??=
+    stanGeneration === 0
+      ? import('@bsull/augurs-prophet-wasmstan')
+      : (import(
+          /* @vite-ignore */ `${pathToFileURL(createRequire(import.meta.url).resolve('@bsull/augurs-prophet-wasmstan')).href}?instance=${stanGeneration}`
+        ) as Promise<WasmStan>);
+  return Promise.all([augursModule, stanModule]);
+}
+
+/** Drops the (failed) optimiser instance; the next load creates a fresh one. */
+function discardOptimizer(): void {
+  stanGeneration++;
+  stanModule = undefined;
 }
 
 const toSeconds = (d: Date) => Math.round(d.getTime() / 1000);
@@ -90,7 +108,9 @@ export function prophet(options: ProphetModelOptions = {}): ModelSpec {
       const observed = series.values.reduce((c, v) => c + (Number.isFinite(v) ? 1 : 0), 0);
       if (observed < 2) throw new NotEnoughData(`Prophet needs at least 2 observed values, got ${observed}`);
       const timestamps = series.timestamps && series.timestamps.length === n ? series.timestamps : syntheticTimestamps(n, series.seasonLength);
-      const { augurs, stan } = await loadProphet();
+      const finite = Array.from(series.values).filter((v) => Number.isFinite(v));
+      if (finite.every((v) => v === finite[0])) return constantForecast(finite[0]!);
+      let [augurs, stan] = await loadProphet();
       const related = Object.entries(series.related ?? {}).map(([name, values]) => ({ name, values: fillRelated(values) }));
       const rows: number[] = [];
       for (let i = 0; i < n; i++) if (Number.isFinite(series.values[i]!)) rows.push(i);
@@ -127,9 +147,12 @@ export function prophet(options: ProphetModelOptions = {}): ModelSpec {
           break;
         } catch (error) {
           failure = error;
+          discardOptimizer();
+          [augurs, stan] = await loadProphet();
         }
       }
-      if (!model) throw failure;
+      // The per-series fallback chain handles a series Prophet cannot fit, as it does short ones.
+      if (!model) throw new NotEnoughData(`Prophet could not be fitted to this series: ${String(failure).split('\n')[0]}`);
       const fitted = model;
       const regressors = related.length ? `; regressors: ${related.map((r) => r.name).join(', ')}` : '';
       return {
@@ -151,6 +174,18 @@ export function prophet(options: ProphetModelOptions = {}): ModelSpec {
           return { mean, quantiles: quantilesFromInterval(mean, out.yhat.intervals, intervalWidth, quantiles) };
         },
       };
+    },
+  };
+}
+
+/** A constant series: Prophet's fit is that constant with no uncertainty (Stan itself fails on all zeros). */
+function constantForecast(value: number): FittedModel {
+  return {
+    description: 'Prophet (constant series)',
+    predict(horizon, quantiles): Prediction {
+      validateQuantiles(quantiles);
+      const mean = new Float64Array(horizon).fill(value);
+      return { mean, quantiles: new Map(quantiles.map((q) => [q, Float64Array.from(mean)])) };
     },
   };
 }

@@ -79,6 +79,21 @@ describe('Function: prophet', () => {
     for (const v of p.mean) expect(v).toBeLessThan(32);
   });
 
+  it('forecasts a constant (all-zero) series as that constant, and keeps fitting afterwards', async () => {
+    // Prepare: Stan traps on an all-zero series; the model must not call it (nor be poisoned)
+    const zeros = { values: new Float64Array(40), seasonLength: 7 };
+    const normal = { values: Float64Array.from({ length: 40 }, (_, i) => 10 + (i % 7) + noise(i)), seasonLength: 7 };
+
+    // Act
+    const flat = (await prophet().fit(zeros)).predict(5, [0.1, 0.9]);
+    const after = (await prophet({ uncertaintySamples: 50 }).fit(normal)).predict(5, [0.5]);
+
+    // Assess
+    expect(Array.from(flat.mean)).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(flat.quantiles.get(0.9)!)).toEqual([0, 0, 0, 0, 0]);
+    for (const v of after.mean) expect(v).toBeGreaterThan(5);
+  });
+
   it('throws NotEnoughData and InvalidModelSpec under the stated conditions', async () => {
     // Act / Assess
     await expect(prophet().fit({ values: Float64Array.from([1, NaN, NaN]), seasonLength: 1 })).rejects.toThrow(NotEnoughData);
