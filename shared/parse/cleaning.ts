@@ -71,6 +71,11 @@ export interface CleaningStats {
 
 const DATE_ONLY_MS = 86_400_000;
 
+/** A rejected value as the error shows it: JSON, but Infinity and NaN by name (JSON.stringify makes them null). */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+}
+
 function csvField(text: string): string {
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
@@ -230,7 +235,7 @@ export class RowCleaner {
         case 'target': {
           const raw = row[c.column];
           const n = toNumber(raw);
-          if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${c.column} ${JSON.stringify(raw)} is not a number`);
+          if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${c.column} ${shown(raw)} is not a number`);
           let value: number | null;
           if (n !== null && n >= 0) {
             value = n;
@@ -247,7 +252,7 @@ export class RowCleaner {
         case 'feature': {
           const raw = row[c.column];
           const n = toNumber(raw);
-          if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${c.column} ${JSON.stringify(raw)} is not a number`);
+          if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${c.column} ${shown(raw)} is not a number`);
           if (n !== null) out += String(n);
           break;
         }

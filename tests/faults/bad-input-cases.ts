@@ -135,6 +135,10 @@ export interface BadData {
   readonly rows: readonly ActualRow[];
   /** Message fields that differ from VALID_PARAM for this case. */
   readonly param?: Record<string, unknown>;
+  /** Rows of the related input table (item, day, price, promotion). */
+  readonly related?: readonly { item: string; at: string; price: number | null; promotion: number | null }[];
+  /** Deployment configuration (environment) for parse, e.g. a custom TARGET_QUERY. */
+  readonly env?: Record<string, string>;
   /** What the error must mention. */
   readonly names: RegExp;
 }
@@ -168,5 +172,21 @@ export const BAD_DATA: readonly BadData[] = [
   },
   { name: 'daily data under a weekly frequency', rows: good(), param: { ForecastFrequency: 'W' }, names: /periods|frequency|grid/i },
   { name: 'an item whose values are all missing', rows: [...good(), ...dailySeries('item_null', 60, () => null)], names: /item_null/ },
-  { name: 'an infinite value', rows: [...good(), ...dailySeries('item_inf', 60, (i) => (i === 30 ? Infinity : 1))], names: /item_inf|infinit|finite/i },
+  { name: 'an infinite value', rows: [...good(), ...dailySeries('item_inf', 60, (i) => (i === 30 ? Infinity : 1))], names: /item_inf.*Infinity is not a number/ },
+  { name: 'an empty item id', rows: [...good(), ...dailySeries('', 60)], names: /ITEM_ID is empty/ },
+  {
+    name: 'a non-numeric target value (custom TARGET_QUERY)',
+    rows: good(),
+    env: {
+      TARGET_QUERY: `SELECT TIMESTAMP, ITEM_ID, CASE WHEN TIMESTAMP = TIMESTAMP '2024-02-10' THEN 'n/a' ELSE CAST(TARGET_VALUE AS VARCHAR) END AS TARGET_VALUE
+FROM FORECAST_INPUT_TARGET WHERE DATASET_NAME = :DATA_NAME AND TIMESTAMP < CAST(:FORECAST_START AS TIMESTAMP) ORDER BY ITEM_ID, TIMESTAMP`,
+    },
+    names: /n\/a|not a number|TARGET_VALUE/,
+  },
+  {
+    name: 'related data that stops before the forecast horizon',
+    rows: good(),
+    related: dailySeries('item_good', 60).map((r) => ({ item: r.item, at: r.at, price: 2.5, promotion: 0 })),
+    names: /RELATED_QUERY/,
+  },
 ];

@@ -12,10 +12,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
 import { InvalidInput } from '../../shared/errors';
-import { parseConfigFromEnv, startPipelineFromEvent, type SqsBatchResponse } from '../../shared/parse';
+import { parseConfigFromEnv, startPipelineFromEvent, type ParseConfig, type SqsBatchResponse } from '../../shared/parse';
 import type { StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
 import type { Dependencies } from '../../shared/runtime';
-import { DEFAULT_TABLES, ensureTables, writeTargetInputRows } from '../../shared/warehouse/layout';
+import { DEFAULT_TABLES, ensureTables, writeRelatedInputRows, writeTargetInputRows } from '../../shared/warehouse/layout';
 import { BAD_DATA, BAD_MESSAGES, VALID_PARAM, dailySeries, type ActualRow } from './bad-input-cases';
 
 const BUCKET = 'bad-input-bucket';
@@ -74,10 +74,10 @@ function sqsEvent(body: string, messageId: string) {
 }
 
 /** Runs one body through both entry shapes; returns the console error and the SQS response + logged reason. */
-async function reject(body: string, messageId: string): Promise<{ consoleError: unknown; sqs: SqsBatchResponse; logged: string }> {
+async function reject(body: string, messageId: string, parseConfig: ParseConfig = config): Promise<{ consoleError: unknown; sqs: SqsBatchResponse; logged: string }> {
   let consoleError: unknown;
   try {
-    await startPipelineFromEvent({ body }, deps, config);
+    await startPipelineFromEvent({ body }, deps, parseConfig);
   } catch (error) {
     consoleError = error;
   }
@@ -85,7 +85,7 @@ async function reject(body: string, messageId: string): Promise<{ consoleError: 
   let sqs: SqsBatchResponse;
   let logged: string;
   try {
-    sqs = (await startPipelineFromEvent(sqsEvent(body, messageId), deps, config)) as SqsBatchResponse;
+    sqs = (await startPipelineFromEvent(sqsEvent(body, messageId), deps, parseConfig)) as SqsBatchResponse;
   } finally {
     logged = logSpy.mock.calls.map((call) => call.map(String).join(' ')).join('\n');
     logSpy.mockRestore();
@@ -167,14 +167,21 @@ describe('bad input: bad data behind a valid message', () => {
     // Prepare: each case in its own dataset of the same warehouse
     const dataName = `bad_data_${index}`;
     await seed(dataName, badCase.rows);
+    if (badCase.related) {
+      await writeRelatedInputRows(
+        warehouse,
+        badCase.related.map((r) => ({ dataName, itemId: r.item, timestamp: toDate(r.at), price: r.price, promotion: r.promotion })),
+      );
+    }
     const body = JSON.stringify({ param: { ...VALID_PARAM, DataName: dataName, ...badCase.param } });
     const before = await tableCounts();
     // Act
     tally.tried++;
-    const { consoleError, sqs, logged } = await reject(body, `data-${index}`);
+    const { consoleError, sqs, logged } = await reject(body, `data-${index}`, badCase.env ? parseConfigFromEnv(badCase.env) : config);
     // Assess
     expect(consoleError).toBeInstanceOf(InvalidInput);
     expect((consoleError as Error).message).toMatch(badCase.names);
+    if (process.env.SHOW_BAD_INPUT) console.log(`${badCase.name} → ${(consoleError as Error).message}`);
     expect(sqs.batchItemFailures).toEqual([{ itemIdentifier: `data-${index}` }]);
     expect(logged).toMatch(badCase.names);
     expect(starter.started).toEqual([]);
