@@ -117,4 +117,19 @@ describe('Function: npts', () => {
     expect(() => npts({ expKernelWeights: -1 })).toThrow(/positive number, got -1/);
     expect(() => npts({ contextLength: 1.5 })).toThrow(InvalidModelSpec);
   });
+
+  it('samples with GluonTS weights exp(-λ·|t − T|/(n + h − 1)) for the one-step forecast', async () => {
+    // Prepare: values 0, 1, 2 at t = 0, 1, 2; T = 3, n + h − 1 = 3 → weights e^{-3λ/3}, e^{-2λ/3}, e^{-λ/3}
+    const values = Float64Array.from([0, 1, 2]);
+    const lambda = 2;
+    const w = [3, 2, 1].map((d) => Math.exp((-lambda * d) / 3));
+    const total = w.reduce((a, b) => a + b, 0);
+    const expectedMean = (0 * w[0]! + 1 * w[1]! + 2 * w[2]!) / total;
+
+    // Act
+    const p = (await npts({ seasonal: false, expKernelWeights: lambda, numSamples: 40_000, seed: 7 }).fit({ values, seasonLength: 1 })).predict(1, [0.5]);
+
+    // Assess: sampling error of the mean ≈ 0.004 at 40 000 draws
+    expect(Math.abs(p.mean[0]! - expectedMean)).toBeLessThan(0.015);
+  });
 });
