@@ -63,6 +63,7 @@ function parseArgs(argv: string[]): Record<string, string> {
 function loadSet(dataDir: string, set: SetInfo): Series[] {
   const text = readFileSync(resolve(dataDir, set.file), 'utf8');
   const byId = new Map<string, number[]>();
+  const datesById = new Map<string, Date[]>();
   const stamps = new Map<string, string[]>();
   const lines = text.split('\n');
   for (let i = 1; i < lines.length; i++) {
