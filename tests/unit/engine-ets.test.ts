@@ -72,6 +72,13 @@ describe('Function: autoEts — golden values from R forecast::ets', () => {
     expect(maxRelativeDifference(prediction.mean, r.mean, 6)).toBeLessThan(0.08);
   });
 
+  it('chooses a multiplicative-error, multiplicative-season model for 3 weeks of M4 H1 like R (trend may differ)', async () => {
+    // R: ETS(M,Ad,M); ours: ETS(M,N,M) (β ≤ 0.2α on seasonal data, fixed initial seasonal states).
+    const { description, prediction, r } = await forecastCase('M4_H1_first504');
+    expect(description).toMatch(/^ETS\(M,(N|A|Ad),M\)$/);
+    expect(maxRelativeDifference(prediction.mean, r.mean, 24)).toBeLessThan(0.1);
+  });
+
   it.each([
     ['Nile', 'ANN'],
     ['Nile', 'AAN'],
