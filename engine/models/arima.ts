@@ -2,11 +2,15 @@
  * Seasonal ARIMA like R `forecast::auto.arima` / `stats::arima`:
  * - the series is differenced (`(1−B)^d (1−B^s)^D`) and an ARMA(p,q)(P,Q)_s with an optional
  *   constant (mean when d+D = 0, drift when d+D = 1) is fitted to the differenced series;
- * - conditional sum of squares (CSS, R's `approximation = TRUE` search) by Levenberg–Marquardt,
- *   then exact Gaussian maximum likelihood by a Kalman filter started from the CSS estimates
- *   (R's default `CSS-ML`);
+ * - conditional sum of squares (CSS) by Levenberg–Marquardt from Hannan–Rissanen starts, and exact
+ *   Gaussian maximum likelihood by a Kalman filter started from the CSS estimates (R's `CSS-ML`;
+ *   stationary initial covariance by the doubling algorithm, O(r) steady-state recursion once the
+ *   filter has converged);
  * - order selection: KPSS tests for d, seasonal strength > 0.64 for D, stepwise search over
- *   (p,q,P,Q) and the constant by AICc, with R's starting models, moves and root checks;
+ *   (p,q,P,Q) and the constant by AICc, with R's starting models, moves and root checks. Short
+ *   series (n ≤ 150, m ≤ 12) are searched by ML, as R; longer ones by CSS (R's approximation),
+ *   on the last max(300, 30m) points (R's `truncate`), and the chosen model is then refined by
+ *   CSS on the whole series (default) or refitted by ML (`finalMethod: 'ML'`, R's choice);
  * - forecasts from the state at the end of the data, variances from the ψ-weights of the full
  *   (differenced) model → Gaussian quantiles.
  */
@@ -129,19 +133,6 @@ function polys(spec: Spec, x: ArrayLike<number>): Polys {
   const stheta = take(Q);
   const mean = spec.constant ? x[k]! : 0;
   return { a: expandAr(phi, sphi, s), b: expandMa(theta, stheta, s), mean };
-}
-
-/** Nonzero lags of a dense polynomial, for fast recursions. */
-function sparse(c: Float64Array): { lags: Int32Array; coefs: Float64Array } {
-  const lags: number[] = [];
-  const coefs: number[] = [];
-  for (let i = 1; i < c.length; i++) {
-    if (c[i] !== 0) {
-      lags.push(i);
-      coefs.push(c[i]!);
-    }
-  }
-  return { lags: Int32Array.from(lags), coefs: Float64Array.from(coefs) };
 }
 
 /** `(1−B)^d (1−B^s)^D x`, keeping each stage for integrating forecasts back. */
