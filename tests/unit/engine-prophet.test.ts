@@ -94,6 +94,17 @@ describe('Function: prophet', () => {
     for (const v of after.mean) expect(v).toBeGreaterThan(5);
   });
 
+  it('throws NotEnoughData when Stan cannot fit a series, and fits the next series with a fresh optimiser', async () => {
+    // Prepare: an exactly linear 4-point monthly series makes the Stan optimiser fail in every attempt
+    const failing = { values: Float64Array.from([1, 4, 7, 10]), seasonLength: 12 };
+    const normal = { values: Float64Array.from({ length: 40 }, (_, i) => 10 + (i % 7) + noise(i)), seasonLength: 7 };
+
+    // Act / Assess
+    await expect(prophet().fit(failing)).rejects.toThrow(/Prophet could not be fitted to this series/);
+    const p = (await prophet({ uncertaintySamples: 50 }).fit(normal)).predict(3, [0.5]);
+    for (const v of p.mean) expect(v).toBeGreaterThan(5);
+  });
+
   it('throws NotEnoughData and InvalidModelSpec under the stated conditions', async () => {
     // Act / Assess
     await expect(prophet().fit({ values: Float64Array.from([1, NaN, NaN]), seasonLength: 1 })).rejects.toThrow(NotEnoughData);
