@@ -220,26 +220,30 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
   }
 
   async function recoverNow(doc: ResourceDoc): Promise<ResourceDoc | undefined> {
-    const attempts = doc.attempts ?? 1;
+    // `doc` may be stale (read before the job finished here): decide again on the fresh document.
+    const orphaned = (d: ResourceDoc) => IN_PROGRESS.has(d.status) && !running.has(d.arn) && ownerIsGone(d);
     const previous = doc.owner ? `pid ${doc.owner.pid} on ${doc.owner.host}` : 'an unknown process';
-    if (attempts >= timing.maxAttempts) {
-      return repo.update(doc.arn, (d) => {
+    let took = false;
+    const taken = await repo.update(doc.arn, (d) => {
+      if (!orphaned(d)) return 'unchanged';
+      const attempts = d.attempts ?? 1;
+      if (attempts >= timing.maxAttempts) {
         d.status = 'CREATE_FAILED';
         d.message = `The engine process running this job (${previous}) stopped before it finished, ${attempts} time(s); giving up`;
         delete d.owner;
-      });
-    }
-    const taken = await repo.update(doc.arn, (d) => {
+        return;
+      }
+      took = true;
       d.attempts = attempts + 1;
       d.owner = { ...processIdentity, heartbeatAt: new Date().toISOString() };
       d.message = `Resumed by pid ${process.pid}: the process running it (${previous}) stopped`;
     });
-    if (!taken) return undefined;
+    if (!taken || !took) return taken;
     // Two processes may take over at once: the stores' last writer wins, so only the process that
     // still owns the document a moment later runs the job.
     await new Promise((resolve) => setTimeout(resolve, TAKEOVER_SETTLE_MS));
     const settled = await repo.get(doc.arn);
-    if (settled?.owner?.instance === processIdentity.instance && !running.has(doc.arn)) startJob(settled);
+    if (settled && IN_PROGRESS.has(settled.status) && settled.owner?.instance === processIdentity.instance && !running.has(doc.arn)) startJob(settled);
     return settled;
   }
 

@@ -2,21 +2,28 @@
  * Fits one algorithm to many series and predicts, with the per-series fallback chain
  * (the algorithm → seasonal naive → naive). Runs inside a worker thread, or inline.
  */
+import { addPeriods, parseFrequency } from '../shared/frequency';
 import { fallbackSpecs, modelSpec } from './models/registry';
 import type { ModelSpec, SeriesData } from './models/types';
 import type { FitTask, SeriesForecast, SeriesPayload } from './worker-protocol';
 
-const toDates = (ms?: Float64Array) => (ms ? Array.from(ms, (t) => new Date(t)) : undefined);
+/** Period starts of `count` steps from step `from` (undefined without a start and frequency). */
+function periodDates(payload: SeriesPayload, from: number, count: number): Date[] | undefined {
+  if (payload.startMs === undefined || payload.frequency === undefined) return undefined;
+  const frequency = parseFrequency(payload.frequency);
+  const start = new Date(payload.startMs);
+  return Array.from({ length: count }, (_, i) => addPeriods(start, frequency, from + i));
+}
 
 async function fitOne(spec: ModelSpec, payload: SeriesPayload, task: FitTask): Promise<SeriesForecast> {
   const series: SeriesData = {
     values: payload.values,
     seasonLength: payload.seasonLength,
-    timestamps: toDates(payload.timestampsMs),
+    timestamps: periodDates(payload, 0, payload.values.length),
     related: payload.related,
   };
   const fitted = await spec.fit(series);
-  const prediction = fitted.predict(task.horizon, task.quantiles, { timestamps: toDates(payload.futureTimestampsMs) });
+  const prediction = fitted.predict(task.horizon, task.quantiles, { timestamps: periodDates(payload, payload.values.length, task.horizon) });
   const quantiles = task.quantiles.map((q) => {
     const values = prediction.quantiles.get(q);
     if (!values) throw new Error(`${spec.algorithm} returned no quantile ${q}`);

@@ -132,8 +132,11 @@ export class Repository {
     return docs.sort((a, b) => a.creationTime.localeCompare(b.creationTime) || a.arn.localeCompare(b.arn));
   }
 
-  /** Read-modify-write of one document, serialised per ARN in this process. Returns the new doc. */
-  async update(arn: string, change: (doc: ResourceDoc) => void | 'delete'): Promise<ResourceDoc | undefined> {
+  /**
+   * Read-modify-write of one document, serialised per ARN in this process. Returns the new doc.
+   * `change` may answer `'delete'` (remove it) or `'unchanged'` (write nothing, return it as read).
+   */
+  async update(arn: string, change: (doc: ResourceDoc) => void | 'delete' | 'unchanged'): Promise<ResourceDoc | undefined> {
     const previous = this.locks.get(arn) ?? Promise.resolve();
     const next = previous.then(async () => {
       const doc = await this.get(arn);
@@ -143,6 +146,7 @@ export class Repository {
         await this.remove(arn);
         return undefined;
       }
+      if (verdict === 'unchanged') return doc;
       doc.lastModificationTime = new Date().toISOString();
       await this.put(doc);
       return doc;

@@ -82,20 +82,15 @@ export function windowStarts(length: number, horizon: number, offset: number, wi
 
 const quantilesOf = (types: readonly string[]) => types.filter((t) => t !== 'mean').map(Number);
 
-function timestampsMs(start: Date, freq: Frequency, from: number, count: number): Float64Array {
-  const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) out[i] = addPeriods(start, freq, from + i).getTime();
-  return out;
-}
-
 function payload(s: RegularSeries, freq: Frequency, end: number, horizon: number): SeriesPayload {
   const relatedEnd = end + horizon;
+  // Views, not copies: the worker receives the values up to `end` (structured clone copies the buffer).
   return {
-    values: s.values.slice(0, end),
+    values: s.values.subarray(0, end),
     seasonLength: seasonLength(freq),
-    timestampsMs: timestampsMs(s.start, freq, 0, end),
-    futureTimestampsMs: timestampsMs(s.start, freq, end, horizon),
-    related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, v.slice(0, relatedEnd)])) : undefined,
+    startMs: s.start.getTime(),
+    frequency: freq.text,
+    related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, v.subarray(0, relatedEnd)])) : undefined,
   };
 }
 

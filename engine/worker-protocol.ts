@@ -3,10 +3,12 @@
 export interface SeriesPayload {
   readonly values: Float64Array;
   readonly seasonLength: number;
-  /** Epoch ms of each value's period start (calendar-aware models). */
-  readonly timestampsMs?: Float64Array;
-  /** Epoch ms of the `horizon` periods to forecast. */
-  readonly futureTimestampsMs?: Float64Array;
+  /**
+   * Period start (epoch ms) of `values[0]` and the frequency: the worker derives every timestamp
+   * (calendar-aware models) instead of receiving arrays of them.
+   */
+  readonly startMs?: number;
+  readonly frequency?: string;
   /** Related features, `values.length + horizon` long. */
   readonly related?: Record<string, Float64Array>;
 }

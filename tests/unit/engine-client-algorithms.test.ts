@@ -33,7 +33,7 @@ describe('Engine: every algorithm ARN trains through the client', () => {
 
     // Assess
     expect(out).toMatchObject({ Status: 'ACTIVE', AlgorithmArn: `arn:aws:forecast:::algorithm/${algorithm}` });
-    expect(out.Message).toBeUndefined();
+    expect(out.Message, out.Message).toBeUndefined();
     expect(Number.isFinite(metrics.PredictorEvaluationResults![0]!.TestWindows![0]!.Metrics!.AverageWeightedQuantileLoss)).toBe(true);
   });
 });
