@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBuiltinForecast, type BuiltinForecast } from '../engine/client';
+import { FaultInjector } from '../engine/faults';
 import { FolderObjectStore } from '../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../shared/adapters/duckdb-warehouse';
 import { executionName } from '../shared/names';
@@ -73,7 +74,13 @@ export function openLocalRuntime(
   const env = options.env ?? process.env;
   const paths = localPaths(root);
   const store = new FolderObjectStore(paths.storeRoot);
-  const forecast = createBuiltinForecast({ store, stateUri: paths.engineStateUri, ...(options.workers ? { workers: options.workers } : {}) });
+  // The engine's FORECAST_FAULTS rules come from the same environment as the runner's step rules.
+  const forecast = createBuiltinForecast({
+    store,
+    stateUri: paths.engineStateUri,
+    faults: FaultInjector.fromEnv(env),
+    ...(options.workers ? { workers: options.workers } : {}),
+  });
   let opened: Warehouse | undefined;
   const warehouse = once(async () => (opened = await openDuckDbWarehouse({ path: paths.duckdb })));
   const registry = new ExecutionRegistry(paths.executions);

@@ -90,18 +90,12 @@ async function seed(dataName: string, dateCreate = '20240301'): Promise<void> {
 /** Progress lines of the last run: the evidence that the injected faults really fired. */
 let lastOutput = '';
 
-/** One run of the real pipeline in this process with FORECAST_FAULTS set for its duration. */
+/** One run of the real pipeline in this process, FORECAST_FAULTS given through the runner's environment. */
 async function run(msg: unknown, faults: readonly FaultRule[] = []): Promise<RunResult> {
-  const previous = process.env.FORECAST_FAULTS;
-  process.env.FORECAST_FAULTS = JSON.stringify(faults);
   lastOutput = '';
   const out = { write: (text: string) => ((lastOutput += text), true), isTTY: false };
-  try {
-    return await runPipeline({ root, message: msg, out, plain: true, report: false, retryWaits: FAST_WAITS, env: { ...process.env }, workers: 1 });
-  } finally {
-    if (previous === undefined) delete process.env.FORECAST_FAULTS;
-    else process.env.FORECAST_FAULTS = previous;
-  }
+  const env = { ...process.env, FORECAST_FAULTS: JSON.stringify(faults) };
+  return runPipeline({ root, message: msg, out, plain: true, report: false, retryWaits: FAST_WAITS, env, workers: 1 });
 }
 
 async function leftBehind(dataName: string): Promise<string[]> {
