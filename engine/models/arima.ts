@@ -561,6 +561,95 @@ function arStationary(c: ArrayLike<number>, radius: number): boolean {
   return true;
 }
 
+/** Complex roots of c[0] + c[1] z + … + c[n] z^n (c[n] ≠ 0), by Durand–Kerner. */
+function polyRoots(c: readonly number[]): [number, number][] {
+  const n = c.length - 1;
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    // Distinct starting points on a spiral (0.4 + 0.9i)^i.
+    const mod = Math.pow(Math.hypot(0.4, 0.9), i);
+    const arg = i * Math.atan2(0.9, 0.4);
+    re[i] = mod * Math.cos(arg);
+    im[i] = mod * Math.sin(arg);
+  }
+  const lead = c[n]!;
+  for (let iter = 0; iter < 500; iter++) {
+    let change = 0;
+    for (let i = 0; i < n; i++) {
+      // p(z_i) by Horner
+      let pr = c[n]!;
+      let pi = 0;
+      for (let k = n - 1; k >= 0; k--) {
+        const r = pr * re[i]! - pi * im[i]! + c[k]!;
+        pi = pr * im[i]! + pi * re[i]!;
+        pr = r;
+      }
+      // lead · Π_{j≠i} (z_i − z_j)
+      let dr = lead;
+      let di = 0;
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        const xr = re[i]! - re[j]!;
+        const xi = im[i]! - im[j]!;
+        const r = dr * xr - di * xi;
+        di = dr * xi + di * xr;
+        dr = r;
+      }
+      const den = dr * dr + di * di;
+      if (den === 0) continue;
+      const qr = (pr * dr + pi * di) / den;
+      const qi = (pi * dr - pr * di) / den;
+      re[i] = re[i]! - qr;
+      im[i] = im[i]! - qi;
+      change = Math.max(change, Math.hypot(qr, qi));
+    }
+    if (change < 1e-14) break;
+  }
+  return Array.from({ length: n }, (_, i) => [re[i]!, im[i]!] as [number, number]);
+}
+
+/**
+ * R's `maInvert`: roots of 1 + θ_1 z + … inside the unit circle are replaced by their reciprocals
+ * (same autocovariances, so the same likelihood), making the MA part invertible.
+ */
+function maInvertPart(theta: number[]): number[] {
+  let q0 = theta.length;
+  while (q0 > 0 && theta[q0 - 1] === 0) q0--;
+  if (q0 === 0) return theta;
+  const roots = polyRoots([1, ...theta.slice(0, q0)]);
+  if (roots.every(([r, i]) => Math.hypot(r, i) >= 1)) return theta;
+  if (q0 === 1) return [1 / theta[0]!, ...theta.slice(1).map(() => 0)];
+  // Rebuild Π (1 − z / r) with the flipped roots.
+  let xr = [1];
+  let xi = [0];
+  for (const [r0, i0] of roots) {
+    const m2 = r0 * r0 + i0 * i0;
+    const [rr, ri] = m2 < 1 ? [r0 / m2, -i0 / m2] : [r0, i0]; // a root inside the circle → 1/r
+    const inv2 = rr * rr + ri * ri;
+    const ur = rr / inv2; // 1/root
+    const ui = -ri / inv2;
+    const nr = [...xr, 0];
+    const ni = [...xi, 0];
+    for (let k = 0; k < xr.length; k++) {
+      nr[k + 1] = nr[k + 1]! - (xr[k]! * ur - xi[k]! * ui);
+      ni[k + 1] = ni[k + 1]! - (xr[k]! * ui + xi[k]! * ur);
+    }
+    xr = nr;
+    xi = ni;
+  }
+  return [...xr.slice(1), ...theta.slice(q0).map(() => 0)];
+}
+
+/** Applies `maInvertPart` to the regular and the seasonal MA coefficients. */
+function invertMa(spec: Spec, x: Float64Array): Float64Array {
+  const out = Float64Array.from(x);
+  const { p, q, P, Q } = spec;
+  if (q > 0) out.set(maInvertPart(Array.from(x.subarray(p, p + q))), p);
+  if (Q > 0) out.set(maInvertPart(Array.from(x.subarray(p + q + P, p + q + P + Q))), p + q + P);
+  return out;
+}
+
 /** R's auto.arima rejects models with an AR or MA root inside |z| < 1.01. */
 function rootsOk(spec: Spec, x: ArrayLike<number>): boolean {
   const { p, q, P, Q, s } = spec;
@@ -714,19 +803,16 @@ function fitModel(
   ic: 'aicc' | 'aic' | 'bic',
   checkRoots = true,
   cssStart?: Float64Array,
+  quickSearch = true,
 ): Fit | undefined {
   const k = paramCount(spec);
   const nUsed = w.length;
   if (nUsed - (spec.p + spec.s * spec.P) <= k + 1) return undefined;
   // In a search (root checks on, no start given) fits are quick; the chosen model is refined afterwards.
-  const searching = checkRoots && !cssStart;
+  const searching = checkRoots && !cssStart && quickSearch;
   // An estimate from the search is refined (CSS) or used as the ML start, instead of starting afresh.
   const css =
-    cssStart && method === 'ML'
-      ? { x: cssStart, ssq: cssResiduals(w, spec, cssStart, new Float64Array(nUsed)) }
-      : cssStart
-        ? fitCss(w, spec, cssStart, 'refine')
-        : fitCss(w, spec, bestStart(w, spec), searching ? 'search' : 'full');
+    cssStart ? fitCss(w, spec, cssStart, 'refine') : fitCss(w, spec, bestStart(w, spec), searching ? 'search' : 'full');
   if (!Number.isFinite(css.ssq)) return undefined;
   const ncond = spec.p + spec.s * spec.P;
   let coef = css.x;
@@ -740,7 +826,7 @@ function fitModel(
       const [iterations, tolerance] = CSS_EFFORT[searching ? 'search' : 'full'];
       const res = leastSquares((x, e) => mlResiduals(w, spec, x, e), coef, nUsed, 0, iterations, tolerance);
       if (!Number.isFinite(res.ssq)) return undefined;
-      coef = res.x;
+      coef = invertMa(spec, res.x);
     }
     const parts = polys(spec, coef);
     const ss = stateSpace(parts.a, parts.b);
@@ -1088,7 +1174,9 @@ function searchArima(y: Float64Array, seasonLength: number, options: ArimaOption
   const fitOrder = (p: number, q: number, P: number, Q: number, c: boolean): Fit | undefined => {
     const key = `${p},${q},${P},${Q},${c}`;
     if (tried.has(key)) return tried.get(key);
-    const f = fitModel(searchW, { p, d, q, P, D, Q, s: m, constant: c }, searchMethod, ic);
+    // R's behaviour (finalMethod ML) also needs R's precision in the search: the quick fits rank
+    // large models lower, and the ML refit of a smaller choice more often hits an MA unit root.
+    const f = fitModel(searchW, { p, d, q, P, D, Q, s: m, constant: c }, searchMethod, ic, true, undefined, finalMethod === 'CSS');
     tried.set(key, f);
     return f;
   };
