@@ -39,13 +39,15 @@ export function createOutcome(status: string | undefined): StatusOutcome {
     case 'CREATE_IN_PROGRESS':
     case 'UPDATE_PENDING':
     case 'UPDATE_IN_PROGRESS':
+    // The name is held by a resource being deleted (e.g. a run restarted during its cleanup): it
+    // is reusable once the delete finishes, and the step's next attempt creates it anew.
+    case 'DELETE_PENDING':
+    case 'DELETE_IN_PROGRESS':
       return 'pending';
     case 'CREATE_FAILED':
     case 'CREATE_STOPPING':
     case 'CREATE_STOPPED':
     case 'UPDATE_FAILED':
-    case 'DELETE_PENDING':
-    case 'DELETE_IN_PROGRESS':
     case 'DELETE_FAILED':
       return 'failed';
     default:
