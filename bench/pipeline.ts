@@ -24,6 +24,8 @@ interface SizeResult {
   readonly pipelineSeconds: number;
   readonly forecastRows: number;
   readonly peakRssMb: number;
+  /** Peak RSS sampled while each state ran (MB): where the memory goes. */
+  readonly peakRssByState: Record<string, number>;
   readonly models: string[];
 }
 
@@ -52,13 +54,32 @@ async function child(items: number, root: string, messageFile: string | undefine
   const seedSeconds = (performance.now() - seedStart) / 1000;
 
   const log: string[] = [];
+  // RSS sampled every 100 ms, attributed to the state running (from the plain progress lines).
+  let current = 'parse';
+  const peakRssByState: Record<string, number> = {};
+  const sample = () => {
+    const mb = process.memoryUsage.rss() / 2 ** 20;
+    peakRssByState[current] = Math.max(peakRssByState[current] ?? 0, Math.round(mb));
+  };
+  const sampler = setInterval(sample, 100);
   const pipelineStart = performance.now();
   const result = await runPipeline({
     root,
     message,
-    out: { write: (text: string) => log.push(text) },
+    out: {
+      write: (text: string) => {
+        log.push(text);
+        sample();
+        const entered = /▶ (\S+)/.exec(text);
+        if (entered) current = entered[1]!;
+        else if (/^Run /m.test(text)) current = 'summary+report';
+        return true;
+      },
+    },
     plain: true,
   });
+  clearInterval(sampler);
+  sample();
   const pipelineSeconds = (performance.now() - pipelineStart) / 1000;
   await writeFile(join(root, 'run.log'), log.join(''));
   const outcome: SizeResult = {
@@ -70,6 +91,7 @@ async function child(items: number, root: string, messageFile: string | undefine
     pipelineSeconds,
     forecastRows: result.summary?.forecastRows ?? 0,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakRssByState,
     models: (param.Models as string[] | undefined) ?? [],
   };
   process.stdout.write(`${MARK}${JSON.stringify(outcome)}\n`);
@@ -125,6 +147,11 @@ async function parent(): Promise<void> {
     console.log(
       `${String(r.items).padStart(6)}  ${r.status.padEnd(10)} ${r.seedSeconds.toFixed(1).padStart(7)} ${r.pipelineSeconds.toFixed(1).padStart(11)} ${((100 * r.pipelineSeconds) / r.items).toFixed(2).padStart(12)} ${timeRatio.toFixed(1).padStart(7)} ${itemRatio.toFixed(0).padStart(8)} ${r.peakRssMb.toFixed(0).padStart(12)} ${String(r.forecastRows).padStart(14)}`,
     );
+  }
+  for (const r of results) {
+    if ('peakRssByState' in r) {
+      console.log(`  peak RSS by state at ${r.items} items (MB): ${Object.entries(r.peakRssByState).map(([state, mb]) => `${state} ${mb}`).join(', ')}`);
+    }
   }
   const demo = results.find((r): r is SizeResult => 'pipelineSeconds' in r && r.items === DEMO_DEFAULT_ITEMS);
   if (demo) console.log(`\ndemo (${demo.models.join(', ')}): ${demo.pipelineSeconds.toFixed(1)} s — goal < 60 s on 2 cores: ${demo.pipelineSeconds < 60 ? 'met' : 'NOT met'}`);
