@@ -6,21 +6,14 @@
  * is done, the state is not advanced, and the workflow's Retry runs the step again, as after a
  * Lambda that died before answering.
  */
-import { z } from 'zod';
-import { ConfigurationError } from '../shared/errors';
+import { isStepFault, parseFaults, type StepFault } from '../engine/faults';
 
-export const stepCrashRuleSchema = z.object({
-  /** The step: its handler folder (`notify` for lambdas/notify/) or its state name. */
-  step: z.string().min(1),
-  /**
-   * `before`: dies before the handler runs; `midway`: after the handler did its work, before it
-   * answers; `after`: the handler answered but the answer was lost (same effect on the workflow).
-   */
-  crash: z.enum(['before', 'midway', 'after']),
-  /** How many invocations crash (the first N of that step, per process); omitted = every one. */
-  times: z.number().int().positive().optional(),
-}).strict();
-export type StepCrashRule = z.infer<typeof stepCrashRuleSchema>;
+/**
+ * A step rule: `crash` is `before` (dies before the handler runs), `midway` (after the handler did
+ * its work, before it answers) or `after` (the answer was lost: same effect on the workflow);
+ * `times` counts the first N invocations of that step per process (omitted = every one).
+ */
+export type StepCrashRule = StepFault;
 
 export const STEP_CRASH_ERROR = 'Lambda.Unknown';
 
@@ -36,27 +29,9 @@ export class StepCrashed extends Error {
   }
 }
 
-/** The step-crash rules of a `FORECAST_FAULTS` value (others are ignored); throws on malformed JSON or rules. */
+/** The step-crash rules of a `FORECAST_FAULTS` value, parsed by the engine's one rule parser (which rejects malformed rules). */
 export function parseStepCrashRules(text: string | undefined): StepCrashRule[] {
-  if (text === undefined || text.trim() === '') return [];
-  let rules: unknown;
-  try {
-    rules = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigurationError(`FORECAST_FAULTS is not valid JSON: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(rules)) throw new ConfigurationError('FORECAST_FAULTS must be a JSON array of rules');
-  const found: StepCrashRule[] = [];
-  rules.forEach((rule, index) => {
-    if (!rule || typeof rule !== 'object' || !('step' in rule)) return;
-    const parsed = stepCrashRuleSchema.safeParse(rule);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(rule)'}: ${i.message}`).join('; ');
-      throw new ConfigurationError(`FORECAST_FAULTS[${index}] is not a valid step rule: ${issues}`);
-    }
-    found.push(parsed.data);
-  });
-  return found;
+  return parseFaults(text).filter(isStepFault);
 }
 
 /** Counts invocations per rule and tells when one must crash. */
