@@ -417,6 +417,23 @@ describe.each(BACKENDS)('Model steps on $name: the same assertions for both back
     ]);
   });
 
+  it('marks a model whose export job failed failed, with the export\'s message, and delivers the other', async () => {
+    // Prepare
+    const message = 'Injected: the export bucket refused the write';
+    backend = await open([{ resource: 'forecastExportJob', match: 'NPTS', status: 'CREATE_FAILED', message }]);
+    const { forecast, state } = backend;
+    state.results.predictors = (await untilSettled(() => createPredictors(state, { forecast, publishMetrics }))).slice;
+    // Act
+    const forecasts = await untilSettled(() => createForecasts(state, { forecast, settings }));
+    // Assess
+    expect(forecasts.pending).toBeGreaterThanOrEqual(1);
+    expect(forecasts.slice.map((f) => [f.name, f.status, f.message])).toEqual([
+      ['demo_ETS_2_forecast', 'ACTIVE', undefined],
+      ['demo_NPTS_2_forecast', 'CREATE_FAILED', `demo_NPTS_2_export is CREATE_FAILED: ${message}`],
+    ]);
+    expect(forecasts.slice[1]!.exportJobArn).toMatch(/:forecast-export-job\/demo_NPTS_2_forecast\/demo_NPTS_2_export$/);
+  });
+
   it.each(['LimitExceededException', 'ThrottlingException'] as const)(
     '%s on CreatePredictor surfaces under the name the ASL retries; the retry creates each predictor once',
     async (error) => {
@@ -441,11 +458,29 @@ describe.each(BACKENDS)('Model steps on $name: the same assertions for both back
   );
 });
 
-describe("Model steps on the built-in engine: the engine's own concurrency quota", () => {
+describe("Steps on the built-in engine: the engine's own failures and quota", () => {
   let fx: EngineFixture | undefined;
   afterEach(async () => {
     await fx?.cleanup();
     fx = undefined;
+  });
+
+  it('throws ResourceFailed carrying the engine\'s Message (object and line) when the import meets a bad row', async () => {
+    // Prepare: the second item's 10th value is not a number.
+    fx = await openEngine();
+    const target = conformanceState().datasets[0]!;
+    const rows = dailyCsv(ITEMS, DAYS).split('\n');
+    rows[DAYS + 9] = rows[DAYS + 9]!.replace(/,[^,]*$/, ',not-a-number');
+    await fx.store.put(target.s3Uri, rows.join('\n'));
+    const forecast = fx.engine;
+    const state = conformanceState();
+    state.results.datasets = (await untilSettled(() => createDatasets(state, { forecast }))).slice;
+    // Act
+    const error = await untilSettled(() => createImportJobs(state, { forecast, settings })).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(ResourceFailed);
+    expect((error as Error).message).toContain(`demo_TARGET_20240301 is CREATE_FAILED: `);
+    expect((error as Error).message).toContain(`${target.s3Uri} line ${DAYS + 10}`);
   });
 
   it('waits (ResourcePending) for a 4th predictor refused with LimitExceededException while 3 train, then creates it', async () => {
