@@ -483,6 +483,27 @@ describe("Steps on the built-in engine: the engine's own failures and quota", ()
     expect((error as Error).message).toContain(`${target.s3Uri} line ${DAYS + 10}`);
   });
 
+  it('fails every predictor the data cannot backtest (ResourceFailed with the engine\'s Message); the cleanup steps then leave nothing', async () => {
+    // Prepare: an offset of 40 days needs more than 80 days of data; there are 60.
+    fx = await openEngine();
+    const forecast = fx.engine;
+    const state = await importedState(forecast);
+    state.predictors = state.predictors.map((p) => ({ ...p, backtestWindowOffset: 40 }));
+    // Act
+    const error = await untilSettled(() => createPredictors(state, { forecast, publishMetrics })).catch((e: unknown) => e);
+    const cleanup = [
+      await untilSettled(() => deleteForecasts(state, { forecast })),
+      await untilSettled(() => deletePredictors(state, { forecast })),
+      await untilSettled(() => deleteDatasets(state, { forecast })),
+    ];
+    // Assess
+    expect(error).toBeInstanceOf(ResourceFailed);
+    expect((error as Error).message).toMatch(/demo_ETS_2 is CREATE_FAILED: .*BackTestWindowOffset must satisfy .*got 40/);
+    expect((error as Error).message).toMatch(/demo_NPTS_2 is CREATE_FAILED: .*BackTestWindowOffset/);
+    expect(cleanup[1]!.pending).toBeGreaterThanOrEqual(1);
+    expect(await fx.engine.listAll()).toEqual([]);
+  });
+
   it('waits (ResourcePending) for a 4th predictor refused with LimitExceededException while 3 train, then creates it', async () => {
     // Prepare: four models in one run; the engine (like Forecast) runs at most 3 predictor jobs at once.
     fx = await openEngine();
