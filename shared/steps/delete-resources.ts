@@ -1,7 +1,7 @@
 /**
  * The three cleanup steps, in the order Forecast requires: export jobs before their
- * forecast, forecasts before predictors (Delete-Forecasts runs first), import jobs before
- * datasets, then the dataset group. Resources are found by name (the input's specs), so a
+ * forecast, forecasts before predictors (Delete-Forecasts runs first); then the dataset group
+ * (its children are predictors, not datasets) and import jobs, then the datasets. Resources are found by name (the input's specs), so a
  * run that failed before a slice was written is cleaned up too; a resource already gone
  * counts as deleted. While anything is still being deleted the step throws ResourcePending.
  */
@@ -106,6 +106,19 @@ export async function deleteDatasets(state: PipelineState, deps: { forecast: For
     })),
   );
 
+  // The group first: its children are predictors (gone by now), not datasets, so Forecast and the
+  // built-in engine both delete it while it still holds datasets. A dataset that cannot be deleted
+  // then leaves only itself behind.
+  const groupName = state.datasetGroup.name;
+  const groupArn = state.results.datasetGroup?.arn ?? (await findDatasetGroupArn(forecast, groupName));
+  const groupProgress: DeleteProgress = groupArn
+    ? await deleteResource(
+        async () => (await forecast.send(new DescribeDatasetGroupCommand({ DatasetGroupArn: groupArn }))).Status,
+        () => forecast.send(new DeleteDatasetGroupCommand({ DatasetGroupArn: groupArn })),
+      )
+    : 'gone';
+  const group = { name: groupName, progress: groupProgress };
+
   // Import jobs before their datasets.
   const jobProgress = await Promise.all(
     datasets.map(async ({ name, arn }) => {
@@ -125,7 +138,7 @@ export async function deleteDatasets(state: PipelineState, deps: { forecast: For
       return { name: `${name} (import jobs)`, progress: each.includes('waiting') ? ('waiting' as const) : ('gone' as const) };
     }),
   );
-  requireAllGone('Delete import jobs', jobProgress);
+  requireAllGone('Delete dataset group and import jobs', [group, ...jobProgress]);
 
   const datasetProgress = await Promise.all(
     datasets.map(async ({ name, arn }) => ({
@@ -138,15 +151,7 @@ export async function deleteDatasets(state: PipelineState, deps: { forecast: For
         : ('gone' as const),
     })),
   );
-  const groupName = state.datasetGroup.name;
-  const groupArn = state.results.datasetGroup?.arn ?? (await findDatasetGroupArn(forecast, groupName));
-  const groupProgress: DeleteProgress = groupArn
-    ? await deleteResource(
-        async () => (await forecast.send(new DescribeDatasetGroupCommand({ DatasetGroupArn: groupArn }))).Status,
-        () => forecast.send(new DeleteDatasetGroupCommand({ DatasetGroupArn: groupArn })),
-      )
-    : 'gone';
-  requireAllGone('Delete datasets and group', [...datasetProgress, { name: groupName, progress: groupProgress }]);
+  requireAllGone('Delete datasets', datasetProgress);
   return { deleted: [...state.datasets.map((d) => d.name), groupName] };
 }
 

@@ -14,6 +14,7 @@ import {
   ListForecastExportJobsCommand,
   ListForecastsCommand,
   ListPredictorsCommand,
+  InvalidInputException,
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-forecast';
@@ -111,8 +112,9 @@ describe('Function: delete-predictors', () => {
 });
 
 describe('Function: delete-datasets', () => {
-  it('deletes import jobs before datasets', async () => {
+  it('deletes the dataset group and the import jobs before the datasets', async () => {
     // Prepare
+    mock.on(DescribeDatasetGroupCommand).resolves({ Status: 'ACTIVE' });
     mock.on(ListDatasetImportJobsCommand).callsFake((input) => ({
       DatasetImportJobs: [{ DatasetImportJobArn: `${input.Filters[0].Value}-job`, Status: 'ACTIVE' }],
     }));
@@ -120,24 +122,43 @@ describe('Function: delete-datasets', () => {
     const error = await deleteDatasets(stateWithResults(), { forecast: client }).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(ResourcePending);
+    expect(mock.commandCalls(DeleteDatasetGroupCommand)).toHaveLength(1);
     expect(mock.commandCalls(DeleteDatasetImportJobCommand)).toHaveLength(2);
     expect(mock.commandCalls(DeleteDatasetCommand)).toHaveLength(0);
-    expect(mock.commandCalls(DeleteDatasetGroupCommand)).toHaveLength(0);
   });
 
-  it('deletes datasets and the group once no import job is left, and finishes when they are gone', async () => {
-    // Prepare
+  it('deletes the datasets once the group and import jobs are gone, and finishes when they are gone', async () => {
+    // Prepare: round 1 deletes the group; round 2 the datasets; round 3 finds nothing left.
     mock.on(ListDatasetImportJobsCommand).resolves({ DatasetImportJobs: [] });
-    mock.on(DescribeDatasetCommand).resolvesOnce({ Status: 'ACTIVE' }).resolvesOnce({ Status: 'ACTIVE' }).rejects(notFound());
     mock.on(DescribeDatasetGroupCommand).resolvesOnce({ Status: 'ACTIVE' }).rejects(notFound());
+    mock.on(DescribeDatasetCommand).resolvesOnce({ Status: 'ACTIVE' }).resolvesOnce({ Status: 'ACTIVE' }).rejects(notFound());
     // Act
     const first = await deleteDatasets(stateWithResults(), { forecast: client }).catch((e: unknown) => e);
-    const second = await deleteDatasets(stateWithResults(), { forecast: client });
+    const datasetsAfterFirst = mock.commandCalls(DeleteDatasetCommand).length;
+    const second = await deleteDatasets(stateWithResults(), { forecast: client }).catch((e: unknown) => e);
+    const third = await deleteDatasets(stateWithResults(), { forecast: client });
     // Assess
     expect(first).toBeInstanceOf(ResourcePending);
-    expect(mock.commandCalls(DeleteDatasetCommand)).toHaveLength(2);
+    expect(datasetsAfterFirst).toBe(0);
+    expect(second).toBeInstanceOf(ResourcePending);
     expect(mock.commandCalls(DeleteDatasetGroupCommand)).toHaveLength(1);
-    expect(second.deleted).toEqual(['demo_TARGET', 'demo_RELATED', 'demo_group']);
+    expect(mock.commandCalls(DeleteDatasetCommand)).toHaveLength(2);
+    expect(third.deleted).toEqual(['demo_TARGET', 'demo_RELATED', 'demo_group']);
+  });
+
+  it('has deleted the group when a dataset cannot be deleted (only the datasets stay)', async () => {
+    // Prepare: the group is deleted on the first attempt; every DeleteDataset is refused.
+    mock.on(ListDatasetImportJobsCommand).resolves({ DatasetImportJobs: [] });
+    mock.on(DescribeDatasetGroupCommand).resolvesOnce({ Status: 'ACTIVE' }).rejects(notFound());
+    mock.on(DescribeDatasetCommand).resolves({ Status: 'ACTIVE' });
+    mock.on(DeleteDatasetCommand).rejects(new InvalidInputException({ message: 'refused', $metadata: {} }));
+    // Act
+    await deleteDatasets(stateWithResults(), { forecast: client }).catch((e: unknown) => e);
+    const error = await deleteDatasets(stateWithResults(), { forecast: client }).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputException);
+    expect(mock.commandCalls(DeleteDatasetGroupCommand)).toHaveLength(1);
+    expect(mock.commandCalls(DeleteDatasetCommand).length).toBeGreaterThan(0);
   });
 
   it('finds datasets and the group by name when the run failed before writing their slices', async () => {
