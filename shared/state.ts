@@ -158,6 +158,13 @@ export const resultsSchema = z.object({
     .optional(),
   /** Written by the Failure step after it recorded the caught error. */
   failure: z.object({ error: z.string(), cause: z.string(), failedState: z.string().optional() }).optional(),
+  /**
+   * Written by the Failure step when a cleanup step gave up ($.cleanupError): the error added to the
+   * run's status row (`CLEANUP_ERROR`), and the run status that row keeps.
+   */
+  cleanupFailure: z
+    .object({ error: z.string(), cause: z.string(), failedState: z.string().optional(), runStatus: z.enum(['SUCCEEDED', 'PARTIAL', 'FAILED']) })
+    .optional(),
   /** Written by the cleanup steps: names of the resources confirmed deleted (or already gone). */
   deletedForecasts: z.object({ deleted: z.array(z.string()) }).optional(),
   deletedPredictors: z.object({ deleted: z.array(z.string()) }).optional(),

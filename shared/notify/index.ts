@@ -15,6 +15,7 @@ import {
   insertForecastRows,
   insertMetricRows,
   setForecastAvailable,
+  writeCleanupError,
   writeRunStatus,
   type ForecastRow,
   type MetricRow,
@@ -30,6 +31,7 @@ export { RealisedAccuracy } from './accuracy';
 
 export type NotifyResult = NonNullable<Results['notify']>;
 export type FailureResult = NonNullable<Results['failure']>;
+export type CleanupFailureResult = NonNullable<Results['cleanupFailure']>;
 
 const prepared = new WeakSet<Warehouse>();
 
@@ -194,20 +196,54 @@ export function causeMessage(cause: string | undefined): string {
   return cause;
 }
 
+type CaughtError = { Error: string; Cause?: string | undefined; State?: string | undefined };
+
+/** `State: Error: cause`, as REASON and CLEANUP_ERROR show a caught error. */
+function describeCaught(caught: CaughtError | undefined): { error: string; cause: string; failedState?: string; text: string } {
+  const error = caught?.Error ?? 'UnknownError';
+  const cause = causeMessage(caught?.Cause);
+  const failedState = caught?.State;
+  const text = `${failedState ? `${failedState}: ` : ''}${error}${cause ? `: ${cause}` : ''}`.slice(0, 4000);
+  return failedState ? { error, cause, failedState, text } : { error, cause, text };
+}
+
+/**
+ * The Failure step when a cleanup step gave up (`$.cleanupError`): adds the error to the run's
+ * status row as `CLEANUP_ERROR`. The status and counts notify (or the failure record) wrote stay —
+ * a delivered run stays SUCCEEDED or PARTIAL. Without a status row (the earlier record failed) one is
+ * written from the state. Idempotent. Returns `results.cleanupFailure`.
+ */
+export async function recordCleanupFailure(state: PipelineState, deps: Dependencies): Promise<CleanupFailureResult> {
+  const { text, ...caught } = describeCaught(state.cleanupError);
+  const warehouse = await deps.warehouse();
+  const tables = await outputTables(warehouse);
+  const run: RunKey = { dataName: state.run.dataName, runId: state.run.runId };
+  const notified = state.results.notify;
+  const fallback = notified
+    ? {
+        dateCreate: state.run.dateCreate,
+        status: notified.status,
+        reason: notified.failedModels.length ? `failed models: ${notified.failedModels.join(', ')}` : null,
+        failedModels: notified.failedModels,
+        forecastRows: notified.forecastRows,
+        metricRows: notified.metricRows,
+      }
+    : { dateCreate: state.run.dateCreate, status: 'FAILED' as const, reason: state.error ? describeCaught(state.error).text : null, failedModels: [], forecastRows: null, metricRows: null };
+  const runStatus = await warehouse.transaction((tx) => writeCleanupError(tx, run, text, fallback, tables));
+  return { ...caught, runStatus };
+}
+
 /**
  * The Failure step: records status FAILED and the reason for the run (replacing any earlier status
  * row of the run; forecast rows a previous successful notify wrote stay). Returns `results.failure`.
  */
 export async function recordFailure(state: PipelineState & { error?: { Error: string; Cause?: string; State?: string } }, deps: Dependencies): Promise<FailureResult> {
-  const error = state.error?.Error ?? 'UnknownError';
-  const cause = causeMessage(state.error?.Cause);
-  const failedState = state.error?.State;
+  const { text: reason, ...caught } = describeCaught(state.error);
   const warehouse = await deps.warehouse();
   const tables = await outputTables(warehouse);
   const run: RunKey = { dataName: state.run.dataName, runId: state.run.runId };
-  const reason = `${failedState ? `${failedState}: ` : ''}${error}${cause ? `: ${cause}` : ''}`.slice(0, 4000);
   await warehouse.transaction((tx) =>
     writeRunStatus(tx, run, { dateCreate: state.run.dateCreate, status: 'FAILED', reason, failedModels: [], forecastRows: null, metricRows: null }, tables),
   );
-  return failedState ? { error, cause, failedState } : { error, cause };
+  return caught;
 }

@@ -102,7 +102,8 @@ export function outputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   FAILED_MODELS VARCHAR,
   FORECAST_ROWS INTEGER,
   METRIC_ROWS INTEGER,
-  UPDATED_AT TIMESTAMP NOT NULL
+  UPDATED_AT TIMESTAMP NOT NULL,
+  CLEANUP_ERROR VARCHAR
 )`,
     `CREATE TABLE IF NOT EXISTS ${tables.parameters} (
   DATASET_NAME VARCHAR NOT NULL,
@@ -127,9 +128,18 @@ export async function ensureInputTables(warehouse: Warehouse, tables: TableNames
   await runAll(warehouse, inputTablesDdl(tables));
 }
 
-/** Creates the output tables when missing. */
+/**
+ * Columns added to output tables after their first release: tables created before get them here
+ * (`ADD COLUMN IF NOT EXISTS` works on DuckDB and Snowflake alike; nothing happens when present).
+ */
+export function outputTablesUpgradeDdl(tables: TableNames = DEFAULT_TABLES): string[] {
+  return [`ALTER TABLE ${tables.runs} ADD COLUMN IF NOT EXISTS CLEANUP_ERROR VARCHAR`];
+}
+
+/** Creates the output tables when missing, and adds the columns older tables lack. */
 export async function ensureOutputTables(warehouse: Warehouse, tables: TableNames = DEFAULT_TABLES): Promise<void> {
   await runAll(warehouse, outputTablesDdl(tables));
+  await runAll(warehouse, outputTablesUpgradeDdl(tables));
 }
 
 /** Creates every table of the default layout when missing. */

@@ -82,6 +82,29 @@ export async function writeRunStatus(tx: Warehouse, run: RunKey, row: RunStatusR
   );
 }
 
+/**
+ * Adds a cleanup error to the run's status row, leaving its status and counts as they are (what the
+ * run delivered stays true). When the run has no status row yet, `fallback` is written first.
+ * Setting the same text again changes nothing: a retried call leaves one row.
+ */
+export async function writeCleanupError(
+  tx: Warehouse,
+  run: RunKey,
+  cleanupError: string,
+  fallback: RunStatusRow,
+  tables: TableNames = DEFAULT_TABLES,
+  now = new Date(),
+): Promise<RunStatus> {
+  let status: RunStatus | undefined;
+  for await (const row of tx.query(`SELECT STATUS FROM ${tables.runs} WHERE RUN_ID = ?`, [run.runId])) status = row.STATUS as RunStatus;
+  if (status === undefined) {
+    await writeRunStatus(tx, run, fallback, tables, now);
+    status = fallback.status;
+  }
+  await tx.execute(`UPDATE ${tables.runs} SET CLEANUP_ERROR = ?, UPDATED_AT = ? WHERE RUN_ID = ?`, [cleanupError, now, run.runId]);
+  return status;
+}
+
 /** Sets `FORECAST_AVAILABLE = true` for the dataset (update, or insert the dataset's row). */
 export async function setForecastAvailable(tx: Warehouse, run: RunKey, tables: TableNames = DEFAULT_TABLES, now = new Date()): Promise<void> {
   const updated = await tx.execute(`UPDATE ${tables.parameters} SET FORECAST_AVAILABLE = ?, LAST_RUN_ID = ?, UPDATED_AT = ? WHERE DATASET_NAME = ?`, [true, run.runId, now, run.dataName]);

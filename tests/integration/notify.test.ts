@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigFromEnv, startPipelineFromEvent } from '../../shared/parse';
-import { publishResults, recordFailure } from '../../shared/notify';
+import { publishResults, recordCleanupFailure, recordFailure } from '../../shared/notify';
+import { handleFailure } from '../../shared/steps/failure';
 import { pipelineStateSchema, type PipelineInput, type PipelineState } from '../../shared/state';
 import { count, openHarness, seedDaily, type DataHarness } from './data-fixtures';
 import { deleteRunResults, insertForecastRows, setForecastAvailable, writeRunStatus } from '../../shared/warehouse/writers';
@@ -172,5 +173,49 @@ describe('Function: publishResults (DuckDB file + folder store)', () => {
     const rows: unknown[] = [];
     for await (const r of h.warehouse.query('SELECT RUN_ID, STATUS, REASON FROM FORECAST_RUNS')) rows.push(r);
     expect(rows).toEqual([{ RUN_ID: 'shop_2024_03_01', STATUS: 'FAILED', REASON: 'Create-ImportJobs: ResourceFailed: import job failed' }]);
+  });
+  it('records a cleanup failure next to a delivered run: status and counts stay, CLEANUP_ERROR added once, announced', async () => {
+    // Prepare: a run notify delivered (SUCCEEDED), then Delete-Datasets gave up.
+    const items = ['a'];
+    const state = await runState(h, items);
+    for (const f of state.forecasts) await writeExport(h, f.exportS3Uri, f.exportJobName, items, 7, 1, () => 5);
+    const notify = await publishResults(state, h.deps);
+    const cleanupError = { Error: 'InvalidInputException', Cause: JSON.stringify({ errorType: 'InvalidInputException', errorMessage: 'DeleteDataset refused' }), State: 'Delete-Datasets' };
+    const failedCleanup = pipelineStateSchema.parse({ ...state, results: { ...state.results, notify }, cleanupError });
+    const announced: { subject: string; message: unknown }[] = [];
+    const announcer = { announce: async (subject: string, message: unknown) => void announced.push({ subject, message }) };
+
+    // Act: the Failure function, retried once
+    const result = await handleFailure(failedCleanup, { ...h.deps, announcer });
+    await handleFailure(failedCleanup, { ...h.deps, announcer });
+
+    // Assess
+    expect(result).toEqual({ error: 'InvalidInputException', cause: 'DeleteDataset refused', failedState: 'Delete-Datasets', runStatus: 'SUCCEEDED' });
+    const rows: unknown[] = [];
+    for await (const r of h.warehouse.query('SELECT STATUS, FORECAST_ROWS, CLEANUP_ERROR FROM FORECAST_RUNS')) rows.push(r);
+    expect(rows).toEqual([{ STATUS: 'SUCCEEDED', FORECAST_ROWS: notify.forecastRows, CLEANUP_ERROR: 'Delete-Datasets: InvalidInputException: DeleteDataset refused' }]);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RESULTS')).toBe(notify.forecastRows);
+    expect(announced[0]!.subject).toBe('Forecast run shop_2024_03_01 SUCCEEDED, cleanup FAILED');
+    expect(announced[0]!.message).toMatchObject({ status: 'SUCCEEDED', cleanupError: { failedState: 'Delete-Datasets' } });
+  });
+
+  it('keeps a FAILED record FAILED, and adds CLEANUP_ERROR to a status table created before the column existed', async () => {
+    // Prepare: FORECAST_RUNS as older releases created it (no CLEANUP_ERROR), with the failure record of the run.
+    await h.warehouse.execute('DROP TABLE FORECAST_RUNS');
+    await h.warehouse.execute(
+      'CREATE TABLE FORECAST_RUNS (RUN_ID VARCHAR NOT NULL, DATASET_NAME VARCHAR NOT NULL, DATE_CREATE VARCHAR NOT NULL, STATUS VARCHAR NOT NULL, REASON VARCHAR, FAILED_MODELS VARCHAR, FORECAST_ROWS INTEGER, METRIC_ROWS INTEGER, UPDATED_AT TIMESTAMP NOT NULL)',
+    );
+    await h.warehouse.execute("INSERT INTO FORECAST_RUNS VALUES ('shop_2024_03_01', 'shop', '20240301', 'FAILED', 'Create-Predictors: ResourceFailed', NULL, NULL, NULL, TIMESTAMP '2024-03-01 00:00:00')");
+    const state = await runState(h, ['a']);
+    const failed = pipelineStateSchema.parse({ ...state, error: { Error: 'ResourceFailed', State: 'Create-Predictors' }, cleanupError: { Error: 'ResourceFailed', Cause: 'DELETE_FAILED', State: 'Delete-Forecasts' } });
+
+    // Act
+    const result = await recordCleanupFailure(failed, h.deps);
+
+    // Assess
+    expect(result.runStatus).toBe('FAILED');
+    const rows: unknown[] = [];
+    for await (const r of h.warehouse.query('SELECT STATUS, REASON, CLEANUP_ERROR FROM FORECAST_RUNS')) rows.push(r);
+    expect(rows).toEqual([{ STATUS: 'FAILED', REASON: 'Create-Predictors: ResourceFailed', CLEANUP_ERROR: 'Delete-Forecasts: ResourceFailed: DELETE_FAILED' }]);
   });
 });

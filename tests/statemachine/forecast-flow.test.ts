@@ -226,6 +226,60 @@ describe('State machine: failures', () => {
     expect(outcome.entered).not.toContain('Delete-Predictors');
   });
 
+  it('records a cleanup failure (Cleanup-Failure, with the delivered notify slice and the failed state) before ending CleanupFailed', async () => {
+    // Prepare: every DeleteDataset refused → Delete-Datasets gives up without retrying.
+    const recorded = { error: 'InvalidInputException', cause: 'refused', failedState: 'Delete-Datasets', runStatus: 'SUCCEEDED' };
+    // Act
+    const outcome = await run({
+      'Delete-Datasets': () => Promise.reject(stepError('InvalidInputException', 'refused')),
+      'Cleanup-Failure': () => recorded,
+    });
+    // Assess
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('CleanupFailed');
+    expect(outcome.retried['Delete-Datasets']).toBeUndefined();
+    expect(outcome.entered.slice(-4)).toEqual(['Caught-Delete-Datasets', 'Cleanup-Failure', 'Final-Choice', 'Cleanup-Failed']);
+    expect(outcome.entered).not.toContain('Failure');
+    const input = outcome.calls['Cleanup-Failure']![0];
+    expect(input.cleanupError).toMatchObject({ Error: 'InvalidInputException', State: 'Delete-Datasets' });
+    expect(input.results.notify).toMatchObject({ status: 'SUCCEEDED' });
+    expect(input.error).toBeUndefined();
+    expect(outcome.calls['Cleanup-Failure']).toHaveLength(1);
+  });
+
+  it('retries a crashed cleanup record once and still ends CleanupFailed when the record cannot be written', async () => {
+    // Prepare
+    let attempts = 0;
+    // Act
+    const crashedOnce = await run({
+      'Delete-Predictors': () => Promise.reject(stepError('ResourceFailed', 'DELETE_FAILED')),
+      'Cleanup-Failure': () => (++attempts === 1 ? Promise.reject(new Error('socket hang up')) : { error: 'ResourceFailed', cause: '', runStatus: 'SUCCEEDED' }),
+    });
+    const unrecorded = await run({
+      'Delete-Predictors': () => Promise.reject(stepError('ResourceFailed', 'DELETE_FAILED')),
+      'Cleanup-Failure': () => Promise.reject(stepError('ConfigurationError', 'warehouse unreachable')),
+    });
+    // Assess
+    expect(crashedOnce.retried['Cleanup-Failure']).toBe(1);
+    expect(crashedOnce.error).toBe('CleanupFailed');
+    expect(unrecorded.status).toBe('FAILED');
+    expect(unrecorded.error).toBe('CleanupFailed');
+    expect(unrecorded.entered).not.toContain('Delete-Datasets');
+  });
+
+  it('on the failure path, records both the step error (Failure) and the cleanup error (Cleanup-Failure), and ends ForecastRunFailed', async () => {
+    // Act
+    const outcome = await run({
+      'Create-Predictors': () => Promise.reject(stepError('ResourceFailed', 'every predictor failed')),
+      'Delete-Datasets': () => Promise.reject(stepError('ResourceFailed', 'DELETE_FAILED')),
+    });
+    // Assess
+    expect(outcome.error).toBe('ForecastRunFailed');
+    expect(outcome.calls.Failure).toHaveLength(1);
+    expect(outcome.calls.Failure![0].cleanupError).toBeUndefined();
+    expect(outcome.calls['Cleanup-Failure']![0]).toMatchObject({ error: { State: 'Create-Predictors' }, cleanupError: { State: 'Delete-Datasets' } });
+  });
+
   it('still cleans up and ends FAILED when the Failure step itself cannot record', async () => {
     // Act
     const outcome = await run({

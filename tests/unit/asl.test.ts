@@ -101,8 +101,19 @@ describe('ASL: flow', () => {
 
   it('catches cleanup errors so that the run still ends (FAILED), keeping the original error', () => {
     for (const name of ['Delete-Forecasts', 'Delete-Predictors', 'Delete-Datasets']) {
-      expect(states[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: 'Final-Choice' }]);
+      expect(states[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: `Caught-${name}` }]);
+      expect(states[`Caught-${name}`]).toMatchObject({ Type: 'Pass', Result: name, ResultPath: '$.cleanupError.State', Next: 'Cleanup-Failure' });
     }
+  });
+
+  it('records a cleanup error through the Failure function (Cleanup-Failure) before Final-Choice, even when recording fails', () => {
+    const record = states['Cleanup-Failure']!;
+    expect(record).toMatchObject({ Type: 'Task', Resource: states.Failure!.Resource, ResultPath: '$.results.cleanupFailure', Next: 'Final-Choice' });
+    expect(record.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupFailureStepError', Next: 'Final-Choice' }]);
+    // Only the cleanup path reaches it: no other state leads there.
+    const into = Object.entries(states).filter(([, s]) => s.Next === 'Cleanup-Failure' || (s.Catch ?? []).some((c: Json) => c.Next === 'Cleanup-Failure'));
+    expect(into.map(([n]) => n).sort()).toEqual(['Caught-Delete-Datasets', 'Caught-Delete-Forecasts', 'Caught-Delete-Predictors']);
+    expect(states['Final-Choice']!.Choices[1]).toEqual({ Variable: '$.cleanupError', IsPresent: true, Next: 'Cleanup-Failed' });
   });
 });
 
