@@ -33,6 +33,7 @@ Commands:
   forecast    one-off forecast of a CSV file with the built-in engine
   report      (re)write the HTML report of a finished run
   resources   list what the built-in engine holds (type, name, status)
+  enqueue     send a parameter message to the deployed SQS FIFO queue (AWS)
 
 Every command takes --help. \`npm start\` is \`forecast-pipeline run\` on the bundled demo.
 `,
@@ -301,6 +302,11 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   forecast: forecastCommand,
   report: reportCommand,
   resources: resourcesCommand,
+  // Loaded on use: only this command needs the SQS client.
+  enqueue: async (argv, io) => {
+    const { enqueueCommand } = await import('../shared/adapters/sqs-queue');
+    return enqueueCommand(argv, { out: (line) => io.out.write(`${line}\n`), err: (line) => io.err.write(`${line}\n`) });
+  },
 };
 
 /** Runs one command line; returns the process exit code. */
