@@ -440,6 +440,7 @@ export function renderReportPage(data: ReportData): string {
   <h1>${escapeHtml(title)}<span class="badge ${escapeHtml(run.status)}">${escapeHtml(run.status)}</span></h1>
   <div class="facts">${facts.map(([k, v]) => `<span>${escapeHtml(k)} <b>${escapeHtml(v)}</b></span>`).join('')}</div>
   ${run.reason ? `<div class="facts" style="margin-top:6px"><span>reason <b>${escapeHtml(run.reason)}</b></span></div>` : ''}
+  ${run.cleanupError ? `<div class="facts" style="margin-top:6px"><span>cleanup failed <b>${escapeHtml(run.cleanupError)}</b></span></div>` : ''}
 </header>
 <main>
 <section id="comparison">

@@ -286,6 +286,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     say(out, `Run ${start.name}: execution ${execution.status}${summary ? `, results ${summary.status}` : ''}`);
     if (execution.status === 'FAILED' && execution.error) say(out, `  ${execution.error}: ${causeText(execution.cause)}`);
     if (summary?.reason) say(out, `  reason: ${summary.reason}`);
+    if (summary?.cleanupError) say(out, `  cleanup failed: ${summary.cleanupError} (see forecast-pipeline resources)`);
     if (summary && summary.models.length > 0) {
       say(out);
       say(out, formatSummaryTable(summary));

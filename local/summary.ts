@@ -25,6 +25,8 @@ export interface RunStatusInfo {
   readonly dateCreate: string;
   readonly status: string;
   readonly reason: string | null;
+  /** Set when the cleanup after the run failed (resources may be left; results stand). */
+  readonly cleanupError: string | null;
   readonly failedModels: readonly string[];
 }
 
@@ -41,7 +43,7 @@ async function all<T>(rows: AsyncIterable<T>): Promise<T[]> {
 
 /** The run's status row, or undefined when the warehouse does not know the run. */
 export async function readRunStatus(warehouse: Warehouse, runId: string, tables: TableNames = tableNamesFromEnv()): Promise<RunStatusInfo | undefined> {
-  const [run] = await all(warehouse.query(`SELECT DATASET_NAME, DATE_CREATE, STATUS, REASON, FAILED_MODELS FROM ${tables.runs} WHERE RUN_ID = ?`, [runId]));
+  const [run] = await all(warehouse.query(`SELECT DATASET_NAME, DATE_CREATE, STATUS, REASON, CLEANUP_ERROR, FAILED_MODELS FROM ${tables.runs} WHERE RUN_ID = ?`, [runId]));
   if (!run) return undefined;
   let failedModels: string[] = [];
   if (typeof run.FAILED_MODELS === 'string' && run.FAILED_MODELS) {
@@ -57,6 +59,7 @@ export async function readRunStatus(warehouse: Warehouse, runId: string, tables:
     dateCreate: String(run.DATE_CREATE),
     status: String(run.STATUS),
     reason: run.REASON === null ? null : String(run.REASON),
+    cleanupError: run.CLEANUP_ERROR === null || run.CLEANUP_ERROR === undefined ? null : String(run.CLEANUP_ERROR),
     failedModels,
   };
 }

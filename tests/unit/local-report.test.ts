@@ -76,6 +76,19 @@ describe('Local report: readReportData and the page', () => {
     expect(JSON.parse(json).items.map((i: { id: string }) => i.id)).toContain(HOSTILE);
   });
 
+  it('shows a cleanup failure recorded for the run', async () => {
+    // Prepare
+    await warehouse.execute('UPDATE FORECAST_RUNS SET CLEANUP_ERROR = ? WHERE RUN_ID = ?', ['Delete-Datasets: ResourceInUseException: in use', RUN.runId]);
+
+    // Act
+    const data = await readReportData(warehouse, RUN.runId);
+    const html = renderReportPage(data);
+
+    // Assess
+    expect(data.run.cleanupError).toBe('Delete-Datasets: ResourceInUseException: in use');
+    expect(html).toContain('cleanup failed <b>Delete-Datasets: ResourceInUseException: in use</b>');
+  });
+
   it('throws a clear error for a run the warehouse does not know', async () => {
     await expect(readReportData(warehouse, 'nope_2025_01_01')).rejects.toThrow('The warehouse has no run nope_2025_01_01');
   });

@@ -7,6 +7,7 @@ const summary: RunSummary = {
   dateCreate: '20250201',
   status: 'PARTIAL',
   reason: null,
+  cleanupError: null,
   failedModels: ['PROPHET'],
   forecastRows: 20,
   models: [
