@@ -5,6 +5,7 @@
  * price cut that comes with them), returns booked as negative sales, missing days, a stock-out,
  * a late product launch — and actuals after the training cut-off to validate forecasts against.
  */
+import { mulberry32 } from '../engine/models/random';
 
 /** One day of one item: the target (missing when `sales` is null) and the related features. */
 export interface DemoDay {
@@ -81,18 +82,6 @@ const CATALOGUE: readonly Product[] = [
   { name: 'lemonade_2l', level: 15, price: 1.99, season: 'summer', weekend: 1.5 },
 ];
 
-/** mulberry32: a tiny, fast, well-distributed 32-bit PRNG (deterministic across platforms). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normal(random: () => number): number {
   // Box–Muller; 1 - u keeps log away from 0.
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -152,7 +141,7 @@ function productOf(index: number): Product {
   const named = CATALOGUE[index];
   if (named) return named;
   // Beyond the catalogue (benchmarks with 10×/100× items): variations of catalogue products.
-  const random = prng(0x9e3779b9 ^ index);
+  const random = mulberry32(0x9e3779b9 ^ index);
   const base = CATALOGUE[index % CATALOGUE.length]!;
   return {
     name: `${base.name}_v${String(Math.floor(index / CATALOGUE.length)).padStart(3, '0')}`,
@@ -184,7 +173,7 @@ export function* demoDays(options: DemoOptions): Generator<DemoDay> {
   const totalDays = historyDays + options.horizon;
   for (let index = 0; index < options.items; index += 1) {
     const product = productOf(index);
-    const random = prng(1_000_003 * (index + 1));
+    const random = mulberry32(1_000_003 * (index + 1));
     const growthPerYear = -0.1 + 0.35 * random();
     const promoLift = 1.3 + 0.6 * random();
     // Some items have a story: a late launch, a stock-out, more returns than usual.

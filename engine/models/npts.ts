@@ -10,6 +10,7 @@
  * forecast is one of the observed values. Deterministic for a given seed.
  */
 import { calendarUnit, futureTimestamps, type CalendarUnit } from './calendar';
+import { mulberry32 } from './random';
 import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
 
 export interface NptsOptions {
@@ -214,16 +215,4 @@ function calendarFeature(t: Date, unit: CalendarUnit): number {
     case 'year':
       return 0;
   }
-}
-
-/** Small seeded PRNG (uniform in [0, 1)). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

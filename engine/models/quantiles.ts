@@ -4,6 +4,7 @@
  * R `forecast::na.interp` for non-seasonal data), a seeded random generator and the
  * classical decomposition that seeds seasonal models.
  */
+import { mulberry32 } from './random';
 import { InvalidModelSpec, NotEnoughData } from './types';
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |rel. error| < 1.2e-9). */
@@ -172,18 +173,16 @@ export function cleanSeries(values: Float64Array): Float64Array {
   return interpolateMissing(values.subarray(start));
 }
 
-/** Small, fast, seeded generator (mulberry32) with standard normal draws (Box–Muller). */
+/** Seeded uniform draws (mulberry32) with standard normal draws (Box–Muller). */
 export class SeededRandom {
-  private state: number;
+  private readonly next: () => number;
   private spare = NaN;
   constructor(seed = 42) {
-    this.state = seed >>> 0;
+    this.next = mulberry32(seed);
   }
+  /** In (0, 1): shifted half a step up from mulberry32's [0, 1) so that log(u) stays finite. */
   uniform(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+    return this.next() + 0.5 / 4294967296;
   }
   normal(): number {
     if (!Number.isNaN(this.spare)) {
