@@ -4,7 +4,7 @@
  * width is derived from the in-sample residuals (as R's `naive`, `snaive` and `thetaf`).
  */
 import { etsPredict, fitEtsForm, selectEts, type EtsFit } from './ets';
-import { cleanSeries, gaussianQuantiles, validateQuantiles } from './quantiles';
+import { centredMovingAverage, cleanSeries, gaussianQuantiles, seasonalIndices, validateQuantiles } from './quantiles';
 import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
 
 function rootMeanSquare(values: Float64Array, from: number): number {
@@ -84,37 +84,6 @@ export function seasonalityTest(y: Float64Array, m: number): boolean {
 }
 
 /**
- * Multiplicative seasonal indices of R's `decompose(type = "multiplicative")` on the whole
- * series (used by M4's Theta), by position t mod m.
- */
-function multiplicativeIndices(y: Float64Array, m: number): Float64Array {
-  const n = y.length;
-  const half = Math.floor(m / 2);
-  const sum = new Float64Array(m);
-  const count = new Float64Array(m);
-  for (let t = half; t < n - half; t++) {
-    let s = 0;
-    if (m % 2 === 0) {
-      s = 0.5 * (y[t - half]! + y[t + half]!);
-      for (let j = t - half + 1; j < t + half; j++) s += y[j]!;
-    } else {
-      for (let j = t - half; j <= t + half; j++) s += y[j]!;
-    }
-    const k = t % m;
-    sum[k] = sum[k]! + y[t]! / (s / m);
-    count[k] = count[k]! + 1;
-  }
-  const idx = new Float64Array(m);
-  let total = 0;
-  for (let k = 0; k < m; k++) {
-    idx[k] = count[k]! > 0 ? sum[k]! / count[k]! : 1;
-    total += idx[k]!;
-  }
-  for (let k = 0; k < m; k++) idx[k] = idx[k]! / (total / m);
-  return idx;
-}
-
-/**
  * The M4 competition's Theta benchmark (`Theta.classic` after the M4 seasonal adjustment):
  * multiplicative decomposition when the seasonality test passes, then the average of the
  * linear trend (θ = 0 line) and SES on the θ = 2 line. Intervals: Gaussian with the
@@ -131,7 +100,7 @@ export function theta(): ModelSpec {
       let positive = true;
       for (let i = 0; i < n; i++) if (!(y[i]! > 0)) positive = false;
       const seasonal = positive && seasonalityTest(y, m);
-      const index = seasonal ? multiplicativeIndices(y, m) : new Float64Array([1]);
+      const index = seasonal ? seasonalIndices(y, m, true) : new Float64Array([1]);
       const mm = seasonal ? m : 1;
       const adjusted = new Float64Array(n);
       for (let t = 0; t < n; t++) adjusted[t] = y[t]! / index[t % mm]!;
@@ -247,18 +216,11 @@ function recentSeasonalProfile(y: Float64Array, m: number, window: number): Floa
   const count = new Float64Array(m);
   const first = Math.max(half, n - half - window * m);
   for (let t = first; t < n - half; t++) {
-    let s = 0;
-    if (m % 2 === 0) {
-      s = 0.5 * (y[t - half]! + y[t + half]!);
-      for (let j = t - half + 1; j < t + half; j++) s += y[j]!;
-    } else {
-      for (let j = t - half; j <= t + half; j++) s += y[j]!;
-    }
     const k = t % m;
     // Tricube weights over the cycles back from the end, as STL's one-sided loess at the end.
     const back = Math.floor((n - half - 1 - t) / m) / window;
     const w = (1 - back ** 3) ** 3;
-    sum[k] = sum[k]! + w * (y[t]! - s / m);
+    sum[k] = sum[k]! + w * (y[t]! - centredMovingAverage(y, t, m));
     count[k] = count[k]! + w;
   }
   const profile = new Float64Array(m);

@@ -199,6 +199,22 @@ export class SeededRandom {
 }
 
 /**
+ * The centred moving average of order m at t (2×m for even m: half weight on both ends), the
+ * trend of R's `decompose`. Needs `floor(m/2)` values on both sides of t.
+ */
+export function centredMovingAverage(y: Float64Array, t: number, m: number): number {
+  const half = Math.floor(m / 2);
+  let s = 0;
+  if (m % 2 === 0) {
+    s = 0.5 * (y[t - half]! + y[t + half]!);
+    for (let j = t - half + 1; j < t + half; j++) s += y[j]!;
+  } else {
+    for (let j = t - half; j <= t + half; j++) s += y[j]!;
+  }
+  return s / m;
+}
+
+/**
  * Classical decomposition seasonal indices (R `decompose`): a centred moving average of
  * order m (2×m for even m) as trend, then the mean of detrended values per season position,
  * normalised to sum 0 (additive) or average 1 (multiplicative). `index[k]` belongs to the
@@ -210,16 +226,7 @@ export function seasonalIndices(y: Float64Array, m: number, multiplicative: bool
   const count = new Float64Array(m);
   const half = Math.floor(m / 2);
   for (let t = half; t < n - half; t++) {
-    let trend: number;
-    if (m % 2 === 0) {
-      let s = 0.5 * (y[t - half]! + y[t + half]!);
-      for (let j = t - half + 1; j < t + half; j++) s += y[j]!;
-      trend = s / m;
-    } else {
-      let s = 0;
-      for (let j = t - half; j <= t + half; j++) s += y[j]!;
-      trend = s / m;
-    }
+    const trend = centredMovingAverage(y, t, m);
     const k = t % m;
     sum[k] = sum[k]! + (multiplicative ? y[t]! / trend : y[t]! - trend);
     count[k] = count[k]! + 1;
