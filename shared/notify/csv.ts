@@ -18,6 +18,17 @@ export async function* readCsvRecords(chunks: AsyncIterable<Uint8Array | string>
   let state = State.FieldStart;
   const out: string[][] = [];
 
+  /** Ends the current field with `value` at a comma (44) or a line break, which also ends the record. */
+  const endField = (value: string, ch: number) => {
+    record.push(value);
+    field = '';
+    state = State.FieldStart;
+    if (ch !== 44) {
+      out.push(record);
+      record = [];
+    }
+  };
+
   const consume = (text: string) => {
     let start = 0;
     for (let i = 0; i < text.length; i++) {
@@ -30,26 +41,15 @@ export async function* readCsvRecords(chunks: AsyncIterable<Uint8Array | string>
           } else if (ch === 44) {
             record.push('');
           } else if (ch === 10 || ch === 13) {
-            if (record.length > 0) {
-              record.push('');
-              out.push(record);
-              record = [];
-            }
+            // A blank line (or the LF of a CRLF) is skipped; a line ending in a comma ends with an empty field.
+            if (record.length > 0) endField('', ch);
           } else {
             state = State.Unquoted;
             start = i;
           }
           break;
         case State.Unquoted:
-          if (ch === 44 || ch === 10 || ch === 13) {
-            record.push(field + text.slice(start, i));
-            field = '';
-            state = State.FieldStart;
-            if (ch !== 44) {
-              out.push(record);
-              record = [];
-            }
-          }
+          if (ch === 44 || ch === 10 || ch === 13) endField(field + text.slice(start, i), ch);
           break;
         case State.Quoted:
           if (ch === 34) {
@@ -63,13 +63,7 @@ export async function* readCsvRecords(chunks: AsyncIterable<Uint8Array | string>
             start = i + 1;
             state = State.Quoted;
           } else if (ch === 44 || ch === 10 || ch === 13) {
-            record.push(field);
-            field = '';
-            state = State.FieldStart;
-            if (ch !== 44) {
-              out.push(record);
-              record = [];
-            }
+            endField(field, ch);
           } else {
             // Text after a closing quote (not RFC 4180): keep it as part of the field.
             state = State.Unquoted;
