@@ -9,6 +9,27 @@ export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/forecast-s3`;
 
 const filling = { aggregation: 'sum', frontfill: 'none', middlefill: 'mean', backfill: 'mean' };
 
+/** A dataset spec of the demo run: `kind` names it, `column` is its value column (float). */
+function dataset(kind: 'TARGET' | 'RELATED', column: string): PipelineState['datasets'][number] {
+  return {
+    kind,
+    name: `demo_${kind}`,
+    datasetType: `${kind}_TIME_SERIES`,
+    domain: 'CUSTOM',
+    dataFrequency: 'D',
+    schema: {
+      Attributes: [
+        { AttributeName: 'timestamp', AttributeType: 'timestamp' },
+        { AttributeName: 'item_id', AttributeType: 'string' },
+        { AttributeName: column, AttributeType: 'float' },
+      ],
+    },
+    s3Uri: `s3://data-bucket/demo/20240301/${kind.toLowerCase()}.csv`,
+    importJobName: `demo_${kind}_20240301`,
+    timestampFormat: 'yyyy-MM-dd',
+  };
+}
+
 export function pipelineState(overrides: Partial<PipelineState> = {}): PipelineState {
   const predictor = (model: PipelineState['predictors'][number]['model'], extra: Partial<PipelineState['predictors'][number]> = {}) => ({
     name: `demo_${model}_2`,
@@ -42,42 +63,7 @@ export function pipelineState(overrides: Partial<PipelineState> = {}): PipelineS
       timestampFormat: 'yyyy-MM-dd',
     },
     datasetGroup: { name: 'demo_group', domain: 'CUSTOM' },
-    datasets: [
-      {
-        kind: 'TARGET',
-        name: 'demo_TARGET',
-        datasetType: 'TARGET_TIME_SERIES',
-        domain: 'CUSTOM',
-        dataFrequency: 'D',
-        schema: {
-          Attributes: [
-            { AttributeName: 'timestamp', AttributeType: 'timestamp' },
-            { AttributeName: 'item_id', AttributeType: 'string' },
-            { AttributeName: 'target_value', AttributeType: 'float' },
-          ],
-        },
-        s3Uri: 's3://data-bucket/demo/20240301/target.csv',
-        importJobName: 'demo_TARGET_20240301',
-        timestampFormat: 'yyyy-MM-dd',
-      },
-      {
-        kind: 'RELATED',
-        name: 'demo_RELATED',
-        datasetType: 'RELATED_TIME_SERIES',
-        domain: 'CUSTOM',
-        dataFrequency: 'D',
-        schema: {
-          Attributes: [
-            { AttributeName: 'timestamp', AttributeType: 'timestamp' },
-            { AttributeName: 'item_id', AttributeType: 'string' },
-            { AttributeName: 'price', AttributeType: 'float' },
-          ],
-        },
-        s3Uri: 's3://data-bucket/demo/20240301/related.csv',
-        importJobName: 'demo_RELATED_20240301',
-        timestampFormat: 'yyyy-MM-dd',
-      },
-    ],
+    datasets: [dataset('TARGET', 'target_value'), dataset('RELATED', 'price')],
     predictors,
     forecasts: predictors.map((p) => ({
       name: `${p.name}_forecast`,
