@@ -14,6 +14,7 @@ import {
   ListPredictorsCommand,
 } from '@aws-sdk/client-forecast';
 import type { ForecastPort } from '../shared/ports';
+import { listAll } from '../shared/steps/common';
 
 export type ListedType = 'dataset-group' | 'dataset' | 'dataset-import-job' | 'predictor' | 'forecast' | 'forecast-export-job';
 
@@ -25,24 +26,13 @@ export interface ListedResource {
   readonly message?: string;
 }
 
-async function all<T>(fetch: (token?: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
-  const out: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await fetch(token);
-    out.push(...page.items);
-    token = page.next;
-  } while (token);
-  return out;
-}
-
 /** Every resource, parents before children. */
 export async function listResources(client: ForecastPort): Promise<ListedResource[]> {
   const send = client.send.bind(client) as (command: unknown) => Promise<Record<string, unknown>>;
   const list = <T>(make: (token?: string) => unknown, key: string) =>
-    all<T>(async (token) => {
+    listAll<T>(async (token) => {
       const out = await send(make(token));
-      return { items: (out[key] as T[] | undefined) ?? [], next: out.NextToken as string | undefined };
+      return { items: out[key] as T[] | undefined, next: out.NextToken as string | undefined };
     });
   type Summary = Record<string, string | undefined>;
   const result: ListedResource[] = [];
