@@ -36,6 +36,15 @@ function groupFilter(state: PipelineState): Filter[] | undefined {
   return arn ? filterIs('DatasetGroupArn', arn) : undefined;
 }
 
+/** Deletes every listed job, its status taken from the List* summary; waiting while any of them is. */
+async function deleteListed<T extends { Status?: string | undefined }>(
+  jobs: readonly T[],
+  remove: (job: T) => Promise<unknown>,
+): Promise<DeleteProgress> {
+  const progress = await Promise.all(jobs.map((job) => deleteResource(async () => job.Status, () => remove(job))));
+  return progress.includes('waiting') ? 'waiting' : 'gone';
+}
+
 export async function deleteForecasts(state: PipelineState, deps: { forecast: ForecastPort }): Promise<DeletedSlice> {
   const { forecast } = deps;
   const forecasts = await listAll(async (NextToken) => {
@@ -54,15 +63,10 @@ export async function deleteForecasts(state: PipelineState, deps: { forecast: Fo
         );
         return { items: page.ForecastExportJobs, next: page.NextToken };
       });
-      const jobProgress = await Promise.all(
-        jobs.map((job) =>
-          deleteResource(
-            async () => job.Status,
-            () => forecast.send(new DeleteForecastExportJobCommand({ ForecastExportJobArn: job.ForecastExportJobArn })),
-          ),
-        ),
+      const jobProgress = await deleteListed(jobs, (job) =>
+        forecast.send(new DeleteForecastExportJobCommand({ ForecastExportJobArn: job.ForecastExportJobArn })),
       );
-      if (jobProgress.includes('waiting')) return { name: `${spec.name} (export jobs)`, progress: 'waiting' };
+      if (jobProgress === 'waiting') return { name: `${spec.name} (export jobs)`, progress: 'waiting' };
       const progress = await deleteResource(
         async () => summary.Status,
         () => forecast.send(new DeleteForecastCommand({ ForecastArn: forecastArn })),
@@ -127,15 +131,10 @@ export async function deleteDatasets(state: PipelineState, deps: { forecast: For
         const page = await forecast.send(new ListDatasetImportJobsCommand({ NextToken, Filters: filterIs('DatasetArn', arn) }));
         return { items: page.DatasetImportJobs, next: page.NextToken };
       });
-      const each = await Promise.all(
-        jobs.map((job) =>
-          deleteResource(
-            async () => job.Status,
-            () => forecast.send(new DeleteDatasetImportJobCommand({ DatasetImportJobArn: job.DatasetImportJobArn })),
-          ),
-        ),
+      const progress = await deleteListed(jobs, (job) =>
+        forecast.send(new DeleteDatasetImportJobCommand({ DatasetImportJobArn: job.DatasetImportJobArn })),
       );
-      return { name: `${name} (import jobs)`, progress: each.includes('waiting') ? ('waiting' as const) : ('gone' as const) };
+      return { name: `${name} (import jobs)`, progress };
     }),
   );
   requireAllGone('Delete dataset group and import jobs', [group, ...jobProgress]);
