@@ -59,6 +59,25 @@ export async function importSources(store: ObjectStore, path: string): Promise<s
   return objects;
 }
 
+/** A growing column of doubles (amortised doubling), read back as an exact-size Float64Array. */
+class DoubleColumn {
+  private data = new Float64Array(64);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = v;
+  }
+
+  toArray(): Float64Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
@@ -84,7 +103,7 @@ export async function importCsv(
   const keyIndexes = keyColumns.map((name) => attributes.findIndex((a) => a.AttributeName === name));
   const numericColumns = attributes.filter((a) => a.AttributeType === 'integer' || a.AttributeType === 'float').map((a) => a.AttributeName);
   const numericIndexes = numericColumns.map((name) => attributes.findIndex((a) => a.AttributeName === name));
-  const items = new Map<string, { key: string[]; t: number[]; values: number[][] }>();
+  const items = new Map<string, { key: string[]; t: DoubleColumn; values: DoubleColumn[] }>();
   let rowCount = 0;
   const parsedStamps = new Map<string, number>();
   for (const uri of await importSources(store, path)) {
@@ -109,7 +128,7 @@ export async function importCsv(
       if (key[0] === '') throw new InvalidInput(`${where}: empty item_id`);
       const id = key.join('\u0000');
       let item = items.get(id);
-      if (!item) items.set(id, (item = { key, t: [], values: numericColumns.map(() => []) }));
+      if (!item) items.set(id, (item = { key, t: new DoubleColumn(), values: numericColumns.map(() => new DoubleColumn()) }));
       item.t.push(t);
       for (let c = 0; c < numericIndexes.length; c++) {
         const text = fields[numericIndexes[c]!]!.trim();
@@ -122,10 +141,10 @@ export async function importCsv(
       if (rowCount % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
-  const result: ImportedItem[] = [...items.values()].map((item) => ({
-    key: item.key,
-    t: Float64Array.from(item.t),
-    values: Object.fromEntries(numericColumns.map((name, c) => [name, Float64Array.from(item.values[c]!)])),
-  }));
+  const result: ImportedItem[] = [];
+  for (const [id, item] of items) {
+    items.delete(id); // each item's growing columns can go as soon as it is copied out
+    result.push({ key: item.key, t: item.t.toArray(), values: Object.fromEntries(numericColumns.map((name, c) => [name, item.values[c]!.toArray()])) });
+  }
   return { keyColumns, numericColumns, items: result, rowCount };
 }

@@ -6,7 +6,8 @@
 import type { ObjectStore } from '../shared/ports';
 import { addPeriods, type Frequency } from '../shared/frequency';
 import { formatExportDate } from '../shared/time';
-import { fromBase64, toBase64 } from './series';
+import { BinaryReader, BinaryWriter, isBinary, type ArrayRef } from './binary';
+import { fromBase64 } from './series';
 import { columnOf } from './validation';
 
 export interface ForecastItem {
@@ -25,22 +26,25 @@ export interface Predictions {
   readonly items: readonly ForecastItem[];
 }
 
-export function serializePredictions(p: Predictions): string {
-  return JSON.stringify({
-    types: p.types,
-    keyColumns: p.keyColumns,
-    frequency: p.frequency.text,
-    items: p.items.map((i) => ({ key: i.key, start: i.start.getTime(), columns: i.columns.map(toBase64) })),
-  });
+/** Binary container (engine/binary.ts) of a forecast's predictions. */
+export function serializePredictions(p: Predictions): Buffer {
+  const writer = new BinaryWriter();
+  const items = p.items.map((i) => ({ key: i.key, start: i.start.getTime(), columns: i.columns.map((c) => writer.add(c)) }));
+  return writer.finish({ types: p.types, keyColumns: p.keyColumns, frequency: p.frequency.text, items });
 }
 
-export function deserializePredictions(text: string, parse: (f: string) => Frequency): Predictions {
-  const raw = JSON.parse(text) as { types: string[]; keyColumns: string[]; frequency: string; items: { key: string[]; start: number; columns: string[] }[] };
+type RawPredictions<A> = { types: string[]; keyColumns: string[]; frequency: string; items: { key: string[]; start: number; columns: A[] }[] };
+
+/** Reads what serializePredictions wrote (or the JSON + base64 text of earlier engine versions). */
+export function deserializePredictions(bytes: Uint8Array | string, parse: (f: string) => Frequency): Predictions {
+  const reader = typeof bytes !== 'string' && isBinary(bytes) ? new BinaryReader(bytes) : undefined;
+  const raw = (reader?.header ?? JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'))) as RawPredictions<ArrayRef | string>;
+  const column = (c: ArrayRef | string) => (typeof c === 'string' ? fromBase64(c) : reader!.f64(c));
   return {
     types: raw.types,
     keyColumns: raw.keyColumns,
     frequency: parse(raw.frequency),
-    items: raw.items.map((i) => ({ key: i.key, start: new Date(i.start), columns: i.columns.map(fromBase64) })),
+    items: raw.items.map((i) => ({ key: i.key, start: new Date(i.start), columns: i.columns.map(column) })),
   };
 }
 

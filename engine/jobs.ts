@@ -44,10 +44,10 @@ export async function runImportJob(ctx: JobContext, doc: ResourceDoc): Promise<J
   const schema = (dataset.request as { Schema: { Attributes: SchemaAttribute[] } }).Schema.Attributes;
   const data = await importCsv(ctx.store, request.DataSource.S3Config.Path, schema, request.TimestampFormat ?? 'yyyy-MM-dd HH:mm:ss');
   if (data.rowCount === 0) throw new InvalidInput(`No rows found at ${request.DataSource.S3Config.Path}`);
-  const text = serializeImported(data);
-  const dataUri = ctx.repo.dataUri('dataset-import-job', idOf(doc), 'data.json');
-  await ctx.store.put(dataUri, text);
-  return { dataUri, rowCount: data.rowCount, itemCount: data.items.length, dataSize: Buffer.byteLength(text) / 1e9 };
+  const bytes = serializeImported(data);
+  const dataUri = ctx.repo.dataUri('dataset-import-job', idOf(doc), 'data.bin');
+  await ctx.store.put(dataUri, bytes);
+  return { dataUri, rowCount: data.rowCount, itemCount: data.items.length, dataSize: bytes.length / 1e9 };
 }
 
 async function datasetData(ctx: JobContext, dataset: ResourceDoc): Promise<{ data: ImportedData; jobArns: string[] }> {
@@ -58,7 +58,7 @@ async function datasetData(ctx: JobContext, dataset: ResourceDoc): Promise<{ dat
   });
   const used = jobs.slice(Math.max(0, from));
   if (!used.length) throw new InvalidInput(`Dataset ${dataset.name} has no ACTIVE dataset import job`);
-  const parts = await Promise.all(used.map(async (j) => deserializeImported((await ctx.store.get(String(j.result!.dataUri))).toString('utf8'))));
+  const parts = await Promise.all(used.map(async (j) => deserializeImported(await ctx.store.get(String(j.result!.dataUri)))));
   return { data: mergeImported(parts), jobArns: used.map((j) => j.arn) };
 }
 
@@ -171,7 +171,7 @@ export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promis
     ctx.pool.size,
     (done, total) => ctx.progress(done, total),
   );
-  const seriesUri = ctx.repo.dataUri('predictor', idOf(doc), 'series.json');
+  const seriesUri = ctx.repo.dataUri('predictor', idOf(doc), 'series.bin');
   await ctx.store.put(seriesUri, serializeSeriesSet(set));
   const message = training.fallbacks
     ? `${training.fallbacks} of ${set.series.length} series fell back to a simpler model (e.g. ${training.fallbackExamples.join('; ')})`
@@ -197,7 +197,7 @@ export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise
   const predictor = await ctx.repo.get(request.PredictorArn);
   if (!predictor?.result) throw new InvalidInput(`Predictor ${request.PredictorArn} is not ACTIVE`);
   const plan = predictorPlan(predictor);
-  const set = deserializeSeriesSet((await ctx.store.get(String(predictor.result.seriesUri))).toString('utf8'), parseFrequency);
+  const set = deserializeSeriesSet(await ctx.store.get(String(predictor.result.seriesUri)), parseFrequency);
   const { predictions, fallbacks } = await forecastSeriesSet(
     set,
     predictor.result.assignments as string[],
@@ -209,7 +209,7 @@ export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise
     ctx.pool.size,
     (done, total) => ctx.progress(done, total),
   );
-  const predictionsUri = ctx.repo.dataUri('forecast', idOf(doc), 'predictions.json');
+  const predictionsUri = ctx.repo.dataUri('forecast', idOf(doc), 'predictions.bin');
   await ctx.store.put(predictionsUri, serializePredictions(predictions));
   return { predictionsUri, itemCount: predictions.items.length, fallbacks };
 }
@@ -218,7 +218,7 @@ export async function runExportJob(ctx: JobContext, doc: ResourceDoc): Promise<J
   const request = doc.request as { ForecastArn: string; ForecastExportJobName: string; Destination: { S3Config: { Path: string } } };
   const forecast = await ctx.repo.get(request.ForecastArn);
   if (!forecast?.result) throw new InvalidInput(`Forecast ${request.ForecastArn} is not ACTIVE`);
-  const predictions = deserializePredictions((await ctx.store.get(String(forecast.result.predictionsUri))).toString('utf8'), parseFrequency);
+  const predictions = deserializePredictions(await ctx.store.get(String(forecast.result.predictionsUri)), parseFrequency);
   ctx.progress(0, predictions.items.length);
   const parts = await writeExportFiles(
     ctx.store,

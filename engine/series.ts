@@ -2,13 +2,14 @@
  * Imported data and the regular series built from it.
  *
  * An import job stores its rows compactly (per item: timestamps and numeric columns as typed arrays,
- * base64 in one JSON object). A predictor turns the data of its dataset group into series on the
+ * raw in one binary container, engine/binary.ts). A predictor turns the data of its dataset group into series on the
  * forecast frequency: aggregation (sum, avg, first, min, max), then Forecast's filling rules —
  * frontfill none, middlefill/backfill for the target, middlefill/backfill/futurefill for related
  * series. A mask remembers which target values were observed: filled values are never scored.
  */
 import { InvalidInput } from '../shared/errors';
 import { addPeriods, periodStart, periodsBetween, type Frequency } from '../shared/frequency';
+import { BinaryReader, BinaryWriter, isBinary, type ArrayRef } from './binary';
 
 export interface ImportedItem {
   /** Values of the string columns (item_id first, then the other string columns in schema order). */
@@ -36,36 +37,39 @@ export const fromBase64 = (s: string) => {
   return new Float64Array(copy.buffer);
 };
 
-export function serializeImported(data: ImportedData): string {
-  return JSON.stringify({
-    keyColumns: data.keyColumns,
-    numericColumns: data.numericColumns,
-    rowCount: data.rowCount,
-    items: data.items.map((item) => ({
-      key: item.key,
-      t: toBase64(item.t),
-      values: Object.fromEntries(Object.entries(item.values).map(([k, v]) => [k, toBase64(v)])),
-    })),
-  });
+/** Binary container (engine/binary.ts) of an import's data. */
+export function serializeImported(data: ImportedData): Buffer {
+  const writer = new BinaryWriter();
+  const items = data.items.map((item) => ({
+    key: item.key,
+    t: writer.add(item.t),
+    values: Object.fromEntries(Object.entries(item.values).map(([k, v]) => [k, writer.add(v)])),
+  }));
+  return writer.finish({ keyColumns: data.keyColumns, numericColumns: data.numericColumns, rowCount: data.rowCount, items });
 }
 
-export function deserializeImported(text: string): ImportedData {
-  const raw = JSON.parse(text) as {
-    keyColumns: string[];
-    numericColumns: string[];
-    rowCount: number;
-    items: { key: string[]; t: string; values: Record<string, string> }[];
-  };
+type RawImported<A> = { keyColumns: string[]; numericColumns: string[]; rowCount: number; items: { key: string[]; t: A; values: Record<string, A> }[] };
+
+function decodeImported<A>(raw: RawImported<A>, array: (a: A) => Float64Array): ImportedData {
   return {
     keyColumns: raw.keyColumns,
     numericColumns: raw.numericColumns,
     rowCount: raw.rowCount,
     items: raw.items.map((item) => ({
       key: item.key,
-      t: fromBase64(item.t),
-      values: Object.fromEntries(Object.entries(item.values).map(([k, v]) => [k, fromBase64(v)])),
+      t: array(item.t),
+      values: Object.fromEntries(Object.entries(item.values).map(([k, v]) => [k, array(v)])),
     })),
   };
+}
+
+/** Reads what serializeImported wrote (or the JSON + base64 text of earlier engine versions). */
+export function deserializeImported(bytes: Uint8Array | string): ImportedData {
+  if (typeof bytes !== 'string' && isBinary(bytes)) {
+    const reader = new BinaryReader(bytes);
+    return decodeImported(reader.header as RawImported<ArrayRef>, (ref) => reader.f64(ref));
+  }
+  return decodeImported(JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8')) as RawImported<string>, fromBase64);
 }
 
 /** Concatenates the data of several imports of one dataset (rows of later imports come after). */
@@ -213,27 +217,39 @@ export interface SeriesSet {
 /** One series' points before aggregation: period start (ms) and value of each row. */
 interface Bucketed {
   key: string[];
-  buckets: number[];
-  values: number[];
+  buckets: Float64Array;
+  values: Float64Array;
+  /** Points filled so far (the arrays are sized by a first counting pass). */
+  size: number;
 }
 
 function bucketise(data: ImportedData, frequency: Frequency, column: string, keyIndexes: readonly number[]): Map<string, Bucketed> {
   const groups = new Map<string, Bucketed>();
-  const periodOf = new Map<number, number>(); // timestamps repeat across items: one periodStart each
-  for (const item of data.items) {
+  // First pass: the group of each item and the number of points per group, so each group's points
+  // go straight into typed arrays of the right size (no growing arrays of boxed numbers).
+  const counts = new Map<string, { key: string[]; count: number }>();
+  const groupIds = data.items.map((item) => {
     const key = keyIndexes.map((i) => item.key[i] ?? '');
     const id = JSON.stringify(key);
-    let group = groups.get(id);
-    if (!group) groups.set(id, (group = { key, buckets: [], values: [] }));
+    const entry = counts.get(id);
+    if (entry) entry.count += item.t.length;
+    else counts.set(id, { key, count: item.t.length });
+    return id;
+  });
+  for (const [id, { key, count }] of counts) groups.set(id, { key, buckets: new Float64Array(count), values: new Float64Array(count), size: 0 });
+  const periodOf = new Map<number, number>(); // timestamps repeat across items: one periodStart each
+  data.items.forEach((item, index) => {
+    const group = groups.get(groupIds[index]!)!;
     const values = item.values[column];
     for (let i = 0; i < item.t.length; i++) {
       const t = item.t[i]!;
       let bucket = periodOf.get(t);
       if (bucket === undefined) periodOf.set(t, (bucket = periodStart(new Date(t), frequency).getTime()));
-      group.buckets.push(bucket);
-      group.values.push(values ? values[i]! : NaN);
+      group.buckets[group.size] = bucket;
+      group.values[group.size] = values ? values[i]! : NaN;
+      group.size++;
     }
-  }
+  });
   return groups;
 }
 
@@ -369,29 +385,27 @@ function attachRelated(series: RegularSeries[], options: BuildSeriesOptions, end
   void end;
 }
 
-/** JSON text of a series set (the predictor keeps the series it was trained on). */
-export function serializeSeriesSet(set: SeriesSet): string {
-  return JSON.stringify({
-    frequency: set.frequency.text,
-    end: set.end.getTime(),
-    length: set.length,
-    series: set.series.map((s) => ({
-      key: s.key,
-      start: s.start.getTime(),
-      values: toBase64(s.values),
-      observed: toBase64(s.observed),
-      related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, toBase64(v)])) : undefined,
-    })),
-  });
+/** Binary container of a series set (the predictor keeps the series it was trained on). */
+export function serializeSeriesSet(set: SeriesSet): Buffer {
+  const writer = new BinaryWriter();
+  const series = set.series.map((s) => ({
+    key: s.key,
+    start: s.start.getTime(),
+    values: writer.add(s.values),
+    observed: writer.add(s.observed),
+    related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, writer.add(v)])) : undefined,
+  }));
+  return writer.finish({ frequency: set.frequency.text, end: set.end.getTime(), length: set.length, series });
 }
 
-export function deserializeSeriesSet(text: string, parse: (frequency: string) => Frequency): SeriesSet {
-  const raw = JSON.parse(text) as {
-    frequency: string;
-    end: number;
-    length: number;
-    series: { key: string[]; start: number; values: string; observed: string; related?: Record<string, string> }[];
-  };
+type RawSeriesSet<A> = {
+  frequency: string;
+  end: number;
+  length: number;
+  series: { key: string[]; start: number; values: A; observed: A; related?: Record<string, A> }[];
+};
+
+function decodeSeriesSet<A>(raw: RawSeriesSet<A>, parse: (frequency: string) => Frequency, f64: (a: A) => Float64Array, u8: (a: A) => Uint8Array): SeriesSet {
   return {
     frequency: parse(raw.frequency),
     end: new Date(raw.end),
@@ -399,9 +413,19 @@ export function deserializeSeriesSet(text: string, parse: (frequency: string) =>
     series: raw.series.map((s) => ({
       key: s.key,
       start: new Date(s.start),
-      values: fromBase64(s.values),
-      observed: Uint8Array.from(Buffer.from(s.observed, 'base64')),
-      related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, fromBase64(v)])) : undefined,
+      values: f64(s.values),
+      observed: u8(s.observed),
+      related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, f64(v)])) : undefined,
     })),
   };
+}
+
+/** Reads what serializeSeriesSet wrote (or the JSON + base64 text of earlier engine versions). */
+export function deserializeSeriesSet(bytes: Uint8Array | string, parse: (frequency: string) => Frequency): SeriesSet {
+  if (typeof bytes !== 'string' && isBinary(bytes)) {
+    const reader = new BinaryReader(bytes);
+    return decodeSeriesSet(reader.header as RawSeriesSet<ArrayRef>, parse, (r) => reader.f64(r), (r) => reader.u8(r));
+  }
+  const raw = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8')) as RawSeriesSet<string>;
+  return decodeSeriesSet(raw, parse, fromBase64, (text) => Uint8Array.from(Buffer.from(text, 'base64')));
 }
