@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FolderObjectStore } from '../../shared/adapters/folder-store';
+import { describe, expect, it } from 'vitest';
 import { parseFrequency } from '../../shared/frequency';
 import { writeExportFiles, type Predictions } from '../../engine/export-files';
 import { columnOf } from '../../engine/validation';
+import { useTempFolderStore } from './temp-folder-store';
 
 const predictions = (frequency: string, items: number, horizon: number): Predictions => ({
   types: ['0.1', '0.5', '0.95', 'mean'],
@@ -19,22 +16,16 @@ const predictions = (frequency: string, items: number, horizon: number): Predict
 });
 
 describe('Function: writeExportFiles', () => {
-  let root: string;
-  let store: FolderObjectStore;
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'export-'));
-    store = new FolderObjectStore(root);
-  });
-  afterEach(async () => rm(root, { recursive: true, force: true }));
+  const tmp = useTempFolderStore('export-');
 
   it('writes numbered parts with a header each, then _CHECK and _SUCCESS, exactly under the path', async () => {
     // Prepare
     const created = new Date(Date.UTC(2024, 4, 1, 10, 20, 30));
 
     // Act
-    const parts = await writeExportFiles(store, 's3://b/run/exports/f1/', 'f1_export', created, predictions('D', 3, 3), 4);
-    const listed = (await store.list('s3://b/run/exports/')).map((o) => o.uri);
-    const texts = await Promise.all(parts.map(async (p) => (await store.get(p)).toString('utf8')));
+    const parts = await writeExportFiles(tmp.store, 's3://b/run/exports/f1/', 'f1_export', created, predictions('D', 3, 3), 4);
+    const listed = (await tmp.store.list('s3://b/run/exports/')).map((o) => o.uri);
+    const texts = await Promise.all(parts.map(async (p) => (await tmp.store.get(p)).toString('utf8')));
 
     // Assess
     expect(listed).toEqual([
@@ -52,8 +43,8 @@ describe('Function: writeExportFiles', () => {
 
   it('steps hourly dates by the frequency', async () => {
     // Act
-    const [part] = await writeExportFiles(store, 's3://b/x', 'e', new Date(0), predictions('H', 1, 2), 100);
-    const lines = (await store.get(part!)).toString('utf8').trim().split('\n');
+    const [part] = await writeExportFiles(tmp.store, 's3://b/x', 'e', new Date(0), predictions('H', 1, 2), 100);
+    const lines = (await tmp.store.get(part!)).toString('utf8').trim().split('\n');
 
     // Assess
     expect(part).toBe('s3://b/x/e_1970-01-01T00-00-00Z_part0.csv');

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FolderObjectStore } from '../../shared/adapters/folder-store';
+import { describe, expect, it } from 'vitest';
 import { parseFrequency } from '../../shared/frequency';
 import { importCsv } from '../../engine/csv-import';
 import { buildSeries, targetFilling, type ImportedData } from '../../engine/series';
+import { useTempFolderStore } from './temp-folder-store';
 
 const SCHEMA = [
   { AttributeName: 'item_id', AttributeType: 'string' },
@@ -14,21 +11,15 @@ const SCHEMA = [
 ];
 
 describe('Function: importCsv', () => {
-  let root: string;
-  let store: FolderObjectStore;
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'import-'));
-    store = new FolderObjectStore(root);
-  });
-  afterEach(async () => rm(root, { recursive: true, force: true }));
+  const tmp = useTempFolderStore('import-');
 
   it('reads every object under a prefix, columns in schema order', async () => {
     // Prepare
-    await store.put('s3://b/data/part1.csv', 'a,2024-01-01,1\na,2024-01-02,2\n');
-    await store.put('s3://b/data/part2.csv', 'b,2024-01-01,5\n');
+    await tmp.store.put('s3://b/data/part1.csv', 'a,2024-01-01,1\na,2024-01-02,2\n');
+    await tmp.store.put('s3://b/data/part2.csv', 'b,2024-01-01,5\n');
 
     // Act
-    const data = await importCsv(store, 's3://b/data/', SCHEMA, 'yyyy-MM-dd');
+    const data = await importCsv(tmp.store, 's3://b/data/', SCHEMA, 'yyyy-MM-dd');
 
     // Assess
     expect(data.rowCount).toBe(3);
@@ -40,10 +31,10 @@ describe('Function: importCsv', () => {
 
   it('throws naming the object and line when a timestamp does not match TimestampFormat', async () => {
     // Prepare
-    await store.put('s3://b/t.csv', 'a,2024-01-01,1\na,2024-01-02 10:00:00,2\n');
+    await tmp.store.put('s3://b/t.csv', 'a,2024-01-01,1\na,2024-01-02 10:00:00,2\n');
 
     // Act
-    const run = importCsv(store, 's3://b/t.csv', SCHEMA, 'yyyy-MM-dd');
+    const run = importCsv(tmp.store, 's3://b/t.csv', SCHEMA, 'yyyy-MM-dd');
 
     // Assess
     await expect(run).rejects.toThrow(/s3:\/\/b\/t.csv line 2: timestamp "2024-01-02 10:00:00" does not match TimestampFormat yyyy-MM-dd/);
@@ -51,10 +42,10 @@ describe('Function: importCsv', () => {
 
   it('throws when a row has more fields than the schema (e.g. a header row is missing from the schema)', async () => {
     // Prepare
-    await store.put('s3://b/t.csv', 'a,2024-01-01,1,extra\n');
+    await tmp.store.put('s3://b/t.csv', 'a,2024-01-01,1,extra\n');
 
     // Act
-    const run = importCsv(store, 's3://b/t.csv', SCHEMA, 'yyyy-MM-dd');
+    const run = importCsv(tmp.store, 's3://b/t.csv', SCHEMA, 'yyyy-MM-dd');
 
     // Assess
     await expect(run).rejects.toThrow(/line 1: 4 fields, the schema has 3/);
@@ -62,7 +53,7 @@ describe('Function: importCsv', () => {
 
   it('throws when nothing exists at the path', async () => {
     // Act
-    const run = importCsv(store, 's3://b/missing/', SCHEMA);
+    const run = importCsv(tmp.store, 's3://b/missing/', SCHEMA);
 
     // Assess
     await expect(run).rejects.toThrow(/No data found at s3:\/\/b\/missing\//);

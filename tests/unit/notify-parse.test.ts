@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FolderObjectStore } from '../../shared/adapters/folder-store';
+import { describe, expect, it } from 'vitest';
 import { labelOf, listExportParts, readCsvRecords, readExportRows, RealisedAccuracy } from '../../shared/notify';
 import { backtestMetricRows, causeMessage } from '../../shared/notify';
+import { useTempFolderStore } from './temp-folder-store';
 
 async function* bytes(...pieces: string[]): AsyncIterable<Uint8Array> {
   for (const p of pieces) yield Buffer.from(p, 'utf8');
@@ -36,34 +33,26 @@ describe('Function: readCsvRecords', () => {
 });
 
 describe('Function: listExportParts / readExportRows', () => {
-  let root: string;
-  let store: FolderObjectStore;
+  const tmp = useTempFolderStore('notify-parse-');
   const dir = 's3://b/shop/20240301/exports/shop_ETS_1_forecast/';
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'notify-parse-'));
-    store = new FolderObjectStore(root);
-  });
-  afterEach(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
 
   it('reads every part of exactly this export: newest run of the job, in part order, no markers, no neighbours', async () => {
     // Prepare
     const job = 'shop_ETS_1_forecast_20240301';
     const header = 'item_id,store,date,p10,p50,mean\n';
-    await store.put(`${dir}${job}_2024-03-01T10-00-00Z_part10.csv`, `${header}c,s1,2024-03-01T00:00:00Z,${Math.log1p(1)},${Math.log1p(2)},${Math.log1p(3)}\n`);
-    await store.put(`${dir}${job}_2024-03-01T10-00-00Z_part2.csv`, `${header}"b,1",s1,2024-03-01T00:00:00Z,0,,0\n`);
-    await store.put(`${dir}${job}_2024-03-01T10-00-00Z_part1.csv`, `${header}a,s2,2024-03-02T00:00:00Z,${Math.log1p(9)},${Math.log1p(10)},${Math.log1p(11)}\n`);
-    await store.put(`${dir}${job}_2024-02-01T10-00-00Z_part0.csv`, `${header}old,s,2024-03-01T00:00:00Z,1,1,1\n`);
-    await store.put(`${dir}_SUCCESS`, '');
-    await store.put(`${dir}${job}_2024-03-01T10-00-00Z_CHECK`, '');
-    await store.put('s3://b/shop/20240301/exports/shop_ETS_1_forecast_v2/x_part0.csv', `${header}n,s,2024-03-01T00:00:00Z,1,1,1\n`);
-    await store.put(`${dir}nested/${job}_2024-03-01T10-00-00Z_part0.csv`, `${header}n,s,2024-03-01T00:00:00Z,1,1,1\n`);
+    await tmp.store.put(`${dir}${job}_2024-03-01T10-00-00Z_part10.csv`, `${header}c,s1,2024-03-01T00:00:00Z,${Math.log1p(1)},${Math.log1p(2)},${Math.log1p(3)}\n`);
+    await tmp.store.put(`${dir}${job}_2024-03-01T10-00-00Z_part2.csv`, `${header}"b,1",s1,2024-03-01T00:00:00Z,0,,0\n`);
+    await tmp.store.put(`${dir}${job}_2024-03-01T10-00-00Z_part1.csv`, `${header}a,s2,2024-03-02T00:00:00Z,${Math.log1p(9)},${Math.log1p(10)},${Math.log1p(11)}\n`);
+    await tmp.store.put(`${dir}${job}_2024-02-01T10-00-00Z_part0.csv`, `${header}old,s,2024-03-01T00:00:00Z,1,1,1\n`);
+    await tmp.store.put(`${dir}_SUCCESS`, '');
+    await tmp.store.put(`${dir}${job}_2024-03-01T10-00-00Z_CHECK`, '');
+    await tmp.store.put('s3://b/shop/20240301/exports/shop_ETS_1_forecast_v2/x_part0.csv', `${header}n,s,2024-03-01T00:00:00Z,1,1,1\n`);
+    await tmp.store.put(`${dir}nested/${job}_2024-03-01T10-00-00Z_part0.csv`, `${header}n,s,2024-03-01T00:00:00Z,1,1,1\n`);
 
     // Act
-    const parts = await listExportParts(store, dir, job);
+    const parts = await listExportParts(tmp.store, dir, job);
     const rows = [];
-    for await (const r of readExportRows(store, parts, 'log1p')) rows.push(r);
+    for await (const r of readExportRows(tmp.store, parts, 'log1p')) rows.push(r);
 
     // Assess
     expect(parts.map((p) => p.slice(dir.length))).toEqual([1, 2, 10].map((n) => `${job}_2024-03-01T10-00-00Z_part${n}.csv`));
@@ -79,11 +68,11 @@ describe('Function: listExportParts / readExportRows', () => {
 
   it('names the file, line and column of a value that is not a number', async () => {
     // Prepare
-    await store.put(`${dir}j_2024-03-01T10-00-00Z_part0.csv`, 'item_id,date,p50\na,2024-03-01T00:00:00Z,1\na,2024-03-02T00:00:00Z,abc\n');
+    await tmp.store.put(`${dir}j_2024-03-01T10-00-00Z_part0.csv`, 'item_id,date,p50\na,2024-03-01T00:00:00Z,1\na,2024-03-02T00:00:00Z,abc\n');
 
     // Act
     const act = async () => {
-      for await (const _ of readExportRows(store, await listExportParts(store, dir), 'log1p')) void _;
+      for await (const _ of readExportRows(tmp.store, await listExportParts(tmp.store, dir), 'log1p')) void _;
     };
 
     // Assess
