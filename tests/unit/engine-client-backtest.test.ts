@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CreatePredictorCommand, GetAccuracyMetricsCommand } from '@aws-sdk/client-forecast';
 import { windowStarts } from '../../engine/training';
-import { dailyCsv, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
+import { dailyCsv, describePredictor, importedGroup, useEngineFixture, waitFor } from './engine-helpers';
 
 describe('Function: windowStarts', () => {
   it('places the first window offset periods before the end and steps back by the offset', () => {
@@ -19,11 +19,7 @@ describe('Function: windowStarts', () => {
 });
 
 describe('Engine: GetAccuracyMetrics', () => {
-  let fx: EngineFixture;
-  beforeEach(async () => {
-    fx = await engineFixture();
-  });
-  afterEach(async () => fx.cleanup());
+  const fx = useEngineFixture();
 
   it('returns SUMMARY and COMPUTED windows shaped like the service, scoring observed values only', async () => {
     // Prepare: 60 days from 2024-01-01; item b stops 7 days before the end (backfilled, never scored)

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CreateForecastCommand, CreatePredictorCommand } from '@aws-sdk/client-forecast';
 import { runFitTask } from '../../engine/forecast-series';
-import { dailyCsv, describeForecast, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
+import { dailyCsv, describeForecast, describePredictor, importedGroup, useEngineFixture, waitFor } from './engine-helpers';
 
 describe('Function: runFitTask', () => {
   it.each([
@@ -20,11 +20,7 @@ describe('Function: runFitTask', () => {
 });
 
 describe('Engine: per-series fallback in predictors', () => {
-  let fx: EngineFixture;
-  beforeEach(async () => {
-    fx = await engineFixture();
-  });
-  afterEach(async () => fx.cleanup());
+  const fx = useEngineFixture();
 
   it('stays ACTIVE, counts the series that fell back in Message, and still forecasts them', async () => {
     // Prepare: item "short" has only its last 5 days (ETS cannot fit 2 values before the backtest window)

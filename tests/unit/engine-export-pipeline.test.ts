@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CreateDatasetCommand,
   CreateDatasetGroupCommand,
@@ -8,14 +8,10 @@ import {
   CreatePredictorCommand,
   DescribeDatasetImportJobCommand,
 } from '@aws-sdk/client-forecast';
-import { dailyCsv, describeExport, describeForecast, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
+import { dailyCsv, describeExport, describeForecast, describePredictor, importedGroup, useEngineFixture, waitFor } from './engine-helpers';
 
 describe('Engine: forecasts exported through the client', () => {
-  let fx: EngineFixture;
-  beforeEach(async () => {
-    fx = await engineFixture({ exportPartRows: 5 });
-  });
-  afterEach(async () => fx.cleanup());
+  const fx = useEngineFixture({ exportPartRows: 5 });
 
   async function exportOf(PredictorArn: string, name: string, ForecastTypes?: string[]) {
     const { ForecastArn } = await fx.engine.send(new CreateForecastCommand({ ForecastName: `${name}_f`, PredictorArn, ForecastTypes }));

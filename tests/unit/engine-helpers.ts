@@ -11,6 +11,7 @@ import {
   DescribeForecastExportJobCommand,
   DescribePredictorCommand,
 } from '@aws-sdk/client-forecast';
+import { afterEach, beforeEach } from 'vitest';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { createBuiltinForecast, type BuiltinForecast, type BuiltinForecastOptions } from '../../engine/client';
 import { FaultInjector } from '../../engine/faults';
@@ -42,6 +43,37 @@ export async function engineFixture(overrides: Partial<BuiltinForecastOptions> =
       await engine.close();
       await rm(root, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Registers, in the enclosing `describe`, a new engine fixture before each test and its cleanup
+ * after it. The returned fixture stands for the current test's (its fields read through).
+ */
+export function useEngineFixture(overrides: Partial<BuiltinForecastOptions> = {}): EngineFixture {
+  let current: EngineFixture | undefined;
+  beforeEach(async () => {
+    current = await engineFixture(overrides);
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
+  const now = (): EngineFixture => {
+    if (!current) throw new Error('useEngineFixture: the fixture exists only inside a test');
+    return current;
+  };
+  return {
+    get root() {
+      return now().root;
+    },
+    get store() {
+      return now().store;
+    },
+    get engine() {
+      return now().engine;
+    },
+    cleanup: () => now().cleanup(),
   };
 }
 

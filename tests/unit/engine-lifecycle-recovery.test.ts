@@ -3,11 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DescribePredictorCommand, ListPredictorsCommand } from '@aws-sdk/client-forecast';
 import { WorkerCrashed, WorkerPool } from '../../engine/pool';
 import { Repository } from '../../engine/repository';
-import { dailyCsv, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
+import { dailyCsv, describePredictor, importedGroup, useEngineFixture, waitFor, type EngineFixture } from './engine-helpers';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -46,11 +46,7 @@ setInterval(() => {}, 1000);
 }
 
 describe('Engine lifecycle: a process that dies mid-job', () => {
-  let fx: EngineFixture;
-  beforeEach(async () => {
-    fx = await engineFixture();
-  });
-  afterEach(async () => fx.cleanup());
+  const fx = useEngineFixture();
 
   it('resumes the job of a killed engine process on the next Describe and finishes it', async () => {
     // Prepare

@@ -1,18 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CreateForecastCommand,
   CreateForecastExportJobCommand,
   CreatePredictorCommand,
   GetAccuracyMetricsCommand,
 } from '@aws-sdk/client-forecast';
-import { dailyCsv, describeExport, describeForecast, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
+import { dailyCsv, describeExport, describeForecast, describePredictor, importedGroup, useEngineFixture, waitFor } from './engine-helpers';
 
 describe('Engine: lifecycle from import to export', () => {
-  let fx: EngineFixture;
-  beforeEach(async () => {
-    fx = await engineFixture();
-  });
-  afterEach(async () => fx.cleanup());
+  const fx = useEngineFixture();
 
   it('trains NPTS, forecasts and exports with pending → active transitions', async () => {
     // Prepare
