@@ -6,6 +6,7 @@ import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
 import type { ForecastPort, StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
 import type { Dependencies } from '../../shared/runtime';
+import { perTestFixture } from '../per-test-fixture';
 import { ensureTables, writeTargetInputRows, writeRelatedInputRows } from '../../shared/warehouse/layout';
 
 export class RecordingWorkflow implements WorkflowStarter {
@@ -50,6 +51,11 @@ export async function openHarness(): Promise<DataHarness> {
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A new harness for each test of the enclosing `describe`, closed after it. */
+export function useDataHarness(): DataHarness {
+  return perTestFixture('useDataHarness: the harness', openHarness, (h) => h.close());
 }
 
 const DAY = 86_400_000;

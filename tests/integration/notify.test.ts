@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfigFromEnv, startPipelineFromEvent } from '../../shared/parse';
 import { publishResults, recordCleanupFailure, recordFailure } from '../../shared/notify';
 import { handleFailure } from '../../shared/steps/failure';
 import { pipelineStateSchema, type PipelineInput, type PipelineState } from '../../shared/state';
-import { count, openHarness, seedDaily, type DataHarness } from './data-fixtures';
+import { count, seedDaily, useDataHarness, type DataHarness } from './data-fixtures';
 import { deleteRunResults, insertForecastRows, setForecastAvailable, writeRunStatus } from '../../shared/warehouse/writers';
 
 const config = parseConfigFromEnv({});
@@ -48,13 +48,7 @@ async function runState(h: DataHarness, items: readonly string[], dataName = 'sh
 }
 
 describe('Function: publishResults (DuckDB file + folder store)', () => {
-  let h: DataHarness;
-  beforeEach(async () => {
-    h = await openHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = useDataHarness();
 
   it('writes every row of every part file of each export, un-logged; a re-run leaves counts unchanged', async () => {
     // Prepare: 2 models; ETS exported in 3 parts, NPTS in 2; a neighbouring folder whose name starts the same must be ignored.

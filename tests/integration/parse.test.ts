@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfigFromEnv, startPipelineFromEvent, type ParseSummary, type SqsBatchResponse } from '../../shared/parse';
 import { pipelineInputSchema, type PipelineInput } from '../../shared/state';
 import { InvalidInput } from '../../shared/errors';
-import { openHarness, seedDaily, seedRelated, type DataHarness } from './data-fixtures';
+import { seedDaily, seedRelated, useDataHarness, type DataHarness } from './data-fixtures';
 
 const config = parseConfigFromEnv({});
 const message = (param: Record<string, unknown>) => ({ param: { DataName: 'shop', ForecastHorizon: 7, dateCreate: '20240301', ...param } });
@@ -12,13 +12,7 @@ async function text(h: DataHarness, uri: string): Promise<string> {
 }
 
 describe('Function: startPipelineFromEvent (DuckDB file + folder store)', () => {
-  let h: DataHarness;
-  beforeEach(async () => {
-    h = await openHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = useDataHarness();
 
   it('writes cleaned headerless CSVs, starts one execution with the full PipelineInput (rows in = rows out)', async () => {
     // Prepare: 3 items × 70 days from 2024-01-01; dateCreate 2024-03-01 splits 60 history days from 10 validation days.

@@ -11,10 +11,10 @@ import {
   DescribeForecastExportJobCommand,
   DescribePredictorCommand,
 } from '@aws-sdk/client-forecast';
-import { afterEach, beforeEach } from 'vitest';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { createBuiltinForecast, type BuiltinForecast, type BuiltinForecastOptions } from '../../engine/client';
 import { FaultInjector } from '../../engine/faults';
+import { perTestFixture } from '../per-test-fixture';
 
 export interface EngineFixture {
   readonly root: string;
@@ -46,35 +46,9 @@ export async function engineFixture(overrides: Partial<BuiltinForecastOptions> =
   };
 }
 
-/**
- * Registers, in the enclosing `describe`, a new engine fixture before each test and its cleanup
- * after it. The returned fixture stands for the current test's (its fields read through).
- */
+/** A new engine fixture for each test of the enclosing `describe`, cleaned up after it. */
 export function useEngineFixture(overrides: Partial<BuiltinForecastOptions> = {}): EngineFixture {
-  let current: EngineFixture | undefined;
-  beforeEach(async () => {
-    current = await engineFixture(overrides);
-  });
-  afterEach(async () => {
-    await current?.cleanup();
-    current = undefined;
-  });
-  const now = (): EngineFixture => {
-    if (!current) throw new Error('useEngineFixture: the fixture exists only inside a test');
-    return current;
-  };
-  return {
-    get root() {
-      return now().root;
-    },
-    get store() {
-      return now().store;
-    },
-    get engine() {
-      return now().engine;
-    },
-    cleanup: () => now().cleanup(),
-  };
+  return perTestFixture('useEngineFixture: the fixture', () => engineFixture(overrides), (fx) => fx.cleanup());
 }
 
 /** Headerless `timestamp,item_id,target_value` rows: weekly pattern plus item level, `days` days from 2024-01-01. */
