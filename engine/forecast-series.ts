@@ -23,7 +23,12 @@ async function fitOne(spec: ModelSpec, payload: SeriesPayload, task: FitTask): P
     related: payload.related,
   };
   const fitted = await spec.fit(series);
-  const prediction = fitted.predict(task.horizon, task.quantiles, { timestamps: periodDates(payload, payload.values.length, task.horizon) });
+  let prediction;
+  try {
+    prediction = fitted.predict(task.horizon, task.quantiles, { timestamps: periodDates(payload, payload.values.length, task.horizon) });
+  } finally {
+    fitted.dispose?.(); // one prediction per fit here: free WASM-held memory now, not never
+  }
   const quantiles = task.quantiles.map((q) => {
     const values = prediction.quantiles.get(q);
     if (!values) throw new Error(`${spec.algorithm} returned no quantile ${q}`);

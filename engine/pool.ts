@@ -41,7 +41,17 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly size = availableParallelism()) {}
+  /**
+   * @param maxWorkerMemoryBytes a worker whose heap + external memory exceeds this after a task is
+   *   replaced by a fresh one (Prophet's WASM optimiser keeps a little memory per fit for good).
+   */
+  constructor(
+    readonly size = availableParallelism(),
+    private readonly maxWorkerMemoryBytes = 256 * 2 ** 20,
+  ) {}
+
+  /** Workers replaced because they outgrew the memory limit (for tests and diagnostics). */
+  recycled = 0;
 
   run(task: WorkerTask): Promise<SeriesForecast[]> {
     if (this.closed) return Promise.reject(new Error('The worker pool is closed'));
@@ -71,6 +81,15 @@ export class WorkerPool {
     }
   }
 
+  /** Takes an idle worker out of the pool and ends it; pump() starts a fresh one when needed. */
+  private retire(slot: Slot): void {
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
+    this.recycled++;
+    slot.worker.removeAllListeners('message');
+    void slot.worker.terminate();
+  }
+
   private spawn(): Slot {
     const { url, execArgv } = workerEntry();
     const worker = new Worker(url, { execArgv });
@@ -81,6 +100,7 @@ export class WorkerPool {
       if (!current || current.id !== reply.id) return;
       slot.current = undefined;
       worker.unref();
+      if ((reply.memoryBytes ?? 0) > this.maxWorkerMemoryBytes) this.retire(slot);
       if (reply.ok) current.pending.resolve(reply.results);
       else current.pending.reject(new Error(reply.error));
       this.pump();

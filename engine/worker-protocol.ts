@@ -40,6 +40,10 @@ export interface CrashTask {
 
 export type WorkerTask = FitTask | CrashTask;
 
+/**
+ * `memoryBytes`: the worker isolate's heap plus external memory (WASM included) after the task; the
+ * pool replaces a worker that has grown past its limit (model libraries that leak WASM memory).
+ */
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly results: SeriesForecast[] }
-  | { readonly id: number; readonly ok: false; readonly error: string };
+  | { readonly id: number; readonly ok: true; readonly results: SeriesForecast[]; readonly memoryBytes?: number }
+  | { readonly id: number; readonly ok: false; readonly error: string; readonly memoryBytes?: number };

@@ -11,5 +11,6 @@ parentPort?.on('message', async ({ id, task }: { id: number; task: WorkerTask })
   } catch (error) {
     reply = { id, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
   }
-  parentPort!.postMessage(reply);
+  const memory = process.memoryUsage(); // heap and external figures are this isolate's
+  parentPort!.postMessage({ ...reply, memoryBytes: memory.heapUsed + memory.external });
 });

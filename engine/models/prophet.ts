@@ -131,8 +131,13 @@ export function prophet(options: ProphetModelOptions = {}): ModelSpec {
           ...(options.changepointPriorScale && { changepointPriorScale: options.changepointPriorScale }),
           ...(options.seasonalityPriorScale && { seasonalityPriorScale: options.seasonalityPriorScale }),
         });
-        for (const { name } of related) m.addRegressor(name);
-        m.fit(dataFrom(first), algorithm ? { algorithm } : undefined);
+        try {
+          for (const { name } of related) m.addRegressor(name);
+          m.fit(dataFrom(first), algorithm ? { algorithm } : undefined);
+        } catch (error) {
+          m.free(); // WASM memory: never reclaimed by the GC on its own
+          throw error;
+        }
         return m;
       };
       // As Python Prophet: when L-BFGS fails, retry with Newton's method. The WASM optimiser also
@@ -172,6 +177,9 @@ export function prophet(options: ProphetModelOptions = {}): ModelSpec {
           const out = fitted.predict({ ds: ahead.map(toSeconds), ...(related.length > 0 && { x: xFuture }) });
           const mean = Float64Array.from(out.yhat.point);
           return { mean, quantiles: quantilesFromInterval(mean, out.yhat.intervals, intervalWidth, quantiles) };
+        },
+        dispose() {
+          fitted.free();
         },
       };
     },

@@ -31,6 +31,11 @@ export interface FittedModel {
    * (if any) cover those steps.
    */
   predict(horizon: number, quantiles: readonly number[], future?: { timestamps?: readonly Date[] }): Prediction;
+  /**
+   * Releases what the model holds outside the JS heap (WASM memory): call when it will not predict
+   * again. Optional; the GC alone does not see that memory and lets it grow with every fit.
+   */
+  dispose?(): void;
 }
 
 export interface ModelSpec {
