@@ -146,17 +146,22 @@ export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promis
   if (durationOf(dataFrequency) > durationOf(plan.frequency)) {
     throw new InvalidInput(`The forecast frequency ${plan.frequency.text} is finer than the data frequency ${dataFrequency.text} of ${tts.name}`);
   }
-  const target = await datasetData(ctx, tts);
-  const related = rts ? await datasetData(ctx, rts) : undefined;
-  const set = buildSeries({
-    target: target.data,
-    related: related?.data,
-    frequency: plan.frequency,
-    dimensions: plan.dimensions,
-    filling: plan.filling,
-    relatedFilling: plan.relatedFilling,
-    horizon: plan.horizon,
-  });
+  // The imported rows are only needed to build the series: read them in a scope of their own so
+  // they can be collected before training (three predictors may train at once).
+  const { set, jobArns } = await (async () => {
+    const target = await datasetData(ctx, tts);
+    const related = rts ? await datasetData(ctx, rts) : undefined;
+    const built = buildSeries({
+      target: target.data,
+      related: related?.data,
+      frequency: plan.frequency,
+      dimensions: plan.dimensions,
+      filling: plan.filling,
+      relatedFilling: plan.relatedFilling,
+      horizon: plan.horizon,
+    });
+    return { set: built, jobArns: [...target.jobArns, ...(related?.jobArns ?? [])] };
+  })();
   const maxHorizon = plan.selection === 'automl' ? Math.min(500, Math.floor(set.length / 3)) : Math.min(500, set.length - 1);
   if (plan.horizon > maxHorizon) {
     throw new InvalidInput(
@@ -184,7 +189,7 @@ export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promis
       algorithm: training.algorithm,
       evaluations: training.evaluations,
       fallbacks: training.fallbacks,
-      datasetImportJobArns: [...target.jobArns, ...(related?.jobArns ?? [])],
+      datasetImportJobArns: jobArns,
       itemCount: set.series.length,
       length: set.length,
     },
