@@ -5,8 +5,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DuckDBInstance, DuckDBTypeId, dateValue, timestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import type { Row, SqlValue, Warehouse } from '../ports/warehouse';
+import { DuckDBInstance, DuckDBTypeId, dateValue, timestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
+import type { BatchColumn, ColumnBatch, Row, SqlValue, Warehouse } from '../ports/warehouse';
 import { assertIdentifier, batchRows, formatSqlTimestamp, runTransaction } from '../warehouse/sql';
 
 function toBind(value: SqlValue): DuckDBValue {
@@ -77,6 +78,104 @@ const COLUMN_READERS: Partial<Record<DuckDBTypeId, ColumnReader>> = {
   [DuckDBTypeId.DATE]: dates,
 };
 
+/** 1 per NULL row of a raw vector, or null when DuckDB reports no validity mask (no NULLs). */
+function nullMask(vector: duckdb.Vector, count: number): Uint8Array | null {
+  const bits = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8) as Uint8Array | null;
+  if (!bits) return null;
+  let mask: Uint8Array | null = null;
+  for (let i = 0; i < count; i++) {
+    if (((bits[i >> 3]! >> (i & 7)) & 1) === 0) (mask ??= new Uint8Array(count))[i] = 1;
+  }
+  return mask;
+}
+
+/**
+ * 64-bit integers of a raw vector as doubles: high word × 2³² + low word is one correctly rounded
+ * addition, so it equals `Number(bigint)` without a BigInt per value.
+ */
+function int64Doubles(vector: duckdb.Vector, count: number, unsigned: boolean): Float64Array {
+  const data = duckdb.vector_get_data(vector, count * 8);
+  const words = new DataView(data.buffer, data.byteOffset, count * 8);
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const high = unsigned ? words.getUint32(i * 8 + 4, true) : words.getInt32(i * 8 + 4, true);
+    out[i] = high * 4294967296 + words.getUint32(i * 8, true);
+  }
+  return out;
+}
+
+type RawColumnReader = (vector: duckdb.Vector, count: number, wrapped: () => ItemVector) => BatchColumn;
+
+/** A typed view of a vector's data (copied where the buffer is not aligned for it). */
+function typed<T>(make: (buffer: ArrayBufferLike, offset: number, length: number) => T, bytes: number) {
+  return (data: Uint8Array, count: number): T => {
+    if (data.byteOffset % bytes === 0) return make(data.buffer, data.byteOffset, count);
+    const copy = data.slice(0, count * bytes);
+    return make(copy.buffer, 0, count);
+  };
+}
+
+/**
+ * Column readers of `queryColumns`: numbers and timestamps straight from DuckDB's vector memory,
+ * VARCHAR through the library (an item id repeated row after row is decoded once per run).
+ */
+const RAW_READERS: Partial<Record<DuckDBTypeId, RawColumnReader>> = {
+  [DuckDBTypeId.DOUBLE]: (vector, count) => ({
+    kind: 'number',
+    values: Float64Array.from(typed((b, o, n) => new Float64Array(b, o, n), 8)(duckdb.vector_get_data(vector, count * 8), count)),
+    nulls: nullMask(vector, count),
+  }),
+  [DuckDBTypeId.FLOAT]: (vector, count) => ({
+    kind: 'number',
+    values: Float64Array.from(typed((b, o, n) => new Float32Array(b, o, n), 4)(duckdb.vector_get_data(vector, count * 4), count)),
+    nulls: nullMask(vector, count),
+  }),
+  [DuckDBTypeId.INTEGER]: (vector, count) => ({
+    kind: 'number',
+    values: Float64Array.from(typed((b, o, n) => new Int32Array(b, o, n), 4)(duckdb.vector_get_data(vector, count * 4), count)),
+    nulls: nullMask(vector, count),
+  }),
+  [DuckDBTypeId.BIGINT]: (vector, count) => ({ kind: 'number', values: int64Doubles(vector, count, false), nulls: nullMask(vector, count) }),
+  [DuckDBTypeId.UBIGINT]: (vector, count) => ({ kind: 'number', values: int64Doubles(vector, count, true), nulls: nullMask(vector, count) }),
+  [DuckDBTypeId.TIMESTAMP]: (vector, count) => {
+    const micros = int64Doubles(vector, count, false);
+    for (let i = 0; i < count; i++) micros[i] = Math.floor(micros[i]! / 1000);
+    return { kind: 'timestamp', ms: micros, nulls: nullMask(vector, count) };
+  },
+  [DuckDBTypeId.DATE]: (vector, count) => {
+    const days = typed((b, o, n) => new Int32Array(b, o, n), 4)(duckdb.vector_get_data(vector, count * 4), count);
+    const ms = new Float64Array(count);
+    for (let i = 0; i < count; i++) ms[i] = days[i]! * MS_PER_DAY;
+    return { kind: 'timestamp', ms, nulls: nullMask(vector, count) };
+  },
+  [DuckDBTypeId.VARCHAR]: (vector, count, wrapped) => {
+    const strings = wrapped();
+    const raw = duckdb.vector_get_data(vector, count * 16);
+    const words = new DataView(raw.buffer, raw.byteOffset, count * 16);
+    const values = new Array<SqlValue>(count);
+    let previous: SqlValue = null;
+    for (let i = 0; i < count; i++) {
+      const at = i * 16;
+      // The same 16-byte string_t as the row before (length, inline bytes or prefix and pointer,
+      // within one chunk): the same string.
+      if (
+        i > 0 &&
+        previous !== null &&
+        words.getUint32(at, true) === words.getUint32(at - 16, true) &&
+        words.getUint32(at + 4, true) === words.getUint32(at - 12, true) &&
+        words.getUint32(at + 8, true) === words.getUint32(at - 8, true) &&
+        words.getUint32(at + 12, true) === words.getUint32(at - 4, true)
+      ) {
+        values[i] = previous;
+        continue;
+      }
+      previous = strings.getItem(i) as SqlValue;
+      values[i] = previous;
+    }
+    return { kind: 'values', values };
+  },
+};
+
 function asDate(value: SqlValue): Date {
   if (value instanceof Date) return value;
   const date = new Date(typeof value === 'string' && !/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? `${value.replace(' ', 'T')}Z` : String(value));
@@ -108,6 +207,21 @@ function columnWriter(appender: DuckDBAppender, typeId: DuckDBTypeId): (value: S
   }
 }
 
+/**
+ * A streamed result's chunks; the next chunk is requested before this one is handed out, so
+ * DuckDB's worker produces chunk n+1 while the consumer works on chunk n.
+ */
+async function* prefetched(result: DuckDBResult): AsyncIterable<DuckDBDataChunk> {
+  let pending = result.fetchChunk();
+  for (;;) {
+    const chunk = await pending;
+    if (!chunk || chunk.rowCount === 0) return;
+    pending = result.fetchChunk();
+    pending.catch(() => undefined);
+    yield chunk;
+  }
+}
+
 class DuckDbWarehouse implements Warehouse {
   /** One statement at a time per connection: DuckDB connections are not re-entrant. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -129,15 +243,52 @@ class DuckDbWarehouse implements Warehouse {
     for await (const batch of this.queryBatches(sql, binds)) yield* batch;
   }
 
-  async *queryBatches(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<readonly Row[]> {
-    // A DuckDB connection streams one result at a time: a second stream on it silently ends the
-    // first one empty. Outside a transaction each query gets its own connection (cheap, same
-    // database); inside one it must see the transaction's writes, so it uses the main connection.
+  queryBatches(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<readonly Row[]> {
+    return this.onConnection((connection) => this.streamBatches(connection, sql, binds));
+  }
+
+  /**
+   * A DuckDB connection streams one result at a time: a second stream on it silently ends the
+   * first one empty. Outside a transaction each query gets its own connection (cheap, same
+   * database); inside one it must see the transaction's writes, so it uses the main connection.
+   */
+  private async *onConnection<T>(stream: (connection: DuckDBConnection) => AsyncIterable<T>): AsyncIterable<T> {
     const own = this.transactionState.active ? undefined : await this.instance.connect();
     try {
-      yield* this.streamBatches(own ?? this.connection, sql, binds);
+      yield* stream(own ?? this.connection);
     } finally {
       own?.closeSync();
+    }
+  }
+
+  queryColumns(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<ColumnBatch> {
+    return this.onConnection((connection) => this.streamColumns(connection, sql, binds));
+  }
+
+  /**
+   * One column batch per DuckDB chunk (2,048 rows), read from the vectors' memory; columns of
+   * other types go through the row readers.
+   */
+  private async *streamColumns(connection: DuckDBConnection, sql: string, binds: readonly SqlValue[]): AsyncIterable<ColumnBatch> {
+    const result = await connection.stream(sql, binds.map(toBind));
+    const names = result.columnNames().map((name) => name.toUpperCase());
+    const types = result.columnTypes().map((type) => type.typeId);
+    if (types.some((t) => RAW_READERS[t] === undefined && COLUMN_READERS[t] === undefined)) {
+      for await (const chunk of result.yieldRowsJs()) {
+        const columns = new Map<string, BatchColumn>(names.map((name, c) => [name, { kind: 'values', values: chunk.map((values) => fromDuckDb(values[c])) }]));
+        yield { length: chunk.length, columns };
+      }
+      return;
+    }
+    for await (const chunk of prefetched(result)) {
+      const count = chunk.rowCount;
+      const columns = new Map<string, BatchColumn>();
+      for (let c = 0; c < names.length; c++) {
+        const wrapped = () => chunk.getColumnVector(c) as unknown as ItemVector;
+        const raw = RAW_READERS[types[c]!];
+        columns.set(names[c]!, raw ? raw(duckdb.data_chunk_get_vector(chunk.chunk, c), count, wrapped) : { kind: 'values', values: COLUMN_READERS[types[c]!]!(wrapped(), count) });
+      }
+      yield { length: count, columns };
     }
   }
 
@@ -158,14 +309,8 @@ class DuckDbWarehouse implements Warehouse {
       return;
     }
     // Column by column with one typed reader per column (about 40 % faster than the generic
-    // per-value conversion); the next chunk is requested before this one is handed out, so
-    // DuckDB's worker produces chunk n+1 while the consumer works on chunk n.
-    let pending = result.fetchChunk();
-    for (;;) {
-      const chunk = await pending;
-      if (!chunk || chunk.rowCount === 0) break;
-      pending = result.fetchChunk();
-      pending.catch(() => undefined);
+    // per-value conversion).
+    for await (const chunk of prefetched(result)) {
       const count = chunk.rowCount;
       const columns = readers.map((read, c) => read!(chunk.getColumnVector(c) as unknown as ItemVector, count));
       const batch = new Array<Row>(count);

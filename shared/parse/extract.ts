@@ -4,7 +4,7 @@
  */
 import type { Frequency } from '../frequency';
 import type { ObjectStore } from '../ports/storage';
-import type { Row, SqlValue, Warehouse } from '../ports/warehouse';
+import { batchRow, type ColumnBatch, type Row, type SqlValue, type Warehouse } from '../ports/warehouse';
 import type { Attribute } from '../state';
 import type { TimestampFormat } from '../time';
 import type { TransformName } from '../transform';
@@ -35,9 +35,14 @@ export interface Extracted {
   readonly stats: CleaningStats;
 }
 
-/** Rows in batches: the adapter's own batches when it has them, else `query` grouped. */
-function rowBatches(warehouse: Warehouse, sql: string, binds: readonly SqlValue[]): AsyncIterable<readonly Row[]> {
+/** Rows or column batches: the adapter's column batches when it has them, else its row batches, else `query` grouped. */
+function rowBatches(warehouse: Warehouse, sql: string, binds: readonly SqlValue[]): AsyncIterable<readonly Row[] | ColumnBatch> {
+  if (warehouse.queryColumns) return warehouse.queryColumns(sql, binds);
   return warehouse.queryBatches ? warehouse.queryBatches(sql, binds) : batchRows(warehouse.query(sql, binds));
+}
+
+function isColumns(batch: readonly Row[] | ColumnBatch): batch is ColumnBatch {
+  return !Array.isArray(batch);
 }
 
 /**
@@ -50,7 +55,7 @@ export async function extractToCsv(warehouse: Warehouse, store: ObjectStore, opt
   while (!first.done && first.value.length === 0) first = await batches.next();
   if (first.done) return undefined;
   const firstBatch = first.value;
-  const firstRow: Row = firstBatch[0]!;
+  const firstRow: Row = isColumns(firstBatch) ? batchRow(firstBatch, 0) : firstBatch[0]!;
   let schema: DatasetSchema;
   try {
     schema = inferSchema(options.kind, firstRow, options.schemaOverride);
@@ -63,9 +68,10 @@ export async function extractToCsv(warehouse: Warehouse, store: ObjectStore, opt
 
   async function* csv(): AsyncIterable<string> {
     let buffer = '';
-    let batch: readonly Row[] | undefined = firstBatch;
+    let batch: readonly Row[] | ColumnBatch | undefined = firstBatch;
     while (batch) {
-      for (let i = 0; i < batch.length; i++) buffer += cleaner.line(batch[i]!);
+      if (isColumns(batch)) buffer += cleaner.lines(batch);
+      else for (let i = 0; i < batch.length; i++) buffer += cleaner.line(batch[i]!);
       if (buffer.length >= CHUNK_CHARS) {
         yield buffer;
         buffer = '';
