@@ -53,6 +53,7 @@ import type { ForecastPort, ObjectStore } from '../shared/ports';
 import { FaultInjector, type FaultResource } from './faults';
 import { runExportJob, runForecastJob, runImportJob, runPredictorJob, type JobContext } from './jobs';
 import { ALGORITHMS, ALGORITHM_ARNS, algorithmFromArn, modelSpec, validateTrainingParameters } from './models/registry';
+import { JobSlots, jobSlotsFromEnv } from './job-slots';
 import { WorkerPool } from './pool';
 import { parseArn, processIdentity, Repository, resourceArn, type ResourceDoc, type ResourceType } from './repository';
 import { relatedFilling, targetFilling } from './series';
@@ -74,6 +75,8 @@ export interface BuiltinForecastOptions {
   readonly faults?: FaultInjector;
   /** Concurrent create jobs per type before LimitExceededException; default 3 (the service quota). */
   readonly concurrentJobs?: number;
+  /** Jobs doing their work at once (the rest wait CREATE_PENDING); default FORECAST_ENGINE_JOB_SLOTS or 1. */
+  readonly jobSlots?: number;
   /** Rows per export part file; default 100 000. */
   readonly exportPartRows?: number;
   readonly timing?: Partial<EngineTiming>;
@@ -171,6 +174,7 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
   const faults = options.faults ?? FaultInjector.fromEnv();
   const concurrentJobs = options.concurrentJobs ?? 3;
   const repo = new Repository(options.store, options.stateUri);
+  const slots = new JobSlots(options.jobSlots ?? jobSlotsFromEnv());
   let pool: WorkerPool | undefined;
   const getPool = () => (pool ??= new WorkerPool(options.workers ?? availableParallelism()));
   const events = new EventEmitter();
@@ -276,8 +280,10 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
         });
       }, timing.heartbeatMs);
       heartbeat.unref();
+      let release: (() => void) | undefined;
       try {
         if (doc.status === 'CREATE_PENDING') await new Promise((resolve) => setTimeout(resolve, timing.pendingMs));
+        release = await slots.acquire();
         await repo.update(doc.arn, (d) => {
           d.status = 'CREATE_IN_PROGRESS';
           d.owner = { ...processIdentity, heartbeatAt: new Date().toISOString() };
@@ -316,6 +322,7 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
           delete d.owner;
         });
       } finally {
+        release?.();
         clearInterval(heartbeat);
         running.delete(doc.arn);
         const final = await repo.get(doc.arn).catch(() => undefined);
