@@ -8,7 +8,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync } from 'node:fs';
-import { resolveRoot, localPaths, reportPath } from './config';
+import { duckDbMemoryLimit, resolveRoot, localPaths, reportPath } from './config';
 
 /** Where the commands write; tests pass their own. */
 export interface CliIo {
@@ -241,7 +241,7 @@ async function reportCommand(argv: string[], io: CliIo): Promise<number> {
   const { openDuckDbWarehouse } = await import('../shared/adapters/duckdb-warehouse');
   const { writeRunReport } = await import('./report');
   const { latestRunId } = await import('./summary');
-  const warehouse = await openDuckDbWarehouse({ path: paths.duckdb });
+  const warehouse = await openDuckDbWarehouse({ path: paths.duckdb, memoryLimit: duckDbMemoryLimit() });
   try {
     const runId = (values.run as string | undefined) ?? (await latestRunId(warehouse));
     if (!runId) {

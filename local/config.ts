@@ -8,6 +8,15 @@ import { fileURLToPath } from 'node:url';
 export const DEFAULT_ROOT = '.forecast-local';
 /** The bucket name of the folder store: `s3://bucket/…` lives in `<root>/bucket/…`. */
 export const LOCAL_BUCKET = 'bucket';
+/**
+ * DuckDB's buffer limit in local runs (DUCKDB_MEMORY_LIMIT overrides): the warehouse spills big
+ * sorts and inserts to disk instead of holding up to 80 % of the machine, so a run's memory stays
+ * bounded however many items it reads.
+ */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '512MB';
+
+export const duckDbMemoryLimit = (env: NodeJS.ProcessEnv = process.env) => env.DUCKDB_MEMORY_LIMIT || DEFAULT_DUCKDB_MEMORY_LIMIT;
+
 /** A dummy role ARN: the built-in engine does not assume roles. */
 export const LOCAL_FORECAST_ROLE = 'arn:aws:iam::000000000000:role/forecast-local';
 

@@ -18,7 +18,7 @@ import { ensureTables } from '../shared/warehouse/layout';
 import { dateFromCompact, DEMO_DEFAULT_ITEMS } from './demo-data';
 import { ExecutionRegistry, type ExecutionRecord } from './executions';
 import type { RunEvent } from './events';
-import { LOCAL_FORECAST_ROLE, PROJECT_ROOT, localPaths, reportPath, type LocalPaths } from './config';
+import { LOCAL_FORECAST_ROLE, PROJECT_ROOT, duckDbMemoryLimit, localPaths, reportPath, type LocalPaths } from './config';
 import { createProgress, type ProgressOutput } from './progress';
 import { datasetRows, seedDemoDataset } from './seed';
 import { parseStepCrashRules } from './step-faults';
@@ -82,7 +82,7 @@ export function openLocalRuntime(
     ...(options.workers ? { workers: options.workers } : {}),
   });
   let opened: Warehouse | undefined;
-  const warehouse = once(async () => (opened = await openDuckDbWarehouse({ path: paths.duckdb })));
+  const warehouse = once(async () => (opened = await openDuckDbWarehouse({ path: paths.duckdb, memoryLimit: duckDbMemoryLimit(env) })));
   const registry = new ExecutionRegistry(paths.executions);
   const workflow = new LocalWorkflowStarter({
     templateFile: paths.templateFile,

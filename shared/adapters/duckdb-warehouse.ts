@@ -9,6 +9,7 @@ import { DuckDBInstance, DuckDBTypeId, dateValue, timestampValue, type DuckDBApp
 import duckdb from '@duckdb/node-bindings';
 import type { BatchColumn, ColumnBatch, Row, SqlValue, Warehouse } from '../ports/warehouse';
 import { assertIdentifier, batchRows, formatSqlTimestamp, runTransaction } from '../warehouse/sql';
+import { ConfigurationError } from '../errors';
 
 function toBind(value: SqlValue): DuckDBValue {
   return value instanceof Date ? formatSqlTimestamp(value) : value;
@@ -395,10 +396,26 @@ class DuckDbWarehouse implements Warehouse {
   }
 }
 
+export interface DuckDbOptions {
+  /** A database file (created if needed), or `:memory:`. */
+  readonly path: string;
+  /**
+   * DuckDB's buffer limit, e.g. `512MB`; above it sorts and large inserts spill to `<path>.tmp`.
+   * Default: DUCKDB_MEMORY_LIMIT, else DuckDB's own default (80 % of the machine's memory).
+   */
+  readonly memoryLimit?: string;
+}
+
+const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
 /** Opens (creating if needed) a DuckDB database file; `:memory:` works too. */
-export async function openDuckDbWarehouse(options: { path: string }): Promise<Warehouse> {
+export async function openDuckDbWarehouse(options: DuckDbOptions): Promise<Warehouse> {
   if (options.path !== ':memory:') await mkdir(dirname(options.path), { recursive: true });
-  const instance = await DuckDBInstance.create(options.path);
+  const memoryLimit = options.memoryLimit ?? (process.env.DUCKDB_MEMORY_LIMIT || undefined);
+  if (memoryLimit !== undefined && !MEMORY_LIMIT.test(memoryLimit.trim())) {
+    throw new ConfigurationError(`DuckDB memory limit "${memoryLimit}" is not a size such as 512MB or 2GB`);
+  }
+  const instance = await DuckDBInstance.create(options.path, memoryLimit ? { memory_limit: memoryLimit.trim() } : {});
   const connection = await instance.connect();
   return new DuckDbWarehouse(instance, connection);
 }

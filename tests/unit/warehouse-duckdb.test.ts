@@ -98,6 +98,38 @@ describe('Function: openDuckDbWarehouse (file database)', () => {
   });
 });
 
+describe('Function: openDuckDbWarehouse (memory limit)', () => {
+  const setting = async (w: Warehouse) => (await all(w, "SELECT current_setting('memory_limit') AS M"))[0]!.M;
+
+  it('applies memoryLimit, else DUCKDB_MEMORY_LIMIT, and sorts more than the limit by spilling to disk', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'duckdb-limit-'));
+    const previous = process.env.DUCKDB_MEMORY_LIMIT;
+    process.env.DUCKDB_MEMORY_LIMIT = '300MB';
+    try {
+      // Act
+      const limited = await openDuckDbWarehouse({ path: join(dir, 'a.duckdb'), memoryLimit: '64MB' });
+      const fromEnv = await openDuckDbWarehouse({ path: join(dir, 'b.duckdb') });
+      const sorted = await all(limited, 'SELECT count(*) AS N, min(v) AS LO FROM (SELECT (i * 7919) % 3000000 AS v, repeat(\'x\', 40) AS pad FROM range(3000000) t(i) ORDER BY v, pad)');
+
+      // Assess
+      expect(await setting(limited)).toBe('61.0 MiB');
+      expect(await setting(fromEnv)).toBe('286.1 MiB');
+      expect(sorted).toEqual([{ N: 3_000_000, LO: 0 }]);
+      await limited.close();
+      await fromEnv.close();
+    } finally {
+      if (previous === undefined) delete process.env.DUCKDB_MEMORY_LIMIT;
+      else process.env.DUCKDB_MEMORY_LIMIT = previous;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a limit that is not a size before opening anything', async () => {
+    await expect(openDuckDbWarehouse({ path: ':memory:', memoryLimit: 'half' })).rejects.toThrow(/DuckDB memory limit "half" is not a size such as 512MB or 2GB/);
+  });
+});
+
 describe('Function: bindNamed', () => {
   it('turns named parameters into ? binds, leaving literals, quoted names, comments and casts alone', () => {
     const { sql, binds } = bindNamed(`SELECT ':X', "a:X", x::INT -- :X\nFROM t WHERE a = :x AND b = :Y /* :Y */`, { X: 1, Y: 'two' });
