@@ -21,6 +21,8 @@ export interface ScoredSeries {
   readonly quantiles: ReadonlyMap<number, Float64Array>;
   /** Training values before the window (for MASE's scale); NaN ignored. */
   readonly history?: Float64Array;
+  /** MASE's scale when already known (naiveScale of the history): saves keeping the history. */
+  readonly scale?: number;
 }
 
 export interface AccuracyMetrics {
@@ -122,10 +124,26 @@ export function naiveScale(history: Float64Array, period: number): number {
   return count > 0 ? sum / count : NaN;
 }
 
+/**
+ * naiveScale of values[0, end) with the unobserved (filled) positions left out, without copying
+ * the history: a backtest keeps one number per series and window instead of its whole past.
+ */
+export function observedNaiveScale(values: Float64Array, observed: Uint8Array, end: number, period: number): number {
+  let sum = 0;
+  let count = 0;
+  for (let t = period; t < end; t++) {
+    if (!observed[t] || !observed[t - period]) continue;
+    const d = values[t]! - values[t - period]!;
+    if (Number.isNaN(d)) continue;
+    sum += Math.abs(d);
+    count++;
+  }
+  return count > 0 ? sum / count : NaN;
+}
+
 /** MASE of one series: MAE / in-sample seasonal-naive MAE with period `period` (NaN when undefined). */
 export function seriesMase(s: ScoredSeries, period: number): number {
-  if (!s.history) return NaN;
-  const scale = naiveScale(s.history, period);
+  const scale = s.scale ?? (s.history ? naiveScale(s.history, period) : NaN);
   if (!(scale > ZERO_SCALE)) return NaN;
   let sum = 0;
   let count = 0;

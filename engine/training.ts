@@ -10,7 +10,7 @@
  */
 import { InvalidInput } from '../shared/errors';
 import { addPeriods, seasonLength, type Frequency } from '../shared/frequency';
-import { accuracyMetrics, mape, mase, rmse, summariseWindows, wape, weightedQuantileLoss, type AccuracyMetrics, type ScoredSeries } from './metrics';
+import { accuracyMetrics, mape, mase, observedNaiveScale, rmse, summariseWindows, wape, weightedQuantileLoss, type AccuracyMetrics, type ScoredSeries } from './metrics';
 import type { ForecastItem, Predictions } from './export-files';
 import type { RegularSeries, SeriesSet } from './series';
 import type { FitTask, SeriesForecast, SeriesPayload } from './worker-protocol';
@@ -123,7 +123,8 @@ interface WindowCase {
   readonly seriesIndex: number;
   readonly payload: SeriesPayload;
   readonly actual: Float64Array;
-  readonly history: Float64Array;
+  /** MASE's scale over the observed history before the window. */
+  readonly scale: number;
 }
 
 function windowCases(set: SeriesSet, start: number, horizon: number): WindowCase[] {
@@ -142,14 +143,14 @@ function windowCases(set: SeriesSet, start: number, horizon: number): WindowCase
       if (!Number.isNaN(actual[h]!)) scored++;
     }
     if (observedBefore < 2 || scored === 0) return;
-    const history = s.values.slice(0, cut).map((v, i) => (s.observed[i] ? v : NaN));
-    cases.push({ seriesIndex, payload: payload(s, set.frequency, cut, horizon), actual, history });
+    const scale = observedNaiveScale(s.values, s.observed, cut, seasonLength(set.frequency));
+    cases.push({ seriesIndex, payload: payload(s, set.frequency, cut, horizon), actual, scale });
   });
   return cases;
 }
 
 function scored(c: WindowCase, f: SeriesForecast, quantiles: readonly number[]): ScoredSeries {
-  return { actual: c.actual, mean: f.mean, history: c.history, quantiles: new Map(quantiles.map((q, i) => [q, f.quantiles[i]!])) };
+  return { actual: c.actual, mean: f.mean, scale: c.scale, quantiles: new Map(quantiles.map((q, i) => [q, f.quantiles[i]!])) };
 }
 
 function windowResult(set: SeriesSet, start: number, horizon: number, series: ScoredSeries[], plan: BacktestPlan): WindowResult {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  accuracyMetrics, coverage, mase, rmse, smape, summariseWindows, wape, weightedQuantileLoss, type ScoredSeries,
+  accuracyMetrics, coverage, mase, naiveScale, observedNaiveScale, rmse, smape, summariseWindows, wape, weightedQuantileLoss, type ScoredSeries,
 } from '../../engine/metrics';
 
 const f = (...v: number[]) => Float64Array.from(v);
@@ -50,6 +50,20 @@ describe('Function: accuracyMetrics', () => {
   it('computes MASE with the seasonal period given', () => {
     const s: ScoredSeries[] = [{ actual: f(3), mean: f(1), quantiles: new Map(), history: f(1, 2, 4, 8) }];
     expect(mase(s, 2)).toBeCloseTo(2 / ((3 + 6) / 2), 12); // |4−1|, |8−2|
+  });
+  it('takes MASE\'s scale from the masked history without copying it, or as given', () => {
+    // Prepare: positions 2 and 4 were filled, not observed; only the first `end` = 6 values are history.
+    const values = f(1, 2, 99, 8, 99, 11, 500);
+    const observed = Uint8Array.from([1, 1, 0, 1, 0, 1, 1]);
+    const masked = f(1, 2, NaN, 8, NaN, 11);
+
+    // Act
+    const scale = observedNaiveScale(values, observed, 6, 2);
+
+    // Assess
+    expect(scale).toBe(naiveScale(masked, 2)); // pairs (1,3) |8−2| and (3,5) |11−8|: 4.5
+    expect(scale).toBe(4.5);
+    expect(mase([{ actual: f(3), mean: f(1), quantiles: new Map(), scale: 4 }], 2)).toBe(0.5);
   });
   it('computes sMAPE and 80 % coverage for the bench', () => {
     expect(smape(window)).toBeCloseTo(((200 * 2) / 22 + (200 * 2) / 38) / 4 + (200 + 0) / 4, 10);
