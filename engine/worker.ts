@@ -1,7 +1,10 @@
 /** Worker thread entry: runs fit tasks posted by engine/pool.ts. */
 import { parentPort } from 'node:worker_threads';
 import { runFitTask } from './forecast-series';
+import { silenceStanNoise } from './stan-noise';
 import type { WorkerReply, WorkerTask } from './worker-protocol';
+
+silenceStanNoise();
 
 parentPort?.on('message', async ({ id, task }: { id: number; task: WorkerTask }) => {
   if (task.kind === 'crash') process.exit(3);
