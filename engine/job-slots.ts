@@ -7,19 +7,6 @@
  */
 import { ConfigurationError } from '../shared/errors';
 
-export const DEFAULT_JOB_SLOTS = 1;
-
-/** FORECAST_ENGINE_JOB_SLOTS, else DEFAULT_JOB_SLOTS; ConfigurationError when it is not a positive integer. */
-export function jobSlotsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.FORECAST_ENGINE_JOB_SLOTS;
-  if (text === undefined || text === '') return DEFAULT_JOB_SLOTS;
-  const slots = Number(text);
-  if (!Number.isInteger(slots) || slots < 1) {
-    throw new ConfigurationError(`FORECAST_ENGINE_JOB_SLOTS must be a positive integer, got "${text}"`);
-  }
-  return slots;
-}
-
 /** A first-come, first-served semaphore. */
 export class JobSlots {
   private free: number;

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerMemoryLimitFromEnv } from './limits';
 import type { SeriesForecast, WorkerReply, WorkerTask } from './worker-protocol';
 
 interface Pending {
@@ -42,12 +43,13 @@ export class WorkerPool {
   private closed = false;
 
   /**
-   * @param maxWorkerMemoryBytes a worker whose heap + external memory exceeds this after a task is
-   *   replaced by a fresh one (Prophet's WASM optimiser keeps a little memory per fit for good).
+   * @param maxWorkerMemoryBytes a worker whose V8 heap + external memory exceeds this after a task
+   *   is replaced by a fresh one (Prophet's WASM optimiser keeps a little memory per fit for good);
+   *   default FORECAST_ENGINE_WORKER_MEMORY_MB or 96 MiB (engine/limits.ts).
    */
   constructor(
     readonly size = availableParallelism(),
-    private readonly maxWorkerMemoryBytes = 256 * 2 ** 20,
+    private readonly maxWorkerMemoryBytes = workerMemoryLimitFromEnv(),
   ) {}
 
   /** Workers replaced because they outgrew the memory limit (for tests and diagnostics). */

@@ -14,6 +14,8 @@ parentPort?.on('message', async ({ id, task }: { id: number; task: WorkerTask })
   } catch (error) {
     reply = { id, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
   }
-  const memory = process.memoryUsage(); // heap and external figures are this isolate's
-  parentPort!.postMessage({ ...reply, memoryBytes: memory.heapUsed + memory.external });
+  // Heap and external figures are this isolate's (RSS is the whole process's). The heap's committed
+  // size, not just what is live: a heap that grew stays that big until the worker ends.
+  const memory = process.memoryUsage();
+  parentPort!.postMessage({ ...reply, memoryBytes: memory.heapTotal + memory.external });
 });

@@ -7,7 +7,8 @@ import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { ConfigurationError } from '../../shared/errors';
 import { createBuiltinForecast } from '../../engine/client';
 import { FaultInjector } from '../../engine/faults';
-import { JobSlots, jobSlotsFromEnv } from '../../engine/job-slots';
+import { JobSlots } from '../../engine/job-slots';
+import { jobSlotsFromEnv, workerMemoryLimitFromEnv } from '../../engine/limits';
 import { dailyCsv, describePredictor, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -67,6 +68,12 @@ describe('JobSlots', () => {
     expect(() => jobSlotsFromEnv({ FORECAST_ENGINE_JOB_SLOTS: '1.5' })).toThrow(ConfigurationError);
     expect(jobSlotsFromEnv({ FORECAST_ENGINE_JOB_SLOTS: '3' })).toBe(3);
     expect(jobSlotsFromEnv({})).toBe(1);
+  });
+
+  it('reads the worker memory limit in MiB from FORECAST_ENGINE_WORKER_MEMORY_MB', () => {
+    expect(workerMemoryLimitFromEnv({})).toBe(96 * 2 ** 20);
+    expect(workerMemoryLimitFromEnv({ FORECAST_ENGINE_WORKER_MEMORY_MB: '64' })).toBe(64 * 2 ** 20);
+    expect(() => workerMemoryLimitFromEnv({ FORECAST_ENGINE_WORKER_MEMORY_MB: '-1' })).toThrow(/FORECAST_ENGINE_WORKER_MEMORY_MB must be a positive integer, got "-1"/);
   });
 });
 
