@@ -6,8 +6,9 @@
  *   "FCB1" · u32 LE header length · header JSON (UTF-8) · padding to 8 · array bytes
  *
  * Arrays are referenced from the header as `[offset, length, kind]` (offset in bytes from the start
- * of the data section). Reading copies each array out into its own buffer, so a later subarray sent
- * to a worker thread never drags the whole file along through structured clone.
+ * of the data section). Writing streams the arrays as they are (BinaryFile). Reading copies each
+ * array out into its own buffer, so a later subarray sent to a worker thread never drags the whole
+ * file along through structured clone — or, for data that stays on this thread, views the file.
  */
 
 const MAGIC = 'FCB1';
@@ -15,7 +16,7 @@ const MAGIC = 'FCB1';
 type Kind = 0 | 1; // 0: Float64Array, 1: Uint8Array
 export type ArrayRef = readonly [offset: number, length: number, kind: Kind];
 
-/** Collects typed arrays while a header is being built, then writes the file in one buffer. */
+/** Collects typed arrays while a header is being built, then gives the file. */
 export class BinaryWriter {
   private readonly arrays: (Float64Array | Uint8Array)[] = [];
   private size = 0;
@@ -28,19 +29,75 @@ export class BinaryWriter {
     return ref;
   }
 
-  finish(header: unknown): Buffer {
-    const json = Buffer.from(JSON.stringify(header), 'utf8');
-    const dataStart = Math.ceil((8 + json.length) / 8) * 8;
-    const out = Buffer.alloc(dataStart + this.size);
-    out.write(MAGIC, 0, 'latin1');
-    out.writeUInt32LE(json.length, 4);
-    json.copy(out, 8);
-    let offset = dataStart;
+  finish(header: unknown): BinaryFile {
+    return new BinaryFile(Buffer.from(JSON.stringify(header), 'utf8'), this.arrays, this.size);
+  }
+}
+
+const CHUNK_BYTES = 1 << 20;
+const PADDING = new Uint8Array(8);
+
+/**
+ * A binary container ready to write. Written to a store it streams: chunks of about 1 MiB that
+ * view the arrays, so writing a dataset does not first copy all of it into one buffer.
+ */
+export class BinaryFile implements AsyncIterable<Uint8Array> {
+  /** Size of the file in bytes. */
+  readonly length: number;
+
+  constructor(
+    private readonly json: Buffer,
+    private readonly arrays: readonly (Float64Array | Uint8Array)[],
+    dataSize: number,
+  ) {
+    this.length = Math.ceil((8 + json.length) / 8) * 8 + dataSize;
+  }
+
+  /** Magic, header length, header, then every array, each padded to 8 bytes. */
+  private *parts(): Generator<Uint8Array> {
+    const prefix = Buffer.alloc(8);
+    prefix.write(MAGIC, 0, 'latin1');
+    prefix.writeUInt32LE(this.json.length, 4);
+    yield prefix;
+    yield this.json;
+    yield PADDING.subarray(0, Math.ceil((8 + this.json.length) / 8) * 8 - 8 - this.json.length);
     for (const a of this.arrays) {
-      out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
-      offset += Math.ceil(a.byteLength / 8) * 8;
+      yield new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      yield PADDING.subarray(0, Math.ceil(a.byteLength / 8) * 8 - a.byteLength);
     }
-    return out;
+  }
+
+  /** The parts gathered into chunks of about CHUNK_BYTES (big arrays pass through as they are). */
+  *chunks(): Generator<Uint8Array> {
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    for (const part of this.parts()) {
+      if (part.byteLength === 0) continue;
+      if (part.byteLength >= CHUNK_BYTES) {
+        if (pendingBytes) yield Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        yield part;
+        continue;
+      }
+      pending.push(part);
+      pendingBytes += part.byteLength;
+      if (pendingBytes >= CHUNK_BYTES) {
+        yield Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+    if (pendingBytes) yield Buffer.concat(pending, pendingBytes);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    yield* this.chunks();
+  }
+
+  /** The whole file in one buffer. */
+  toBuffer(): Buffer {
+    return Buffer.concat([...this.chunks()], this.length);
   }
 }
 
@@ -72,6 +129,17 @@ export class BinaryReader {
   f64(ref: ArrayRef): Float64Array {
     if (ref[2] !== 0) throw new Error('Engine data: expected a Float64 array');
     return new Float64Array(this.copy(ref, 8));
+  }
+
+  /**
+   * The array as a view of the file's bytes, no copy (a copy when the bytes are not 8-aligned in
+   * memory). For data that never goes to a worker thread: a view would drag the whole file along.
+   */
+  f64View(ref: ArrayRef): Float64Array {
+    if (ref[2] !== 0) throw new Error('Engine data: expected a Float64 array');
+    const [offset, length] = ref;
+    const start = this.bytes.byteOffset + this.dataStart + offset;
+    return start % 8 === 0 ? new Float64Array(this.bytes.buffer, start, length) : this.f64(ref);
   }
 
   u8(ref: ArrayRef): Uint8Array {

@@ -6,7 +6,7 @@
 import type { ObjectStore } from '../shared/ports';
 import { addPeriods, type Frequency } from '../shared/frequency';
 import { formatExportDate } from '../shared/time';
-import { BinaryReader, BinaryWriter, isBinary, type ArrayRef } from './binary';
+import { BinaryReader, BinaryWriter, isBinary, type ArrayRef, type BinaryFile } from './binary';
 import { fromBase64 } from './series';
 import { columnOf } from './validation';
 
@@ -27,7 +27,7 @@ export interface Predictions {
 }
 
 /** Binary container (engine/binary.ts) of a forecast's predictions. */
-export function serializePredictions(p: Predictions): Buffer {
+export function serializePredictions(p: Predictions): BinaryFile {
   const writer = new BinaryWriter();
   const items = p.items.map((i) => ({ key: i.key, start: i.start.getTime(), columns: i.columns.map((c) => writer.add(c)) }));
   return writer.finish({ types: p.types, keyColumns: p.keyColumns, frequency: p.frequency.text, items });

@@ -9,7 +9,7 @@
  */
 import { InvalidInput } from '../shared/errors';
 import { addPeriods, periodStart, periodsBetween, type Frequency } from '../shared/frequency';
-import { BinaryReader, BinaryWriter, isBinary, type ArrayRef } from './binary';
+import { BinaryReader, BinaryWriter, isBinary, type ArrayRef, type BinaryFile } from './binary';
 
 export interface ImportedItem {
   /** Values of the string columns (item_id first, then the other string columns in schema order). */
@@ -38,7 +38,7 @@ export const fromBase64 = (s: string) => {
 };
 
 /** Binary container (engine/binary.ts) of an import's data. */
-export function serializeImported(data: ImportedData): Buffer {
+export function serializeImported(data: ImportedData): BinaryFile {
   const writer = new BinaryWriter();
   const items = data.items.map((item) => ({
     key: item.key,
@@ -67,7 +67,8 @@ function decodeImported<A>(raw: RawImported<A>, array: (a: A) => Float64Array): 
 export function deserializeImported(bytes: Uint8Array | string): ImportedData {
   if (typeof bytes !== 'string' && isBinary(bytes)) {
     const reader = new BinaryReader(bytes);
-    return decodeImported(reader.header as RawImported<ArrayRef>, (ref) => reader.f64(ref));
+    // Imported rows only feed buildSeries, which makes arrays of its own: views are enough.
+    return decodeImported(reader.header as RawImported<ArrayRef>, (ref) => reader.f64View(ref));
   }
   return decodeImported(JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8')) as RawImported<string>, fromBase64);
 }
@@ -386,7 +387,7 @@ function attachRelated(series: RegularSeries[], options: BuildSeriesOptions, end
 }
 
 /** Binary container of a series set (the predictor keeps the series it was trained on). */
-export function serializeSeriesSet(set: SeriesSet): Buffer {
+export function serializeSeriesSet(set: SeriesSet): BinaryFile {
   const writer = new BinaryWriter();
   const series = set.series.map((s) => ({
     key: s.key,

@@ -1,10 +1,14 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { parseFrequency } from '../../shared/frequency';
 import { deserializePredictions, serializePredictions, type Predictions } from '../../engine/export-files';
 import { deserializeImported, deserializeSeriesSet, serializeImported, serializeSeriesSet, toBase64, type ImportedData, type SeriesSet } from '../../engine/series';
 
 describe('engine data containers', () => {
-  it('round-trips imported data through the binary form, each array in its own buffer', () => {
+  it('round-trips imported data through the binary form, as views of the file (copies when it is not 8-aligned)', () => {
     // Prepare
     const data: ImportedData = {
       keyColumns: ['item_id', 'store'],
@@ -16,12 +20,18 @@ describe('engine data containers', () => {
       ],
     };
     // Act
-    const bytes = serializeImported(data);
-    const back = deserializeImported(bytes);
+    const file = serializeImported(data).toBuffer();
+    const aligned = new Uint8Array(new ArrayBuffer(file.length));
+    aligned.set(file);
+    const shifted = new Uint8Array(new ArrayBuffer(file.length + 4), 4);
+    shifted.set(file);
+    const back = deserializeImported(aligned);
+    const copied = deserializeImported(shifted);
     // Assess
     expect(back).toEqual(data);
-    expect(back.items[0]!.t.buffer.byteLength).toBe(16);
-    expect(back.items[0]!.t.buffer).not.toBe(back.items[1]!.t.buffer);
+    expect(back.items[0]!.t.buffer).toBe(aligned.buffer);
+    expect(copied).toEqual(data);
+    expect(copied.items[0]!.t.buffer.byteLength).toBe(16);
   });
 
   it('reads the JSON + base64 form of earlier engine versions', () => {
@@ -55,7 +65,7 @@ describe('engine data containers', () => {
       ],
     };
     // Act
-    const back = deserializeSeriesSet(serializeSeriesSet(set), parseFrequency);
+    const back = deserializeSeriesSet(serializeSeriesSet(set).toBuffer(), parseFrequency);
     // Assess
     expect(back.series[0]!.observed).toEqual(set.series[0]!.observed);
     expect(back.series[0]!.related).toEqual(set.series[0]!.related);
@@ -71,9 +81,34 @@ describe('engine data containers', () => {
       items: [{ key: ['x,y'], start: new Date('2024-01-01T00:00:00Z'), columns: [new Float64Array([1, 2]), new Float64Array([3, 4])] }],
     };
     // Act
-    const back = deserializePredictions(serializePredictions(p), parseFrequency);
+    const back = deserializePredictions(serializePredictions(p).toBuffer(), parseFrequency);
     // Assess
     expect(back.items).toEqual(p.items);
     expect(back.frequency.text).toBe('W');
+  });
+
+  it('streams to a store in chunks of at most ~1 MiB plus big arrays whole, the same bytes as one buffer', async () => {
+    // Prepare: 300 small items (packed together) and one item of 3 MiB (passed through as it is).
+    const items = Array.from({ length: 300 }, (_, i) => ({ key: [`i${i}`], t: Float64Array.from({ length: 500 }, (_, k) => k * 86_400_000), values: { target_value: Float64Array.from({ length: 500 }, (_, k) => i + k / 7) } }));
+    items.push({ key: ['big'], t: new Float64Array(393_216).fill(1), values: { target_value: new Float64Array(3).fill(2) } });
+    const data: ImportedData = { keyColumns: ['item_id'], numericColumns: ['target_value'], rowCount: 0, items };
+    const root = await mkdtemp(join(tmpdir(), 'engine-binary-'));
+    try {
+      const file = serializeImported(data);
+
+      // Act
+      const chunks = [...file.chunks()];
+      await new FolderObjectStore(root).put('s3://b/data.bin', file);
+      const stored = await new FolderObjectStore(root).get('s3://b/data.bin');
+
+      // Assess
+      expect(Math.max(...chunks.map((c) => c.byteLength))).toBe(393_216 * 8);
+      expect(chunks.filter((c) => c.byteLength !== 393_216 * 8).every((c) => c.byteLength < 2 ** 20 + 8_000)).toBe(true);
+      expect((await stat(join(root, 'b', 'data.bin'))).size).toBe(file.length);
+      expect(stored.equals(file.toBuffer())).toBe(true);
+      expect(deserializeImported(stored)).toEqual(data);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
