@@ -26,6 +26,8 @@ interface SizeResult {
   readonly peakRssMb: number;
   /** Peak RSS sampled while each state ran (MB): where the memory goes. */
   readonly peakRssByState: Record<string, number>;
+  /** Peak JS memory of the main thread (V8 heap + external, MB) by state: RSS minus this is DuckDB, workers and the runtime. */
+  readonly peakJsByState?: Record<string, number>;
   readonly models: string[];
 }
 
@@ -36,7 +38,7 @@ async function child(items: number, root: string, messageFile: string | undefine
   const { seedDemoDataset } = await import('../local/seed');
   const { dateFromCompact } = await import('../local/demo-data');
   const { demoMessage, readMessage, runPipeline } = await import('../local/runner');
-  const { localPaths } = await import('../local/config');
+  const { duckDbMemoryLimit, localPaths } = await import('../local/config');
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const message = (messageFile ? await readMessage(messageFile) : await demoMessage(items)) as { param: Record<string, unknown> };
@@ -44,7 +46,7 @@ async function child(items: number, root: string, messageFile: string | undefine
   const param = message.param;
 
   const seedStart = performance.now();
-  const warehouse = await openDuckDbWarehouse({ path: localPaths(root).duckdb });
+  const warehouse = await openDuckDbWarehouse({ path: localPaths(root).duckdb, memoryLimit: duckDbMemoryLimit() });
   const seeded = await seedDemoDataset(warehouse, String(param.DataName), {
     items,
     forecastStart: dateFromCompact(String(param.dateCreate)),
@@ -57,9 +59,11 @@ async function child(items: number, root: string, messageFile: string | undefine
   // RSS sampled every 100 ms, attributed to the state running (from the plain progress lines).
   let current = 'parse';
   const peakRssByState: Record<string, number> = {};
+  const peakJsByState: Record<string, number> = {};
   const sample = () => {
-    const mb = process.memoryUsage.rss() / 2 ** 20;
-    peakRssByState[current] = Math.max(peakRssByState[current] ?? 0, Math.round(mb));
+    const usage = process.memoryUsage();
+    peakRssByState[current] = Math.max(peakRssByState[current] ?? 0, Math.round(usage.rss / 2 ** 20));
+    peakJsByState[current] = Math.max(peakJsByState[current] ?? 0, Math.round((usage.heapTotal + usage.external) / 2 ** 20));
   };
   const sampler = setInterval(sample, 100);
   const pipelineStart = performance.now();
@@ -92,6 +96,7 @@ async function child(items: number, root: string, messageFile: string | undefine
     forecastRows: result.summary?.forecastRows ?? 0,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     peakRssByState,
+    peakJsByState,
     models: (param.Models as string[] | undefined) ?? [],
   };
   process.stdout.write(`${MARK}${JSON.stringify(outcome)}\n`);
@@ -151,6 +156,7 @@ async function parent(): Promise<void> {
   for (const r of results) {
     if ('peakRssByState' in r) {
       console.log(`  peak RSS by state at ${r.items} items (MB): ${Object.entries(r.peakRssByState).map(([state, mb]) => `${state} ${mb}`).join(', ')}`);
+      if (r.peakJsByState) console.log(`    of which main-thread JS (heap + external): ${Object.entries(r.peakJsByState).map(([state, mb]) => `${state} ${mb}`).join(', ')}`);
     }
   }
   const demo = results.find((r): r is SizeResult => 'pipelineSeconds' in r && r.items === DEMO_DEFAULT_ITEMS);
