@@ -72,7 +72,10 @@ export class FolderObjectStore implements ObjectStore {
         if (entry.isDirectory()) await walk(full);
         else if (!entry.name.endsWith('.partial')) {
           const key = relative(bucketRoot, full).split(sep).join('/');
-          if (key.startsWith(prefix)) found.push({ uri: `s3://${bucket}/${key}`, size: (await stat(full)).size });
+          if (!key.startsWith(prefix)) continue;
+          // Deleted since readdir: like an S3 listing, the snapshot simply does not hold it.
+          const size = await stat(full).then((s) => s.size, (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+          if (size !== undefined) found.push({ uri: `s3://${bucket}/${key}`, size });
         }
       }
     };
