@@ -13,7 +13,7 @@ import { FolderObjectStore } from '../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../shared/adapters/duckdb-warehouse';
 import { executionName } from '../shared/names';
 import type { Warehouse } from '../shared/ports';
-import { once, setDependencies, type Dependencies } from '../shared/runtime';
+import { setDependencies, type Dependencies } from '../shared/runtime';
 import { ensureTables } from '../shared/warehouse/layout';
 import { dateFromCompact, DEMO_DEFAULT_ITEMS } from './demo-data';
 import { ExecutionRegistry, type ExecutionRecord } from './executions';
@@ -23,9 +23,13 @@ import { createProgress, type ProgressOutput } from './progress';
 import { datasetRows, seedDemoDataset } from './seed';
 import { parseStepCrashRules } from './step-faults';
 import { formatSummaryTable, readRunSummary, type RunSummary } from './summary';
+import { IdleClosingWarehouse } from './idle-warehouse';
 import { readQueueFunction } from './template';
 import { DEFAULT_RETRY_WAITS, LocalWorkflowStarter, lambdaContext, loadHandler, type RetryWaits } from './workflow';
 import { writeRunReport } from './report';
+
+/** How long the warehouse may sit unused before the local runner closes it. */
+const WAREHOUSE_IDLE_MS = 1_000;
 
 export const DEMO_MESSAGE_FILE = join(PROJECT_ROOT, 'examples', 'demo-message.json');
 
@@ -81,8 +85,11 @@ export function openLocalRuntime(
     faults: FaultInjector.fromEnv(env),
     ...(options.workers ? { workers: options.workers } : {}),
   });
-  let opened: Warehouse | undefined;
-  const warehouse = once(async () => (opened = await openDuckDbWarehouse({ path: paths.duckdb, memoryLimit: duckDbMemoryLimit(env) })));
+  // Closed while idle (between parse and notify the engine trains for minutes), opened on demand.
+  const idleClosing = new IdleClosingWarehouse(() => openDuckDbWarehouse({ path: paths.duckdb, memoryLimit: duckDbMemoryLimit(env) }), {
+    idleMs: WAREHOUSE_IDLE_MS,
+  });
+  const warehouse = async (): Promise<Warehouse> => idleClosing;
   const registry = new ExecutionRegistry(paths.executions);
   const workflow = new LocalWorkflowStarter({
     templateFile: paths.templateFile,
@@ -108,7 +115,7 @@ export function openLocalRuntime(
     async close() {
       setDependencies(undefined);
       await forecast.close();
-      await opened?.close();
+      await idleClosing.close();
     },
   };
 }
