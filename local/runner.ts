@@ -9,6 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBuiltinForecast, type BuiltinForecast } from '../engine/client';
 import { FaultInjector } from '../engine/faults';
+import { jobSlotsFromEnv } from '../engine/limits';
 import { FolderObjectStore } from '../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../shared/adapters/duckdb-warehouse';
 import { executionName } from '../shared/names';
@@ -83,6 +84,7 @@ export function openLocalRuntime(
     store,
     stateUri: paths.engineStateUri,
     faults: FaultInjector.fromEnv(env),
+    jobSlots: jobSlotsFromEnv(env),
     ...(options.workers ? { workers: options.workers } : {}),
   });
   // Closed while idle (between parse and notify the engine trains for minutes), opened on demand.
