@@ -125,10 +125,6 @@ export class RowCleaner {
     return this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${JSON.stringify(value ?? null)} is not a timestamp`);
   }
 
-  private format(t: Date): string {
-    return this.formatMs(t.getTime());
-  }
-
   private formatMs(ms: number): string {
     let text = this.formatted.get(ms);
     if (text === undefined) {
@@ -233,7 +229,13 @@ export class RowCleaner {
     const step = this.fixedStep!;
     const dateOnly = this.options.timestampFormat === 'yyyy-MM-dd';
     const numeric = sources as ({ kind: 'number'; values: Float64Array; nulls: Uint8Array | null } | undefined)[];
-    const stats = this.stats;
+    // The row being written, read by the accessors (made once per batch, not once per row).
+    let row = 0;
+    const numberAt = (i: number) => {
+      const source = numeric[i]!;
+      return source.nulls !== null && source.nulls[row] === 1 ? null : source.values[row]!;
+    };
+    const noDimension = () => ''; // a batch with dimension columns takes the row path
     for (let r = 0; r < n; r++) {
       const t = ms[r]!;
       const item = items[r];
@@ -260,44 +262,9 @@ export class RowCleaner {
         out += this.line(batchRow(batch, r));
         continue;
       }
-      this.previous = t;
-      if (t < this.firstMs) {
-        this.firstMs = t;
-        stats.first = new Date(t);
-      }
-      if (t > this.lastMs) {
-        this.lastMs = t;
-        stats.last = new Date(t);
-      }
-      stats.rows++;
-      this.itemRows++;
-      let line = '';
-      for (let i = 0; i < columns.length; i++) {
-        const c = columns[i]!;
-        if (i > 0) line += ',';
-        switch (c.role) {
-          case 'timestamp':
-            line += this.formatMs(t);
-            break;
-          case 'item':
-            line += this.itemField;
-            break;
-          case 'target': {
-            const source = numeric[i]!;
-            const value = this.filled(source.nulls !== null && source.nulls[r] === 1 ? null : source.values[r]!);
-            if (value !== null) line += this.targetField(value);
-            break;
-          }
-          case 'feature': {
-            const source = numeric[i]!;
-            if (source.nulls === null || source.nulls[r] !== 1) line += String(source.values[r]!);
-            break;
-          }
-          case 'dimension':
-            break;
-        }
-      }
-      out += line + '\n';
+      row = r;
+      this.accept(t);
+      out += this.csvLine(t, numberAt, noDimension);
     }
     return out;
   }
@@ -332,50 +299,66 @@ export class RowCleaner {
     } else if (!this.onGrid(this.previous, ms)) {
       this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${t.toISOString()} is not a whole number of ${this.options.frequency.text} periods after ${new Date(this.previous).toISOString()}`);
     }
+    this.accept(ms);
+    const columns = this.options.schema.columns;
+    const numberAt = (i: number) => {
+      const column = columns[i]!.column;
+      const raw = row[column];
+      const n = toNumber(raw);
+      if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${column} ${shown(raw)} is not a number`);
+      return n;
+    };
+    const dimensionAt = (i: number) => {
+      const raw = row[columns[i]!.column];
+      return raw === null || raw === undefined ? '' : csvField(raw instanceof Date ? raw.toISOString() : String(raw));
+    };
+    return this.csvLine(ms, numberAt, dimensionAt);
+  }
+
+  /** Counts an accepted row of the current item at `ms` (its order and grid already checked). */
+  private accept(ms: number): void {
     this.previous = ms;
     if (ms < this.firstMs) {
       this.firstMs = ms;
-      this.stats.first = t;
+      this.stats.first = new Date(ms);
     }
     if (ms > this.lastMs) {
       this.lastMs = ms;
-      this.stats.last = t;
+      this.stats.last = new Date(ms);
     }
     this.stats.rows++;
     this.itemRows++;
+  }
 
+  /**
+   * The CSV line (with `\n`) of an accepted row: `numberAt(i)` is the value of target or feature
+   * column i (null = NULL; it rejects anything else), `dimensionAt(i)` a dimension's CSV field.
+   */
+  private csvLine(ms: number, numberAt: (i: number) => number | null, dimensionAt: (i: number) => string): string {
     let out = '';
     const columns = this.options.schema.columns;
     for (let i = 0; i < columns.length; i++) {
-      const c = columns[i]!;
       if (i > 0) out += ',';
-      switch (c.role) {
+      switch (columns[i]!.role) {
         case 'timestamp':
-          out += this.format(t);
+          out += this.formatMs(ms);
           break;
         case 'item':
           out += this.itemField;
           break;
         case 'target': {
-          const raw = row[c.column];
-          const n = toNumber(raw);
-          if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${c.column} ${shown(raw)} is not a number`);
-          const value = this.filled(n);
+          const value = this.filled(numberAt(i));
           if (value !== null) out += this.targetField(value);
           break;
         }
         case 'feature': {
-          const raw = row[c.column];
-          const n = toNumber(raw);
-          if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${c.column} ${shown(raw)} is not a number`);
+          const n = numberAt(i);
           if (n !== null) out += String(n);
           break;
         }
-        case 'dimension': {
-          const raw = row[c.column];
-          if (raw !== null && raw !== undefined) out += csvField(raw instanceof Date ? raw.toISOString() : String(raw));
+        case 'dimension':
+          out += dimensionAt(i);
           break;
-        }
       }
     }
     return out + '\n';
