@@ -9,9 +9,13 @@
  * of the data section). Writing streams the arrays as they are (BinaryFile). Reading copies each
  * array out into its own buffer, so a later subarray sent to a worker thread never drags the whole
  * file along through structured clone — or, for data that stays on this thread, views the file.
+ * `readEngineData` also reads the JSON + base64 text of earlier engine versions.
  */
 
 const MAGIC = 'FCB1';
+
+/** `n` rounded up to a multiple of 8: where the next header part or array starts. */
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
 type Kind = 0 | 1; // 0: Float64Array, 1: Uint8Array
 export type ArrayRef = readonly [offset: number, length: number, kind: Kind];
@@ -25,7 +29,7 @@ export class BinaryWriter {
     const kind: Kind = array instanceof Float64Array ? 0 : 1;
     const ref: ArrayRef = [this.size, array.length, kind];
     this.arrays.push(array);
-    this.size += Math.ceil(array.byteLength / 8) * 8;
+    this.size += align8(array.byteLength);
     return ref;
   }
 
@@ -50,7 +54,7 @@ export class BinaryFile implements AsyncIterable<Uint8Array> {
     private readonly arrays: readonly (Float64Array | Uint8Array)[],
     dataSize: number,
   ) {
-    this.length = Math.ceil((8 + json.length) / 8) * 8 + dataSize;
+    this.length = align8(8 + json.length) + dataSize;
   }
 
   /** Magic, header length, header, then every array, each padded to 8 bytes. */
@@ -60,10 +64,10 @@ export class BinaryFile implements AsyncIterable<Uint8Array> {
     prefix.writeUInt32LE(this.json.length, 4);
     yield prefix;
     yield this.json;
-    yield PADDING.subarray(0, Math.ceil((8 + this.json.length) / 8) * 8 - 8 - this.json.length);
+    yield PADDING.subarray(0, align8(8 + this.json.length) - 8 - this.json.length);
     for (const a of this.arrays) {
       yield new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      yield PADDING.subarray(0, Math.ceil(a.byteLength / 8) * 8 - a.byteLength);
+      yield PADDING.subarray(0, align8(a.byteLength) - a.byteLength);
     }
   }
 
@@ -115,7 +119,7 @@ export class BinaryReader {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const length = view.getUint32(4, true);
     this.header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, length).toString('utf8'));
-    this.dataStart = Math.ceil((8 + length) / 8) * 8;
+    this.dataStart = align8(8 + length);
   }
 
   private copy(ref: ArrayRef, width: number): ArrayBuffer {
@@ -146,4 +150,46 @@ export class BinaryReader {
     if (ref[2] !== 1) throw new Error('Engine data: expected a Uint8 array');
     return new Uint8Array(this.copy(ref, 1));
   }
+}
+
+/** Typed array → base64, the array encoding of the JSON engine data of earlier versions. */
+export const toBase64 = (a: Float64Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+function base64Bytes(a: StoredArray): Uint8Array {
+  if (typeof a !== 'string') throw new Error('Engine data: expected base64 text in JSON engine data');
+  const bytes = Buffer.from(a, 'base64');
+  const copy = new Uint8Array(bytes.length); // own, aligned buffer
+  copy.set(bytes);
+  return copy;
+}
+
+/** An array as stored: a reference into a binary container, or base64 in older JSON engine data. */
+export type StoredArray = ArrayRef | string;
+
+/** A stored engine file, binary or JSON, as the deserializers read it. */
+export interface EngineData {
+  readonly header: unknown;
+  /** The array in a buffer of its own. */
+  f64(a: StoredArray): Float64Array;
+  /** The array, as a view of the file where it can be (for data that stays on this thread). */
+  f64View(a: StoredArray): Float64Array;
+  u8(a: StoredArray): Uint8Array;
+}
+
+export function readEngineData(bytes: Uint8Array | string): EngineData {
+  if (typeof bytes !== 'string' && isBinary(bytes)) {
+    const reader = new BinaryReader(bytes);
+    const ref = (a: StoredArray): ArrayRef => {
+      if (typeof a === 'string') throw new Error('Engine data: base64 text inside a binary container');
+      return a;
+    };
+    return { header: reader.header, f64: (a) => reader.f64(ref(a)), f64View: (a) => reader.f64View(ref(a)), u8: (a) => reader.u8(ref(a)) };
+  }
+  const f64 = (a: StoredArray) => new Float64Array(base64Bytes(a).buffer);
+  return {
+    header: JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8')),
+    f64,
+    f64View: f64,
+    u8: base64Bytes,
+  };
 }

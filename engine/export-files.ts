@@ -6,8 +6,7 @@
 import type { ObjectStore } from '../shared/ports';
 import { addPeriods, type Frequency } from '../shared/frequency';
 import { formatExportDate } from '../shared/time';
-import { BinaryReader, BinaryWriter, isBinary, type ArrayRef, type BinaryFile } from './binary';
-import { fromBase64 } from './series';
+import { BinaryWriter, readEngineData, type BinaryFile, type StoredArray } from './binary';
 import { columnOf } from './validation';
 
 export interface ForecastItem {
@@ -33,18 +32,17 @@ export function serializePredictions(p: Predictions): BinaryFile {
   return writer.finish({ types: p.types, keyColumns: p.keyColumns, frequency: p.frequency.text, items });
 }
 
-type RawPredictions<A> = { types: string[]; keyColumns: string[]; frequency: string; items: { key: string[]; start: number; columns: A[] }[] };
+type RawPredictions = { types: string[]; keyColumns: string[]; frequency: string; items: { key: string[]; start: number; columns: StoredArray[] }[] };
 
 /** Reads what serializePredictions wrote (or the JSON + base64 text of earlier engine versions). */
 export function deserializePredictions(bytes: Uint8Array | string, parse: (f: string) => Frequency): Predictions {
-  const reader = typeof bytes !== 'string' && isBinary(bytes) ? new BinaryReader(bytes) : undefined;
-  const raw = (reader?.header ?? JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'))) as RawPredictions<ArrayRef | string>;
-  const column = (c: ArrayRef | string) => (typeof c === 'string' ? fromBase64(c) : reader!.f64(c));
+  const file = readEngineData(bytes);
+  const raw = file.header as RawPredictions;
   return {
     types: raw.types,
     keyColumns: raw.keyColumns,
     frequency: parse(raw.frequency),
-    items: raw.items.map((i) => ({ key: i.key, start: new Date(i.start), columns: i.columns.map(column) })),
+    items: raw.items.map((i) => ({ key: i.key, start: new Date(i.start), columns: i.columns.map((c) => file.f64(c)) })),
   };
 }
 

@@ -9,7 +9,7 @@
  */
 import { InvalidInput } from '../shared/errors';
 import { addPeriods, periodStart, periodsBetween, type Frequency } from '../shared/frequency';
-import { BinaryReader, BinaryWriter, isBinary, type ArrayRef, type BinaryFile } from './binary';
+import { BinaryWriter, readEngineData, type BinaryFile, type StoredArray } from './binary';
 
 export interface ImportedItem {
   /** Values of the string columns (item_id first, then the other string columns in schema order). */
@@ -28,15 +28,6 @@ export interface ImportedData {
   readonly rowCount: number;
 }
 
-/** Typed array ↔ base64 (the compact JSON encoding of engine data). */
-export const toBase64 = (a: Float64Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-export const fromBase64 = (s: string) => {
-  const bytes = Buffer.from(s, 'base64');
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return new Float64Array(copy.buffer);
-};
-
 /** Binary container (engine/binary.ts) of an import's data. */
 export function serializeImported(data: ImportedData): BinaryFile {
   const writer = new BinaryWriter();
@@ -48,29 +39,23 @@ export function serializeImported(data: ImportedData): BinaryFile {
   return writer.finish({ keyColumns: data.keyColumns, numericColumns: data.numericColumns, rowCount: data.rowCount, items });
 }
 
-type RawImported<A> = { keyColumns: string[]; numericColumns: string[]; rowCount: number; items: { key: string[]; t: A; values: Record<string, A> }[] };
+type RawImported = { keyColumns: string[]; numericColumns: string[]; rowCount: number; items: { key: string[]; t: StoredArray; values: Record<string, StoredArray> }[] };
 
-function decodeImported<A>(raw: RawImported<A>, array: (a: A) => Float64Array): ImportedData {
+/** Reads what serializeImported wrote (or the JSON + base64 text of earlier engine versions). */
+export function deserializeImported(bytes: Uint8Array | string): ImportedData {
+  const file = readEngineData(bytes);
+  const raw = file.header as RawImported;
+  // Imported rows only feed buildSeries, which makes arrays of its own: views are enough.
   return {
     keyColumns: raw.keyColumns,
     numericColumns: raw.numericColumns,
     rowCount: raw.rowCount,
     items: raw.items.map((item) => ({
       key: item.key,
-      t: array(item.t),
-      values: Object.fromEntries(Object.entries(item.values).map(([k, v]) => [k, array(v)])),
+      t: file.f64View(item.t),
+      values: Object.fromEntries(Object.entries(item.values).map(([k, v]) => [k, file.f64View(v)])),
     })),
   };
-}
-
-/** Reads what serializeImported wrote (or the JSON + base64 text of earlier engine versions). */
-export function deserializeImported(bytes: Uint8Array | string): ImportedData {
-  if (typeof bytes !== 'string' && isBinary(bytes)) {
-    const reader = new BinaryReader(bytes);
-    // Imported rows only feed buildSeries, which makes arrays of its own: views are enough.
-    return decodeImported(reader.header as RawImported<ArrayRef>, (ref) => reader.f64View(ref));
-  }
-  return decodeImported(JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8')) as RawImported<string>, fromBase64);
 }
 
 /** Concatenates the data of several imports of one dataset (rows of later imports come after). */
@@ -399,14 +384,17 @@ export function serializeSeriesSet(set: SeriesSet): BinaryFile {
   return writer.finish({ frequency: set.frequency.text, end: set.end.getTime(), length: set.length, series });
 }
 
-type RawSeriesSet<A> = {
+type RawSeriesSet = {
   frequency: string;
   end: number;
   length: number;
-  series: { key: string[]; start: number; values: A; observed: A; related?: Record<string, A> }[];
+  series: { key: string[]; start: number; values: StoredArray; observed: StoredArray; related?: Record<string, StoredArray> }[];
 };
 
-function decodeSeriesSet<A>(raw: RawSeriesSet<A>, parse: (frequency: string) => Frequency, f64: (a: A) => Float64Array, u8: (a: A) => Uint8Array): SeriesSet {
+/** Reads what serializeSeriesSet wrote (or the JSON + base64 text of earlier engine versions). */
+export function deserializeSeriesSet(bytes: Uint8Array | string, parse: (frequency: string) => Frequency): SeriesSet {
+  const file = readEngineData(bytes);
+  const raw = file.header as RawSeriesSet;
   return {
     frequency: parse(raw.frequency),
     end: new Date(raw.end),
@@ -414,19 +402,9 @@ function decodeSeriesSet<A>(raw: RawSeriesSet<A>, parse: (frequency: string) => 
     series: raw.series.map((s) => ({
       key: s.key,
       start: new Date(s.start),
-      values: f64(s.values),
-      observed: u8(s.observed),
-      related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, f64(v)])) : undefined,
+      values: file.f64(s.values),
+      observed: file.u8(s.observed),
+      related: s.related ? Object.fromEntries(Object.entries(s.related).map(([k, v]) => [k, file.f64(v)])) : undefined,
     })),
   };
-}
-
-/** Reads what serializeSeriesSet wrote (or the JSON + base64 text of earlier engine versions). */
-export function deserializeSeriesSet(bytes: Uint8Array | string, parse: (frequency: string) => Frequency): SeriesSet {
-  if (typeof bytes !== 'string' && isBinary(bytes)) {
-    const reader = new BinaryReader(bytes);
-    return decodeSeriesSet(reader.header as RawSeriesSet<ArrayRef>, parse, (r) => reader.f64(r), (r) => reader.u8(r));
-  }
-  const raw = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8')) as RawSeriesSet<string>;
-  return decodeSeriesSet(raw, parse, fromBase64, (text) => Uint8Array.from(Buffer.from(text, 'base64')));
 }

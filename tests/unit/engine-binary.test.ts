@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
+import { toBase64 } from '../../engine/binary';
 import { parseFrequency } from '../../shared/frequency';
 import { deserializePredictions, serializePredictions, type Predictions } from '../../engine/export-files';
-import { deserializeImported, deserializeSeriesSet, serializeImported, serializeSeriesSet, toBase64, type ImportedData, type SeriesSet } from '../../engine/series';
+import { deserializeImported, deserializeSeriesSet, serializeImported, serializeSeriesSet, type ImportedData, type SeriesSet } from '../../engine/series';
 
 describe('engine data containers', () => {
   it('round-trips imported data through the binary form, as views of the file (copies when it is not 8-aligned)', () => {
