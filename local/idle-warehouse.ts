@@ -6,6 +6,7 @@
  * hold it open.
  */
 import type { Row, SqlValue, Warehouse } from '../shared/ports';
+import { batchRows } from '../shared/warehouse/sql';
 
 export interface IdleClosingOptions {
   /** Close after this long without any call in flight. */
@@ -78,7 +79,7 @@ export class IdleClosingWarehouse implements Warehouse {
   }
 
   queryBatches(sql: string, binds?: readonly SqlValue[]): AsyncIterable<readonly Row[]> {
-    return this.leasedStream((w) => w.queryBatches?.(sql, binds) ?? batchesOf(w.query(sql, binds)));
+    return this.leasedStream((w) => w.queryBatches?.(sql, binds) ?? batchRows(w.query(sql, binds)));
   }
 
   queryColumns(sql: string, binds?: readonly SqlValue[]) {
@@ -111,16 +112,4 @@ export class IdleClosingWarehouse implements Warehouse {
       this.options.onChange?.('closed');
     }
   }
-}
-
-async function* batchesOf(rows: AsyncIterable<Row>): AsyncIterable<readonly Row[]> {
-  let batch: Row[] = [];
-  for await (const row of rows) {
-    batch.push(row);
-    if (batch.length === 2048) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length) yield batch;
 }

@@ -116,26 +116,21 @@ function typed<T>(make: (buffer: ArrayBufferLike, offset: number, length: number
   };
 }
 
+const int32s = typed((b, o, n) => new Int32Array(b, o, n), 4);
+
+/** A numeric vector of `bytes`-wide values, copied out as doubles (DuckDB reuses vector memory). */
+function numbers(view: (data: Uint8Array, count: number) => ArrayLike<number>, bytes: number): RawColumnReader {
+  return (vector, count) => ({ kind: 'number', values: Float64Array.from(view(duckdb.vector_get_data(vector, count * bytes), count)), nulls: nullMask(vector, count) });
+}
+
 /**
  * Column readers of `queryColumns`: numbers and timestamps straight from DuckDB's vector memory,
  * VARCHAR through the library (an item id repeated row after row is decoded once per run).
  */
 const RAW_READERS: Partial<Record<DuckDBTypeId, RawColumnReader>> = {
-  [DuckDBTypeId.DOUBLE]: (vector, count) => ({
-    kind: 'number',
-    values: Float64Array.from(typed((b, o, n) => new Float64Array(b, o, n), 8)(duckdb.vector_get_data(vector, count * 8), count)),
-    nulls: nullMask(vector, count),
-  }),
-  [DuckDBTypeId.FLOAT]: (vector, count) => ({
-    kind: 'number',
-    values: Float64Array.from(typed((b, o, n) => new Float32Array(b, o, n), 4)(duckdb.vector_get_data(vector, count * 4), count)),
-    nulls: nullMask(vector, count),
-  }),
-  [DuckDBTypeId.INTEGER]: (vector, count) => ({
-    kind: 'number',
-    values: Float64Array.from(typed((b, o, n) => new Int32Array(b, o, n), 4)(duckdb.vector_get_data(vector, count * 4), count)),
-    nulls: nullMask(vector, count),
-  }),
+  [DuckDBTypeId.DOUBLE]: numbers(typed((b, o, n) => new Float64Array(b, o, n), 8), 8),
+  [DuckDBTypeId.FLOAT]: numbers(typed((b, o, n) => new Float32Array(b, o, n), 4), 4),
+  [DuckDBTypeId.INTEGER]: numbers(int32s, 4),
   [DuckDBTypeId.BIGINT]: (vector, count) => ({ kind: 'number', values: int64Doubles(vector, count, false), nulls: nullMask(vector, count) }),
   [DuckDBTypeId.UBIGINT]: (vector, count) => ({ kind: 'number', values: int64Doubles(vector, count, true), nulls: nullMask(vector, count) }),
   [DuckDBTypeId.TIMESTAMP]: (vector, count) => {
@@ -144,7 +139,7 @@ const RAW_READERS: Partial<Record<DuckDBTypeId, RawColumnReader>> = {
     return { kind: 'timestamp', ms: micros, nulls: nullMask(vector, count) };
   },
   [DuckDBTypeId.DATE]: (vector, count) => {
-    const days = typed((b, o, n) => new Int32Array(b, o, n), 4)(duckdb.vector_get_data(vector, count * 4), count);
+    const days = int32s(duckdb.vector_get_data(vector, count * 4), count);
     const ms = new Float64Array(count);
     for (let i = 0; i < count; i++) ms[i] = days[i]! * MS_PER_DAY;
     return { kind: 'timestamp', ms, nulls: nullMask(vector, count) };
