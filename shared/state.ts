@@ -115,6 +115,9 @@ export const accuracyMetricsSchema = z.object({
 export type AccuracyMetrics = z.infer<typeof accuracyMetricsSchema>;
 
 /** Slices the steps write under `$.results` (one ResultPath each). */
+/** A caught error as the Failure step recorded it. */
+const recordedErrorSchema = z.object({ error: z.string(), cause: z.string(), failedState: z.string().optional() });
+
 export const resultsSchema = z.object({
   datasets: z.array(z.object({ kind: z.enum(['TARGET', 'RELATED']), name: z.string(), arn: z.string() })).optional(),
   datasetGroup: z.object({ name: z.string(), arn: z.string() }).optional(),
@@ -157,14 +160,12 @@ export const resultsSchema = z.object({
     })
     .optional(),
   /** Written by the Failure step after it recorded the caught error. */
-  failure: z.object({ error: z.string(), cause: z.string(), failedState: z.string().optional() }).optional(),
+  failure: recordedErrorSchema.optional(),
   /**
    * Written by the Failure step when a cleanup step gave up ($.cleanupError): the error added to the
    * run's status row (`CLEANUP_ERROR`), and the run status that row keeps.
    */
-  cleanupFailure: z
-    .object({ error: z.string(), cause: z.string(), failedState: z.string().optional(), runStatus: z.enum(['SUCCEEDED', 'PARTIAL', 'FAILED']) })
-    .optional(),
+  cleanupFailure: recordedErrorSchema.extend({ runStatus: z.enum(['SUCCEEDED', 'PARTIAL', 'FAILED']) }).optional(),
   /** Written by the cleanup steps: names of the resources confirmed deleted (or already gone). */
   deletedForecasts: z.object({ deleted: z.array(z.string()) }).optional(),
   deletedPredictors: z.object({ deleted: z.array(z.string()) }).optional(),
@@ -179,6 +180,8 @@ export const caughtErrorSchema = z.object({
   /** The state whose error was caught (the ASL's Caught-* Pass states add it). */
   State: z.string().optional(),
 });
+
+export type CaughtError = z.infer<typeof caughtErrorSchema>;
 
 export const pipelineStateSchema = pipelineInputSchema.extend({
   results: resultsSchema.default({}),

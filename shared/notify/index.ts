@@ -6,7 +6,7 @@
 import type { Dependencies } from '../runtime';
 import type { ObjectStore } from '../ports/storage';
 import type { Warehouse } from '../ports/warehouse';
-import type { PipelineState, Results } from '../state';
+import type { CaughtError, PipelineState, Results } from '../state';
 import { parseTimestamp } from '../time';
 import { TRANSFORMS, type TransformName } from '../transform';
 import { ensureOutputTables, tableNamesFromEnv, type TableNames } from '../warehouse/layout';
@@ -196,8 +196,6 @@ export function causeMessage(cause: string | undefined): string {
   return cause;
 }
 
-type CaughtError = { Error: string; Cause?: string | undefined; State?: string | undefined };
-
 /** `State: Error: cause`, as REASON and CLEANUP_ERROR show a caught error. */
 function describeCaught(caught: CaughtError | undefined): { error: string; cause: string; failedState?: string; text: string } {
   const error = caught?.Error ?? 'UnknownError';
@@ -237,7 +235,7 @@ export async function recordCleanupFailure(state: PipelineState, deps: Dependenc
  * The Failure step: records status FAILED and the reason for the run (replacing any earlier status
  * row of the run; forecast rows a previous successful notify wrote stay). Returns `results.failure`.
  */
-export async function recordFailure(state: PipelineState & { error?: { Error: string; Cause?: string; State?: string } }, deps: Dependencies): Promise<FailureResult> {
+export async function recordFailure(state: PipelineState, deps: Dependencies): Promise<FailureResult> {
   const { text: reason, ...caught } = describeCaught(state.error);
   const warehouse = await deps.warehouse();
   const tables = await outputTables(warehouse);

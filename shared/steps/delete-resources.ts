@@ -1,9 +1,10 @@
 /**
- * The three cleanup steps, in the order Forecast requires: export jobs before their
- * forecast, forecasts before predictors (Delete-Forecasts runs first); then the dataset group
- * (its children are predictors, not datasets) and import jobs, then the datasets. Resources are found by name (the input's specs), so a
- * run that failed before a slice was written is cleaned up too; a resource already gone
- * counts as deleted. While anything is still being deleted the step throws ResourcePending.
+ * The three cleanup steps, in the order Forecast requires: export jobs before their forecast,
+ * forecasts before predictors (Delete-Forecasts runs first); then the dataset group (its children
+ * are predictors, not datasets) and import jobs, then the datasets. Resources are found by name
+ * (the input's specs), so a run that failed before a slice was written is cleaned up too; a
+ * resource already gone counts as deleted. While anything is still being deleted the step throws
+ * ResourcePending.
  */
 import {
   DeleteDatasetCommand,
