@@ -147,7 +147,7 @@ export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promis
     throw new InvalidInput(`The forecast frequency ${plan.frequency.text} is finer than the data frequency ${dataFrequency.text} of ${tts.name}`);
   }
   // The imported rows are only needed to build the series: read them in a scope of their own so
-  // they can be collected before training (three predictors may train at once).
+  // they can be collected before training.
   const { set, jobArns } = await (async () => {
     const target = await datasetData(ctx, tts);
     const related = rts ? await datasetData(ctx, rts) : undefined;

@@ -41,7 +41,7 @@ export interface CrashTask {
 export type WorkerTask = FitTask | CrashTask;
 
 /**
- * `memoryBytes`: the worker isolate's heap plus external memory (WASM included) after the task; the
+ * `memoryBytes`: the worker isolate's committed V8 heap plus external memory after the task; the
  * pool replaces a worker that has grown past its limit (model libraries that leak WASM memory).
  */
 export type WorkerReply =
