@@ -27,7 +27,7 @@ interface SizeResult {
   /** Peak RSS sampled while each state ran (MB): where the memory goes. */
   readonly peakRssByState: Record<string, number>;
   /** Peak JS memory of the main thread (V8 heap + external, MB) by state: RSS minus this is DuckDB, workers and the runtime. */
-  readonly peakJsByState?: Record<string, number>;
+  readonly peakJsByState: Record<string, number>;
   readonly models: string[];
 }
 
@@ -155,8 +155,9 @@ async function parent(): Promise<void> {
   }
   for (const r of results) {
     if ('peakRssByState' in r) {
-      console.log(`  peak RSS by state at ${r.items} items (MB): ${Object.entries(r.peakRssByState).map(([state, mb]) => `${state} ${mb}`).join(', ')}`);
-      if (r.peakJsByState) console.log(`    of which main-thread JS (heap + external): ${Object.entries(r.peakJsByState).map(([state, mb]) => `${state} ${mb}`).join(', ')}`);
+      const byState = (peaks: Record<string, number>) => Object.entries(peaks).map(([state, mb]) => `${state} ${mb}`).join(', ');
+      console.log(`  peak RSS by state at ${r.items} items (MB): ${byState(r.peakRssByState)}`);
+      console.log(`    of which main-thread JS (heap + external): ${byState(r.peakJsByState)}`);
     }
   }
   const demo = results.find((r): r is SizeResult => 'pipelineSeconds' in r && r.items === DEMO_DEFAULT_ITEMS);
