@@ -14,7 +14,7 @@ import type { ForecastPort, ObjectStore, Warehouse, WorkflowStarter } from './po
 export interface Dependencies {
   readonly forecast: ForecastPort;
   readonly store: ObjectStore;
-  /** Opens (once) and returns the warehouse connection. */
+  /** Opens (once, retried; a failed open is not kept) and returns the warehouse connection. */
   warehouse(): Promise<Warehouse>;
   readonly workflow: WorkflowStarter;
   readonly settings: Settings;
@@ -38,10 +38,51 @@ export async function getDependencies(env: NodeJS.ProcessEnv = process.env): Pro
   return current;
 }
 
-/** Memoises an async factory: the first call opens, later calls share the same promise. */
-export function once<T>(open: () => Promise<T>): () => Promise<T> {
+export interface RetryOptions {
+  /** Tries per call (the first included). */
+  readonly attempts: number;
+  /** Wait before the second try; doubles after each further failure. */
+  readonly firstWaitMs: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Whether an error may pass on a retry; a configuration error never does. */
+  readonly retryable?: (error: unknown) => boolean;
+}
+
+/** Opening a connection: 4 tries, waiting 0.5 s, 1 s, 2 s (a Snowflake or DNS hiccup passes). */
+export const OPEN_RETRY: RetryOptions = { attempts: 4, firstWaitMs: 500 };
+
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Calls `open` until it succeeds, up to `attempts` times with doubling waits; rethrows the last error. */
+export async function retryWithBackoff<T>(open: () => Promise<T>, options: RetryOptions = OPEN_RETRY): Promise<T> {
+  const sleep = options.sleep ?? sleepMs;
+  const retryable = options.retryable ?? ((error: unknown) => !(error instanceof ConfigurationError));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (error) {
+      if (attempt >= options.attempts || !retryable(error)) throw error;
+      await sleep(options.firstWaitMs * 2 ** (attempt - 1));
+    }
+  }
+}
+
+/**
+ * Memoises an async factory: the first call opens (retrying with backoff), later and concurrent calls
+ * share the same promise. A failed open is forgotten, so the next call opens again: one outage never
+ * fails every later message the container serves.
+ */
+export function once<T>(open: () => Promise<T>, retry: RetryOptions = OPEN_RETRY): () => Promise<T> {
   let opened: Promise<T> | undefined;
-  return () => (opened ??= open());
+  return () => {
+    if (opened) return opened;
+    const attempt = retryWithBackoff(open, retry);
+    opened = attempt;
+    attempt.catch(() => {
+      if (opened === attempt) opened = undefined;
+    });
+    return attempt;
+  };
 }
 
 export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {

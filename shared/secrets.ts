@@ -21,7 +21,7 @@ export function getSecretString(secretId: string): Promise<string> {
   let value = cache.get(secretId);
   if (!value) {
     value = (async () => {
-      client ??= new SecretsManagerClient({});
+      client ??= new SecretsManagerClient({ maxAttempts: 5 });
       const response = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
       if (response.SecretString === undefined) throw new ConfigurationError(`Secret ${secretId} has no string value`);
       return response.SecretString;
