@@ -1,7 +1,8 @@
 /**
  * Structured logging and metrics with Powertools. Accuracy metrics are CloudWatch EMF
  * lines written to the function's log (no PutMetricData call, no extra IAM): namespace
- * FORECAST, dimension Algorithm (and Quantile for wQL), as the seed posted them.
+ * FORECAST, dimension Algorithm (and Quantile for wQL), as the seed posted them — and nothing else
+ * (no Powertools `service` dimension).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -24,6 +25,9 @@ export function publishAccuracyMetrics(algorithm: string, accuracy: AccuracyMetr
   const emit = (name: string, value: number | null, dimensions: Record<string, string>) => {
     if (value === null || !Number.isFinite(value)) return;
     const single = sink.singleMetric();
+    // Powertools gives every metric a `service` default dimension; the documented (and alarmed-on)
+    // sets are exactly [Algorithm] and [Algorithm, Quantile].
+    single.clearDefaultDimensions();
     for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
     single.addMetric(name, MetricUnit.NoUnit, value);
   };

@@ -275,6 +275,11 @@ describe('publishAccuracyMetrics', () => {
     ]);
     expect(wql[0]._aws.CloudWatchMetrics[0].Namespace).toBe('FORECAST');
     expect(emf.find((e) => 'RMSE' in e)).toMatchObject({ Algorithm: 'ETS', RMSE: 1.4 });
+    // Exactly the documented dimension sets: an alarm on [Algorithm] sees these metrics, and no
+    // `service` dimension (Powertools' default) splits them into another metric.
+    const dimensionSets = new Set(emf.map((e) => JSON.stringify(e._aws.CloudWatchMetrics[0].Dimensions)));
+    expect([...dimensionSets].sort()).toEqual([JSON.stringify([['Algorithm']]), JSON.stringify([['Algorithm', 'Quantile']])].sort());
+    expect(emf.some((e) => 'service' in e)).toBe(false);
   });
 });
 
