@@ -21,13 +21,13 @@ import {
   type MetricRow,
   type RunKey,
 } from '../warehouse/writers';
-import { RealisedAccuracy } from './accuracy';
+import { RealisedAccuracy, withoutNonFinite } from './accuracy';
 import { readCsvRecords } from './csv';
 import { labelOf, listExportParts, readExportRows } from './exports';
 
 export { listExportParts, readExportRows, labelOf, quantileOf } from './exports';
 export { readCsvRecords } from './csv';
-export { RealisedAccuracy } from './accuracy';
+export { RealisedAccuracy, withoutNonFinite, NON_FINITE_METRIC } from './accuracy';
 
 export type NotifyResult = NonNullable<Results['notify']>;
 export type FailureResult = NonNullable<Results['failure']>;
@@ -44,7 +44,7 @@ async function outputTables(warehouse: Warehouse, env: NodeJS.ProcessEnv = proce
   return tables;
 }
 
-/** Backtest metrics of each ACTIVE predictor (from `results.predictors[].metrics`), tidy. */
+/** Backtest metrics of each ACTIVE predictor (from `results.predictors[].metrics`), tidy; a non-finite one is left out and counted. */
 export function backtestMetricRows(state: PipelineState): MetricRow[] {
   const rows: MetricRow[] = [];
   for (const p of state.results.predictors ?? []) {
@@ -60,9 +60,9 @@ export function backtestMetricRows(state: PipelineState): MetricRow[] {
       ['MAPE', p.metrics.mape],
       ['MASE', p.metrics.mase],
     ];
-    for (const [metric, value] of scalar) if (value !== null && Number.isFinite(value)) rows.push({ ...base, metric, forecastType: null, value });
+    for (const [metric, value] of scalar) if (value !== null) rows.push({ ...base, metric, forecastType: null, value });
   }
-  return rows;
+  return withoutNonFinite(rows);
 }
 
 interface Delivered {

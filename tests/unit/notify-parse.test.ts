@@ -103,6 +103,40 @@ describe('metrics', () => {
     expect(m.OBSERVATIONS).toBe(2);
   });
 
+  it('keeps realised RMSE finite for extreme values whose squares overflow', () => {
+    // Prepare: errors of 2e200 (their squares, 4e400, are beyond a double)
+    const acc = new RealisedAccuracy();
+
+    // Act
+    acc.add(1e200, [['p50', -1e200]]);
+    acc.add(1e200, [['p50', 3e200]]);
+    const m = Object.fromEntries(acc.rows('ETS', 'p').map((r) => [`${r.metric}${r.forecastType ?? ''}`, r.value]));
+
+    // Assess
+    expect(m.RMSE).toBeCloseTo(2e200, -190);
+    expect(m.WAPE).toBeCloseTo(2, 12);
+    expect(m.NON_FINITE_OMITTED).toBeUndefined();
+  });
+
+  it('never writes a non-finite realised metric: it is left out and counted', () => {
+    // Prepare: an error beyond a double (1.7e308 - -1.7e308 = Infinity)
+    const acc = new RealisedAccuracy();
+
+    // Act
+    acc.add(1.7e308, [['p50', -1.7e308], ['p90', -1.7e308]]);
+    const rows = acc.rows('ETS', 'p');
+
+    // Assess
+    expect(rows.every((r) => Number.isFinite(r.value))).toBe(true);
+    const m = Object.fromEntries(rows.map((r) => [`${r.metric}${r.forecastType ?? ''}`, r.value]));
+    expect(m.RMSE).toBeUndefined();
+    expect(m.WAPE).toBeUndefined();
+    expect(m.OBSERVATIONS).toBe(1);
+    // RMSE, WAPE, MAPE, WQL p50, WQL p90 and their average
+    expect(m.NON_FINITE_OMITTED).toBe(6);
+    expect(rows.find((r) => r.metric === 'NON_FINITE_OMITTED')).toMatchObject({ model: 'ETS', predictorName: 'p', source: 'REALISED', forecastType: null });
+  });
+
   it('turns backtest metrics of ACTIVE predictors into tidy rows', () => {
     const rows = backtestMetricRows({
       results: {
@@ -113,6 +147,15 @@ describe('metrics', () => {
       },
     } as never);
     expect(rows.map((r) => `${r.model}:${r.metric}:${r.forecastType ?? ''}=${r.value}`)).toEqual(['ETS:WQL:p50=0.2', 'ETS:AVG_WQL:=0.2', 'ETS:RMSE:=1', 'ETS:MAPE:=0.1', 'ETS:MASE:=0.5']);
+  });
+
+  it('leaves a non-finite backtest metric out and counts it', () => {
+    const rows = backtestMetricRows({
+      results: {
+        predictors: [{ name: 'p1', model: 'ETS', arn: 'a', status: 'ACTIVE', metrics: { rmse: Infinity, wape: 0.1, mape: Number.NaN, mase: null, averageWeightedQuantileLoss: 0.2, weightedQuantileLosses: { '0.5': Infinity } } }],
+      },
+    } as never);
+    expect(rows.map((r) => `${r.metric}:${r.forecastType ?? ''}=${r.value}`)).toEqual(['AVG_WQL:=0.2', 'WAPE:=0.1', 'NON_FINITE_OMITTED:=3']);
   });
 
   it('reads the message out of a Lambda error cause', () => {
