@@ -20,7 +20,7 @@ import { ensureInputTables } from '../shared/warehouse/layout';
 import { publishResults } from '../shared/notify';
 import { pipelineStateSchema } from '../shared/state';
 import type { Dependencies } from '../shared/runtime';
-import type { ForecastPort, WorkflowStarter } from '../shared/ports';
+import type { ForecastPort, RejectedMessages, WorkflowStarter } from '../shared/ports';
 import { bindQuery, defaultQueries } from '../shared/warehouse/queries';
 
 const DAYS = 1000;
@@ -131,7 +131,7 @@ async function notifyPhase(db: string, out: string, rows: number): Promise<Measu
       forecasts: [{ name: 'bench_ETS_1_forecast', predictorName: 'bench_ETS_1', model: 'ETS', arn: 'arn:f', exportJobArn: 'arn:e', exportS3Uri: uri }],
     },
   });
-  const deps: Dependencies = { forecast: {} as ForecastPort, store, warehouse: async () => w, workflow: {} as WorkflowStarter, settings: { bucket: 'bench', forecastRoleArn: 'arn:r' } };
+  const deps: Dependencies = { forecast: {} as ForecastPort, store, warehouse: async () => w, workflow: {} as WorkflowStarter, rejections: {} as RejectedMessages, settings: { bucket: 'bench', forecastRoleArn: 'arn:r' } };
   try {
     return await measure('export parts → notify → DuckDB', rows, async () => {
       const result = await publishResults(state, deps);

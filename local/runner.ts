@@ -12,6 +12,7 @@ import { FaultInjector } from '../engine/faults';
 import { jobSlotsFromEnv } from '../engine/limits';
 import { FolderObjectStore } from '../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../shared/adapters/duckdb-warehouse';
+import { StoreRejectedMessages } from '../shared/adapters/store-rejections';
 import { executionName } from '../shared/names';
 import type { Warehouse } from '../shared/ports';
 import { setDependencies, type Dependencies } from '../shared/runtime';
@@ -105,6 +106,7 @@ export function openLocalRuntime(
     store,
     warehouse,
     workflow,
+    rejections: new StoreRejectedMessages(store, paths.bucket),
     settings: { bucket: paths.bucket, forecastRoleArn: LOCAL_FORECAST_ROLE },
   };
   return {
@@ -254,10 +256,12 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
 
     const body = JSON.stringify(message);
     const { response, errors } = await invokeParse(runtime, sqsEventOf(body, dataName ?? 'local'));
-    const failures = (response as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures ?? [];
+    const answered = response as { batchItemFailures?: unknown[]; rejected?: unknown[] } | undefined;
+    const failures = [...(answered?.batchItemFailures ?? []), ...(answered?.rejected ?? [])];
     if (failures.length > 0) {
       progress.close();
       say(out, `parse rejected the message: ${errors.join('; ') || 'see the log above'}`);
+      if ((answered?.rejected ?? []).length > 0) say(out, `  kept with its reasons under ${runtime.paths.storeRoot}/${runtime.paths.bucket}/rejected/ (the DLQ on AWS)`);
       say(out, 'No execution was started.');
       if (errors.some((e) => e.includes('ExecutionAlreadyExists')) && runId) {
         say(out, `An execution named ${runId} already ran with another input (as in Step Functions, a name is taken once).`);

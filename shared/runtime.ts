@@ -6,10 +6,11 @@
  *
  * FORECAST_BACKEND = amazon | builtin      STORAGE = s3 | folder
  * WAREHOUSE        = snowflake | duckdb    WORKFLOW = stepfunctions | local
+ * DEAD_LETTER_QUEUE_URL set → rejected messages go to that SQS queue; unset → `s3://<bucket>/rejected/`
  */
 import { choiceEnv, optionalEnv, requireEnv } from './env';
 import { ConfigurationError } from './errors';
-import type { ForecastPort, ObjectStore, Warehouse, WorkflowStarter } from './ports';
+import type { ForecastPort, ObjectStore, RejectedMessages, Warehouse, WorkflowStarter } from './ports';
 
 export interface Dependencies {
   readonly forecast: ForecastPort;
@@ -17,6 +18,8 @@ export interface Dependencies {
   /** Opens (once, retried; a failed open is not kept) and returns the warehouse connection. */
   warehouse(): Promise<Warehouse>;
   readonly workflow: WorkflowStarter;
+  /** Where parse puts a message it can never accept: the DLQ on AWS, a folder locally. */
+  readonly rejections: RejectedMessages;
   readonly settings: Settings;
 }
 
@@ -122,5 +125,15 @@ export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env):
       return starter.startExecution(name, input);
     },
   };
-  return { forecast, store, warehouse, workflow, settings };
+  const deadLetterQueueUrl = optionalEnv('DEAD_LETTER_QUEUE_URL', '', env);
+  let deadLetters: RejectedMessages | undefined;
+  const rejections: RejectedMessages = deadLetterQueueUrl
+    ? {
+        async reject(rejected) {
+          deadLetters ??= new (await import('./adapters/sqs-dead-letter')).SqsDeadLetterQueue(deadLetterQueueUrl);
+          return deadLetters.reject(rejected);
+        },
+      }
+    : new (await import('./adapters/store-rejections')).StoreRejectedMessages(store, settings.bucket);
+  return { forecast, store, warehouse, workflow, rejections, settings };
 }

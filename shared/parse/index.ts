@@ -127,12 +127,15 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
 interface SqsRecordLike {
   readonly messageId?: unknown;
   readonly body?: unknown;
+  readonly attributes?: { readonly MessageGroupId?: unknown } | undefined;
 }
 
 export interface SqsBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
   /** Started (or already running) runs of the records that succeeded. */
   runs: ParseSummary[];
+  /** Records that can never be accepted: stored with their reasons (the DLQ) and acknowledged. */
+  rejected: { messageId: string; reasons: readonly string[] }[];
 }
 
 function isSqsEvent(event: unknown): event is { Records: SqsRecordLike[] } {
@@ -141,14 +144,16 @@ function isSqsEvent(event: unknown): event is { Records: SqsRecordLike[] } {
 
 /**
  * Entry point of the parse Lambda.
- * - SQS event (`Records[].body` = `{"param": …}`): each record separately; a failed record is reported
- *   in `batchItemFailures` (SQS redelivers it, then moves it to the DLQ after the redrive count).
+ * - SQS event (`Records[].body` = `{"param": …}`): each record separately. A record that can never be
+ *   accepted (InvalidInput: the message, or its data) goes to the rejected-messages port at once — the
+ *   DLQ, with the reasons — and is acknowledged, so it never holds up its FIFO group through
+ *   redeliveries. Any other failure (an outage) is reported in `batchItemFailures`: SQS redelivers it.
  * - Console event (`{"body": {"param": …}}`, `{"body": "<json>"}` or `{"param": …}`): returns the
  *   summary; an invalid message throws InvalidInput.
  */
 export async function startPipelineFromEvent(event: unknown, deps: Dependencies, config?: ParseConfig): Promise<ParseSummary | SqsBatchResponse> {
   if (!isSqsEvent(event)) return startPipeline(parseConsoleEvent(event), deps, config);
-  const response: SqsBatchResponse = { batchItemFailures: [], runs: [] };
+  const response: SqsBatchResponse = { batchItemFailures: [], runs: [], rejected: [] };
   for (const record of event.Records) {
     const id = typeof record.messageId === 'string' ? record.messageId : '';
     try {
@@ -156,8 +161,31 @@ export async function startPipelineFromEvent(event: unknown, deps: Dependencies,
       response.runs.push(await startPipeline(parseMessageBody(record.body), deps, config));
     } catch (error) {
       console.error(JSON.stringify({ level: 'ERROR', message: 'parse failed for SQS record', messageId: id, error: describeError(error) }));
-      response.batchItemFailures.push({ itemIdentifier: id });
+      if (error instanceof InvalidInput && (await rejectRecord(record, id, error, deps))) {
+        response.rejected.push({ messageId: id, reasons: error.issues });
+      } else {
+        response.batchItemFailures.push({ itemIdentifier: id });
+      }
     }
   }
   return response;
+}
+
+/** Stores a rejected record with its reasons; false when even that failed (SQS then redelivers it). */
+async function rejectRecord(record: SqsRecordLike, messageId: string, error: InvalidInput, deps: Dependencies): Promise<boolean> {
+  const group = record.attributes?.MessageGroupId;
+  try {
+    await deps.rejections.reject({
+      messageId,
+      body: typeof record.body === 'string' ? record.body : JSON.stringify(record.body ?? null),
+      error: error.name,
+      message: error.message,
+      reasons: error.issues.length > 0 ? error.issues : [error.message],
+      messageGroupId: typeof group === 'string' ? group : undefined,
+    });
+    return true;
+  } catch (failure) {
+    console.error(JSON.stringify({ level: 'ERROR', message: 'could not store the rejected SQS record; leaving it to SQS redelivery', messageId, error: describeError(failure) }));
+    return false;
+  }
 }

@@ -147,6 +147,7 @@ describe('forecast-pipeline run: end to end on embedded defaults', () => {
     expect(io.text()).toContain('parse rejected the message');
     expect(io.text()).toContain('DataName');
     expect(io.text()).toContain('ForecastHorizon');
+    expect(io.text()).toMatch(/kept with its reasons under .*rejected/);
     expect(io.text()).toContain('No execution was started.');
   });
 

@@ -2,8 +2,9 @@
  * Bad input, table-driven (issue 6 item 3): every hostile or broken message and every kind of bad
  * data is rejected by the real parse entry point (`startPipelineFromEvent`) on a real DuckDB file and
  * a real folder store, with an error naming what is wrong; none starts an execution, none leaves a
- * file behind or changes the warehouse; on the SQS path the record is reported in batchItemFailures
- * (so SQS redelivers it and moves it to the DLQ after the redrive count).
+ * file behind or changes the warehouse; on the SQS path the record is not reported in batchItemFailures
+ * (it would wait in its FIFO group through every redelivery) but handed to the rejected-messages port
+ * (the DLQ on AWS) with its body and reasons, and acknowledged.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
 import { InvalidInput } from '../../shared/errors';
 import { parseConfigFromEnv, startPipelineFromEvent, type ParseConfig, type SqsBatchResponse } from '../../shared/parse';
-import type { StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
+import type { RejectedMessage, RejectedMessages, StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
 import type { Dependencies } from '../../shared/runtime';
 import { DEFAULT_TABLES, ensureTables, writeRelatedInputRows, writeTargetInputRows } from '../../shared/warehouse/layout';
 import { BAD_DATA, BAD_MESSAGES, VALID_PARAM, dailySeries, type ActualRow } from './bad-input-cases';
@@ -21,6 +22,13 @@ import { BAD_DATA, BAD_MESSAGES, VALID_PARAM, dailySeries, type ActualRow } from
 const BUCKET = 'bad-input-bucket';
 /** Longest error text we accept: a hostile 1 MiB field must not be echoed back whole into logs. */
 const MAX_ERROR_CHARS = 4_000;
+
+class RecordingRejections implements RejectedMessages {
+  readonly rejected: RejectedMessage[] = [];
+  async reject(rejected: RejectedMessage): Promise<void> {
+    this.rejected.push(rejected);
+  }
+}
 
 class RecordingStarter implements WorkflowStarter {
   readonly started: { name: string; input: unknown }[] = [];
@@ -34,6 +42,7 @@ let root: string;
 let store: FolderObjectStore;
 let warehouse: Warehouse;
 let starter: RecordingStarter;
+let rejections: RecordingRejections;
 let deps: Dependencies;
 const config = parseConfigFromEnv({});
 
@@ -73,6 +82,17 @@ function sqsEvent(body: string, messageId: string) {
   };
 }
 
+/** The SQS record is not a batch failure: it went to the rejected-messages port with its body and reasons. */
+function expectRejectedAtOnce(sqs: SqsBatchResponse, messageId: string, sentBody: string, names: RegExp): void {
+  expect(sqs.batchItemFailures).toEqual([]);
+  expect(sqs.rejected.map((r) => r.messageId)).toEqual([messageId]);
+  expect(rejections.rejected).toHaveLength(1);
+  const [kept] = rejections.rejected;
+  expect(kept).toMatchObject({ messageId, body: sentBody, error: 'InvalidInput', messageGroupId: 'g' });
+  expect(kept!.reasons.length).toBeGreaterThan(0);
+  expect(`${kept!.message} ${kept!.reasons.join(' ')}`).toMatch(names);
+}
+
 /** Runs one body through both entry shapes; returns the console error and the SQS response + logged reason. */
 async function reject(body: string, messageId: string, parseConfig: ParseConfig = config): Promise<{ consoleError: unknown; sqs: SqsBatchResponse; logged: string }> {
   let consoleError: unknown;
@@ -103,11 +123,13 @@ beforeAll(async () => {
   // The valid message's dataset is healthy: the rows below fail only because of what each breaks.
   await seed(VALID_PARAM.DataName, dailySeries('item_a', 90));
   starter = new RecordingStarter();
+  rejections = new RecordingRejections();
   deps = {
     forecast: { send: () => Promise.reject(new Error('parse must not call Forecast')) } as unknown as Dependencies['forecast'],
     store,
     warehouse: async () => warehouse,
     workflow: starter,
+    rejections,
     settings: { bucket: BUCKET, forecastRoleArn: 'arn:aws:iam::000000000000:role/local-forecast' },
   };
 });
@@ -122,6 +144,7 @@ afterAll(async () => {
 // A failed case must not make the next ones fail: forget what it started or wrote.
 afterEach(async () => {
   starter.started.length = 0;
+  rejections.rejected.length = 0;
   for (const o of await store.list(`s3://${BUCKET}/`)) await store.delete(o.uri);
 });
 
@@ -151,7 +174,7 @@ describe('bad input: hostile and broken messages', () => {
     const text = (consoleError as Error).message;
     expect(text).toMatch(badCase.names);
     expect(text.length).toBeLessThan(MAX_ERROR_CHARS);
-    expect(sqs.batchItemFailures).toEqual([{ itemIdentifier: `msg-${index}` }]);
+    expectRejectedAtOnce(sqs, `msg-${index}`, badCase.body, badCase.names);
     expect(sqs.runs).toEqual([]);
     expect(logged).toMatch(badCase.names);
     // nothing started, nothing written, the warehouse unchanged
@@ -182,7 +205,7 @@ describe('bad input: bad data behind a valid message', () => {
     expect(consoleError).toBeInstanceOf(InvalidInput);
     expect((consoleError as Error).message).toMatch(badCase.names);
     if (process.env.SHOW_BAD_INPUT) console.log(`${badCase.name} → ${(consoleError as Error).message}`);
-    expect(sqs.batchItemFailures).toEqual([{ itemIdentifier: `data-${index}` }]);
+    expectRejectedAtOnce(sqs, `data-${index}`, body, badCase.names);
     expect(logged).toMatch(badCase.names);
     expect(starter.started).toEqual([]);
     expect(await store.list(`s3://${BUCKET}/`)).toEqual([]);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
+import { StoreRejectedMessages } from '../../shared/adapters/store-rejections';
 import type { ForecastPort, StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
 import type { Dependencies } from '../../shared/runtime';
 import { perTestFixture } from '../per-test-fixture';
@@ -38,6 +39,7 @@ export async function openHarness(): Promise<DataHarness> {
     store,
     warehouse: async () => warehouse,
     workflow,
+    rejections: new StoreRejectedMessages(store, 'bucket'),
     settings: { bucket: 'bucket', forecastRoleArn: 'arn:aws:iam::000000000000:role/test' },
   };
   return {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseConfigFromEnv, startPipelineFromEvent, type ParseSummary, type SqsBatchResponse } from '../../shared/parse';
 import { pipelineInputSchema, type PipelineInput } from '../../shared/state';
 import { InvalidInput } from '../../shared/errors';
@@ -61,7 +61,7 @@ describe('Function: startPipelineFromEvent (DuckDB file + folder store)', () => 
     expect(h.workflow.calls[1]!.input).toEqual(h.workflow.calls[0]!.input);
   });
 
-  it('reports a bad SQS record as failed, keeps the good one, and starts nothing for the bad one', async () => {
+  it('rejects a bad SQS record at once (kept with its body and reasons, not a batch failure), keeps the good one, starts nothing for the bad one', async () => {
     // Prepare
     await seedDaily(h.warehouse, 'shop', ['a'], 70);
     const records = [
@@ -74,8 +74,27 @@ describe('Function: startPipelineFromEvent (DuckDB file + folder store)', () => 
     const response = (await startPipelineFromEvent({ Records: records }, h.deps, config)) as SqsBatchResponse;
 
     // Assess
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }, { itemIdentifier: 'notjson' }]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(response.rejected.map((r) => r.messageId)).toEqual(['bad', 'notjson']);
     expect(h.workflow.calls.map((c) => c.name)).toEqual(['shop_2024_03_01']);
+    const kept = JSON.parse((await h.store.get('s3://bucket/rejected/bad.json')).toString('utf8'));
+    expect(kept).toMatchObject({ messageId: 'bad', body: records[0]!.body, error: 'InvalidInput' });
+    expect(kept.reasons.join(' ')).toMatch(/ForecastHorizon/);
+    expect(JSON.parse((await h.store.get('s3://bucket/rejected/notjson.json')).toString('utf8'))).toMatchObject({ body: '{', error: 'InvalidInput' });
+  });
+
+  it('leaves a record that failed for another reason (a warehouse outage) to SQS redelivery', async () => {
+    // Prepare
+    const deps = { ...h.deps, warehouse: () => Promise.reject(new Error('warehouse unreachable')) };
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+
+    // Act
+    const response = (await startPipelineFromEvent({ Records: [{ messageId: 'm1', body: JSON.stringify(message({})) }] }, deps, config).finally(() => quiet.mockRestore())) as SqsBatchResponse;
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(response.rejected).toEqual([]);
+    expect(await h.store.list('s3://bucket/rejected/')).toEqual([]);
   });
 
   it('rejects data too short for the horizon with a clear error and leaves no files', async () => {

@@ -24,6 +24,7 @@ function dependencies(): Dependencies {
     store: new Proxy({}, { get: unused }) as Dependencies['store'],
     warehouse: unused,
     workflow: { startExecution: unused },
+    rejections: { reject: unused },
     settings: { bucket: 'data-bucket', forecastRoleArn: ROLE_ARN },
   };
 }

@@ -98,6 +98,47 @@ describe('template: queue', () => {
     expect(event.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * parse.Properties.Timeout);
   });
+
+  it('lets parse send a rejected message to the DLQ itself (and only there)', () => {
+    const parse = fnByName.ParseFunction!;
+    expect(parse.Properties.Environment.Variables.DEAD_LETTER_QUEUE_URL).toEqual({ Ref: 'ForecastDeadLetterQueue' });
+    const send = (parse.Properties.Policies as Json[]).filter((p) => p && 'SQSSendMessagePolicy' in p);
+    expect(send).toEqual([{ SQSSendMessagePolicy: { QueueName: { 'Fn::GetAtt': ['ForecastDeadLetterQueue', 'QueueName'] } } }]);
+  });
+});
+
+describe('template: alarms', () => {
+  const alarms = Object.fromEntries(resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([id, r]) => [id, r.Properties as Json]));
+  const onTopic = { 'Fn::If': ['HasNotificationTopic', [{ Ref: 'NotificationTopic' }], { Ref: 'AWS::NoValue' }] };
+
+  it('alarms as soon as the DLQ holds a message, on the notification topic when there is one', () => {
+    expect(alarms.DeadLetterQueueAlarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ForecastDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: onTopic,
+    });
+  });
+
+  it('alarms on any failed execution of the state machine, on the notification topic when there is one', () => {
+    expect(alarms.FailedExecutionsAlarm).toMatchObject({
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'ForecastStateMachine' } }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: onTopic,
+    });
+  });
+
+  it('uses the topic only under its condition (the topic is optional)', () => {
+    expect(template.Resources.NotificationTopic.Condition).toBe('HasNotificationTopic');
+    for (const alarm of Object.values(alarms)) expect(alarm.AlarmActions['Fn::If'][0]).toBe('HasNotificationTopic');
+  });
 });
 
 describe('template: bucket', () => {
@@ -189,7 +230,7 @@ describe('template: least privilege', () => {
 
   it('gives the secret, S3 and SNS only to the functions that use them', () => {
     const uses = (id: string) => policyTemplatesOf(fnByName[id]!).sort();
-    expect(uses('ParseFunction')).toEqual(['AWSSecretsManagerGetSecretValuePolicy', 'S3CrudPolicy']);
+    expect(uses('ParseFunction')).toEqual(['AWSSecretsManagerGetSecretValuePolicy', 'S3CrudPolicy', 'SQSSendMessagePolicy']);
     expect(uses('NotifyFunction')).toEqual(['AWSSecretsManagerGetSecretValuePolicy', 'S3ReadPolicy', 'SNSPublishMessagePolicy']);
     expect(uses('FailureFunction')).toEqual(['AWSSecretsManagerGetSecretValuePolicy', 'SNSPublishMessagePolicy']);
     for (const id of Object.keys(FORECAST_ACTIONS).filter((f) => /^(Create|Delete)/.test(f))) expect(uses(id), id).toEqual([]);

@@ -1,8 +1,10 @@
 /**
  * The SQS path end to end on a real (moto) FIFO queue with a dead-letter queue: a poller shaped like
  * Lambda's event source mapping (ReportBatchItemFailures) hands received messages to the real parse
- * entry point; accepted records are deleted, records parse reports in batchItemFailures come back
- * and, after maxReceiveCount receives, SQS moves them to the DLQ. Nothing else starts twice.
+ * entry point. An invalid message is sent to the DLQ by parse itself (SqsDeadLetterQueue, the reasons
+ * as message attributes) on its first receive and acknowledged, so the valid message behind it in the
+ * same FIFO group runs at once; a record parse reports in batchItemFailures (an outage, or a DLQ it
+ * cannot reach) comes back and, after maxReceiveCount receives, SQS moves it to the DLQ.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,7 @@ import {
 import { FolderObjectStore } from '../../../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../../../shared/adapters/duckdb-warehouse';
 import { SqsParameterQueue } from '../../../shared/adapters/sqs-queue';
+import { SqsDeadLetterQueue } from '../../../shared/adapters/sqs-dead-letter';
 import { parseConfigFromEnv, startPipelineFromEvent, type SqsBatchResponse } from '../../../shared/parse';
 import type { StartedExecution, Warehouse, WorkflowStarter } from '../../../shared/ports';
 import type { Dependencies } from '../../../shared/runtime';
@@ -76,67 +79,106 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-describe('SQS FIFO queue + DLQ (moto) → parse with batchItemFailures', () => {
-  it('deletes the accepted message, redelivers the rejected one and moves it to the DLQ after maxReceiveCount', async () => {
-    // Prepare: the queue pair as template.yaml declares it (FIFO, redrive to a FIFO DLQ)
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'ForecastDLQ.fifo', Attributes: { FifoQueue: 'true' } }));
-    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
-    const queue = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: 'ForecastQueue.fifo',
-        Attributes: {
-          FifoQueue: 'true',
-          VisibilityTimeout: '180',
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
-        },
-      }),
-    );
-    const queueUrl = queue.QueueUrl!;
-    const good = { param: { DataName: 'redrive_ok', ForecastHorizon: 7, dateCreate: '20240301', Models: ['ETS'] } };
-    const bad = { param: { DataName: 'redrive_bad', ForecastHorizon: 0, dateCreate: '20240301' } };
-    await new SqsParameterQueue(queueUrl, sqs).enqueue(good);
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(bad), MessageGroupId: 'redrive_bad', MessageDeduplicationId: 'redrive_bad_2024_03_01' }));
-    const deps: Dependencies = {
-      forecast: { send: () => Promise.reject(new Error('parse must not call Forecast')) } as unknown as Dependencies['forecast'],
-      store: new FolderObjectStore(join(root, 'bucket')),
-      warehouse: async () => warehouse,
-      workflow: starter,
-      settings: { bucket: 'bucket', forecastRoleArn: 'arn:aws:iam::000000000000:role/x' },
-    };
-    const config = parseConfigFromEnv({});
-    const receivesOfBad: number[] = [];
-    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+/** The queue pair as template.yaml declares it (FIFO, redrive to a FIFO DLQ). */
+async function createQueues(prefix: string): Promise<{ queueUrl: string; dlqUrl: string }> {
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}DLQ.fifo`, Attributes: { FifoQueue: 'true' } }));
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${prefix}Queue.fifo`,
+      Attributes: {
+        FifoQueue: 'true',
+        VisibilityTimeout: '180',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+      },
+    }),
+  );
+  return { queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl! };
+}
 
-    // Act: poll like the event source mapping, a bounded number of times
-    try {
-      for (let poll = 0; poll < 12; poll++) {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
-        );
-        const messages = received.Messages ?? [];
-        if (messages.length === 0) break;
-        for (const m of messages) if (JSON.parse(m.Body!).param.DataName === 'redrive_bad') receivesOfBad.push(Number(m.Attributes?.ApproximateReceiveCount));
-        const response = (await startPipelineFromEvent(toEvent(messages), deps, config)) as SqsBatchResponse;
-        const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-        for (const m of messages) {
-          if (failed.has(m.MessageId!)) {
-            // The mapping leaves a failed record; make it visible now instead of after 180 s.
-            await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
-          } else {
-            await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
-          }
+function dependencies(rejections: Dependencies['rejections']): Dependencies {
+  return {
+    forecast: { send: () => Promise.reject(new Error('parse must not call Forecast')) } as unknown as Dependencies['forecast'],
+    store: new FolderObjectStore(join(root, 'bucket')),
+    warehouse: async () => warehouse,
+    workflow: starter,
+    rejections,
+    settings: { bucket: 'bucket', forecastRoleArn: 'arn:aws:iam::000000000000:role/x' },
+  };
+}
+
+/** Polls like the event source mapping, a bounded number of times; returns the receive counts of the bad message. */
+async function pollQueue(queueUrl: string, deps: Dependencies, badDataName: string): Promise<number[]> {
+  const receivesOfBad: number[] = [];
+  const config = parseConfigFromEnv({});
+  const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    for (let poll = 0; poll < 12; poll++) {
+      // One message per receive, as BatchSize 1 does: the next of a FIFO group is handed out only
+      // once the one before it was deleted.
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
+      const messages = received.Messages ?? [];
+      if (messages.length === 0) break;
+      for (const m of messages) if (JSON.parse(m.Body!).param.DataName === badDataName) receivesOfBad.push(Number(m.Attributes?.ApproximateReceiveCount));
+      const response = (await startPipelineFromEvent(toEvent(messages), deps, config)) as SqsBatchResponse;
+      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      for (const m of messages) {
+        if (failed.has(m.MessageId!)) {
+          // The mapping leaves a failed record; make it visible now instead of after 180 s.
+          await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
+        } else {
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
         }
       }
-    } finally {
-      quiet.mockRestore();
     }
+  } finally {
+    quiet.mockRestore();
+  }
+  return receivesOfBad;
+}
+
+describe('SQS FIFO queue + DLQ (moto) → parse', () => {
+  it('sends an invalid message to the DLQ on its first receive, with the reasons; the valid one behind it in its group runs at once', async () => {
+    // Prepare: the bad message first, the good one behind it in the same FIFO group
+    const { queueUrl, dlqUrl } = await createQueues('Forecast');
+    const good = { param: { DataName: 'redrive_ok', ForecastHorizon: 7, dateCreate: '20240301', Models: ['ETS'] } };
+    const bad = { param: { DataName: 'redrive_bad', ForecastHorizon: 0, dateCreate: '20240301' } };
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(bad), MessageGroupId: 'redrive_ok', MessageDeduplicationId: 'redrive_bad_2024_03_01' }));
+    await new SqsParameterQueue(queueUrl, sqs).enqueue(good);
+    const deps = dependencies(new SqsDeadLetterQueue(dlqUrl, sqs));
+
+    // Act
+    const receivesOfBad = await pollQueue(queueUrl, deps, 'redrive_bad');
 
     // Assess
     expect(started).toEqual(['redrive_ok_2024_03_01']);
-    expect(receivesOfBad).toEqual([1, 2, 3]);
-    const inDlq = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl!, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    expect((inDlq.Messages ?? []).map((m) => JSON.parse(m.Body!))).toEqual([bad]);
+    expect(receivesOfBad).toEqual([1]);
+    const inDlq = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+    const messages = inDlq.Messages ?? [];
+    expect(messages.map((m) => JSON.parse(m.Body!))).toEqual([bad]);
+    const attributes = messages[0]!.MessageAttributes!;
+    expect(attributes.ErrorName?.StringValue).toBe('InvalidInput');
+    expect(JSON.parse(attributes.Reasons!.StringValue!).join(' ')).toMatch(/ForecastHorizon/);
+    expect(attributes.SourceMessageId?.StringValue).toMatch(/./);
     const left = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect(left.Messages ?? []).toEqual([]);
+  });
+
+  it('leaves a message to SQS redelivery (and its redrive to the DLQ) when the DLQ cannot be reached', async () => {
+    // Prepare
+    started.length = 0;
+    const { queueUrl, dlqUrl } = await createQueues('Unreachable');
+    const bad = { param: { DataName: 'redrive_bad', ForecastHorizon: 0, dateCreate: '20240302' } };
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(bad), MessageGroupId: 'redrive_bad', MessageDeduplicationId: 'redrive_bad_2024_03_02' }));
+    const deps = dependencies({ reject: () => Promise.reject(new Error('DLQ unreachable')) });
+
+    // Act
+    const receivesOfBad = await pollQueue(queueUrl, deps, 'redrive_bad');
+
+    // Assess: received maxReceiveCount times, then moved by SQS's own redrive
+    expect(started).toEqual([]);
+    expect(receivesOfBad).toEqual([1, 2, 3]);
+    const inDlq = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    expect((inDlq.Messages ?? []).map((m) => JSON.parse(m.Body!))).toEqual([bad]);
   });
 });
