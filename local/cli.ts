@@ -48,14 +48,15 @@ Options:
   --items <N>         generate the demo dataset with N items (default 36 for the demo; with --message,
                       seeds demo data under the message's DataName when it has none)
 ${ROOT_HELP}
-  --force             run again an execution that already exists under the same name
+  --force             run a new attempt of the run even when the last one SUCCEEDED with this message
   --skip-report       do not write the HTML report
   --plain             plain progress lines even on a terminal
   --workers <N>       engine worker threads (default: one per core)
   -h, --help          this help
 
-Execution names behave as in Step Functions: the same name with the same input never runs twice;
-a second run says what happened and shows the existing results.
+Runs are attempts, as on AWS: the same message never runs a delivered (SUCCEEDED) run twice — a
+second run says what happened and shows the existing results; a FAILED or PARTIAL run, or a
+corrected message, runs as a new attempt with its own execution, files and Forecast resources.
 Environment: FORECAST_LOCAL_ROOT, FORECAST_FAULTS (fault injection), FORECAST_LOCAL_TIME_SCALE
 (retry waits = ASL waits ÷ this, default 60), table and query variables (docs/local.md).
 `,

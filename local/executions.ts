@@ -3,10 +3,11 @@
  * JSON file per execution name under `<root>/executions/`. It makes execution names behave as
  * in Step Functions — a name with the same input never runs twice — across processes.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { jsonHash } from '../shared/json';
 
 export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
@@ -29,21 +30,9 @@ export const executionRecordSchema = z.object({
 });
 export type ExecutionRecord = z.infer<typeof executionRecordSchema>;
 
-/** Stable JSON (sorted keys) so that equal inputs hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-export function inputHash(input: unknown): string {
-  return createHash('sha256').update(canonicalJson(input)).digest('hex');
-}
+export { canonicalJson } from '../shared/json';
+/** The hash the registry compares inputs by. */
+export const inputHash = jsonHash;
 
 /** Whether a process id is alive on this machine. */
 export function processAlive(pid: number): boolean {

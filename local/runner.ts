@@ -5,7 +5,7 @@
  * Nothing here talks to AWS: the dependencies are a DuckDB file, a folder and the built-in engine.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBuiltinForecast, type BuiltinForecast } from '../engine/client';
 import { FaultInjector } from '../engine/faults';
@@ -14,6 +14,7 @@ import { FolderObjectStore } from '../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../shared/adapters/duckdb-warehouse';
 import { StoreRejectedMessages } from '../shared/adapters/store-rejections';
 import { executionName } from '../shared/names';
+import { FORCE_NEW_ATTEMPT_ATTRIBUTE } from '../shared/parse/attempts';
 import type { Warehouse } from '../shared/ports';
 import { setDependencies, type Dependencies } from '../shared/runtime';
 import { ensureTables } from '../shared/warehouse/layout';
@@ -54,7 +55,9 @@ export interface RunOptions {
 
 export interface RunResult {
   readonly exitCode: number;
+  /** The run (the warehouse's RUN_ID) and the execution of the attempt that ran or was shown. */
   readonly runId?: string;
+  readonly executionName?: string;
   readonly execution?: ExecutionRecord;
   readonly summary?: RunSummary;
   readonly reportFile?: string;
@@ -140,8 +143,11 @@ export async function readMessage(source: string): Promise<unknown> {
   return value;
 }
 
-/** The SQS event the queue would deliver to the parse function for one message. */
-export function sqsEventOf(body: string, groupId: string) {
+/**
+ * The SQS event the queue would deliver to the parse function for one message. `forceNewAttempt`
+ * sets the `ForceNewAttempt` message attribute (a new attempt even after a SUCCEEDED one).
+ */
+export function sqsEventOf(body: string, groupId: string, options: { forceNewAttempt?: boolean } = {}) {
   const now = String(Date.now());
   return {
     Records: [
@@ -157,7 +163,7 @@ export function sqsEventOf(body: string, groupId: string) {
           MessageGroupId: groupId,
           MessageDeduplicationId: createHash('sha256').update(body).digest('hex'),
         },
-        messageAttributes: {},
+        messageAttributes: options.forceNewAttempt ? { [FORCE_NEW_ATTEMPT_ATTRIBUTE]: { stringValue: 'true', dataType: 'String' } } : {},
         md5OfBody: createHash('md5').update(body).digest('hex'),
         eventSource: 'aws:sqs',
         eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:ForecastQueue.fifo',
@@ -246,16 +252,10 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     }
 
     const runId = dataName && dateCreate ? executionName(dataName, dateCreate) : undefined;
-    if (options.force && runId) {
-      const previous = await runtime.registry.get(runId);
-      if (previous) {
-        await rm(join(runtime.paths.executions, `${runId}.json`), { force: true });
-        progress.line(`--force: forgot execution ${runId} (${previous.status} at ${previous.stopDate ?? previous.startDate}); running it again`);
-      }
-    }
+    if (options.force && runId) progress.line(`--force: run ${runId} runs a new attempt (its own execution, files and Forecast resources), whatever the earlier ones did`);
 
     const body = JSON.stringify(message);
-    const { response, errors } = await invokeParse(runtime, sqsEventOf(body, dataName ?? 'local'));
+    const { response, errors } = await invokeParse(runtime, sqsEventOf(body, dataName ?? 'local', { forceNewAttempt: options.force === true }));
     const answered = response as { batchItemFailures?: unknown[]; rejected?: unknown[] } | undefined;
     const failures = [...(answered?.batchItemFailures ?? []), ...(answered?.rejected ?? [])];
     if (failures.length > 0) {
@@ -263,9 +263,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       say(out, `parse rejected the message: ${errors.join('; ') || 'see the log above'}`);
       if ((answered?.rejected ?? []).length > 0) say(out, `  kept with its reasons under ${runtime.paths.storeRoot}/${runtime.paths.bucket}/rejected/ (the DLQ on AWS)`);
       say(out, 'No execution was started.');
-      if (errors.some((e) => e.includes('ExecutionAlreadyExists')) && runId) {
-        say(out, `An execution named ${runId} already ran with another input (as in Step Functions, a name is taken once).`);
-        say(out, 'Change dateCreate or DataName, or pass --force to replace the recorded execution.');
+      if (errors.some((e) => e.includes('AttemptInProgress')) && runId) {
+        say(out, `An attempt of run ${runId} is still running with another message; run this one again once it has ended (it becomes the next attempt).`);
       }
       return { exitCode: 1 };
     }
@@ -283,8 +282,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
         progress.line(`execution ${record.name} is running in process ${record.pid} (started ${record.startDate}) — waiting for it`);
       } else {
         progress.line(
-          `execution ${record.name} already ${record.status} at ${record.stopDate ?? record.startDate} — the same name and input do not run twice (as in Step Functions); showing its results` +
-            (record.status === 'FAILED' ? ' (--force runs it again)' : ''),
+          `execution ${record.name} already ${record.status} at ${record.stopDate ?? record.startDate} — the same message does not run a delivered run twice; showing its results (--force runs a new attempt)`,
         );
       }
     } else if (start.kind === 'resumed') {
@@ -294,9 +292,11 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const execution = await runtime.workflow.waitFor(start.name);
     progress.close();
 
-    const summary = await readRunSummary(warehouse, start.name);
+    // The warehouse keys results by the run; the execution is one attempt of it.
+    const resultsRunId = runId ?? start.name;
+    const summary = await readRunSummary(warehouse, resultsRunId);
     say(out);
-    say(out, `Run ${start.name}: execution ${execution.status}${summary ? `, results ${summary.status}` : ''}`);
+    say(out, `Run ${resultsRunId}${start.name !== resultsRunId ? ` (attempt ${start.name})` : ''}: execution ${execution.status}${summary ? `, results ${summary.status}` : ''}`);
     if (execution.status === 'FAILED' && execution.error) say(out, `  ${execution.error}: ${causeText(execution.cause)}`);
     if (summary?.reason) say(out, `  reason: ${summary.reason}`);
     if (summary?.cleanupError) say(out, `  cleanup failed: ${summary.cleanupError} (see forecast-pipeline resources)`);
@@ -308,16 +308,17 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     }
     let reportFile: string | undefined;
     if (options.report !== false && summary && summary.models.length > 0) {
-      reportFile = reportPath(runtime.paths, start.name);
-      await writeRunReport(warehouse, start.name, reportFile);
+      reportFile = reportPath(runtime.paths, resultsRunId);
+      await writeRunReport(warehouse, resultsRunId, reportFile);
     }
     say(out);
-    say(out, `  warehouse: ${runtime.paths.duckdb} (FORECAST_RESULTS, FORECAST_METRICS, FORECAST_RUNS; RUN_ID = '${start.name}')`);
+    say(out, `  warehouse: ${runtime.paths.duckdb} (FORECAST_RESULTS, FORECAST_METRICS, FORECAST_RUNS; RUN_ID = '${resultsRunId}'; every attempt in FORECAST_RUN_ATTEMPTS)`);
     if (reportFile) say(out, `  report:    ${reportFile}`);
     say(out, `  forecast rows: ${summary?.forecastRows ?? 0}`);
     return {
       exitCode: execution.status === 'SUCCEEDED' ? 0 : 1,
-      runId: start.name,
+      runId: resultsRunId,
+      executionName: start.name,
       execution,
       ...(summary ? { summary } : {}),
       ...(reportFile ? { reportFile } : {}),

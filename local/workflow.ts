@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
-import type { StartedExecution, WorkflowStarter } from '../shared/ports';
+import type { ExecutionDescription, StartedExecution, WorkflowStarter } from '../shared/ports';
 import { ConfigurationError } from '../shared/errors';
 import { readStateMachineTemplate, substituteDefinition, type FunctionHandler, type StateMachineTemplate } from './template';
 import { ExecutionRegistry, inputHash, processAlive, type ExecutionRecord } from './executions';
@@ -210,6 +210,16 @@ export class LocalWorkflowStarter implements WorkflowStarter {
     this.lastStart = { kind: 'started', name };
     this.launch(name, input, record);
     return { executionArn: record.executionArn, alreadyStarted: false };
+  }
+
+  /**
+   * What the registry remembers of an execution. An interrupted one (its process is gone) is still
+   * RUNNING: starting it again with its input resumes it, as parse does for a redelivery.
+   */
+  async describeExecution(name: string): Promise<ExecutionDescription | undefined> {
+    const record = await this.options.registry.get(name);
+    if (!record) return undefined;
+    return { name: record.name, executionArn: record.executionArn, status: record.status, input: record.input };
   }
 
   /**

@@ -57,6 +57,15 @@ export class NotImplemented extends PipelineError {
   override readonly name = 'NotImplemented' as const;
 }
 
+/**
+ * Another attempt of the run is still running and this message asks for something else (a corrected
+ * message): parse starts nothing and writes nothing; SQS delivers it again later (FIFO: the messages
+ * of the DataName wait behind it), and it becomes the next attempt once the running one has ended.
+ */
+export class AttemptInProgress extends PipelineError {
+  override readonly name = 'AttemptInProgress' as const;
+}
+
 /** Error names the ASL refers to; tests check the ASL uses exactly these. */
 export const ASL_ERROR_NAMES = ['ResourcePending', 'ResourceFailed', 'InvalidInput'] as const;
 export type AslErrorName = (typeof ASL_ERROR_NAMES)[number];

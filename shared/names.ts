@@ -28,3 +28,18 @@ export function resourceName(...parts: readonly (string | number)[]): string {
 export function executionName(dataName: string, dateCreate: string): string {
   return `${dataName}_${dateCreate.slice(0, 4)}_${dateCreate.slice(4, 6)}_${dateCreate.slice(6, 8)}`;
 }
+
+/**
+ * What makes an attempt's names its own: nothing for the first attempt (its names are the run's,
+ * as they always were), `a<N>` from the second on. Appended to every resource name and to the
+ * execution name, so a re-run never finds (reuses, or deletes) what an earlier attempt created.
+ */
+export function attemptParts(attempt: number): string[] {
+  if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`An attempt is a whole number from 1, not ${attempt}`);
+  return attempt === 1 ? [] : [`a${attempt}`];
+}
+
+/** The execution name of one attempt of a run: `<runId>` for the first, `<runId>_a<N>` after. */
+export function attemptExecutionName(runId: string, attempt: number): string {
+  return [runId, ...attemptParts(attempt)].join('_');
+}

@@ -119,11 +119,11 @@ export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env):
   // Only parse starts executions; the step functions cannot even know the state machine's ARN
   // (it references them: a circular dependency in the template), so it is read on first use.
   let starter: WorkflowStarter | undefined;
+  const stepFunctions = async (): Promise<WorkflowStarter> =>
+    (starter ??= new (await import('./adapters/sfn-workflow')).StepFunctionsStarter(requireEnv('STATE_MACHINE_ARN', env)));
   const workflow: WorkflowStarter = {
-    async startExecution(name, input) {
-      starter ??= new (await import('./adapters/sfn-workflow')).StepFunctionsStarter(requireEnv('STATE_MACHINE_ARN', env));
-      return starter.startExecution(name, input);
-    },
+    startExecution: async (name, input) => (await stepFunctions()).startExecution(name, input),
+    describeExecution: async (name) => (await stepFunctions()).describeExecution(name),
   };
   const deadLetterQueueUrl = optionalEnv('DEAD_LETTER_QUEUE_URL', '', env);
   let deadLetters: RejectedMessages | undefined;

@@ -82,8 +82,16 @@ export type ForecastSpec = z.infer<typeof forecastSpecSchema>;
 /** What parse starts the execution with. */
 export const pipelineInputSchema = z.object({
   run: z.object({
-    /** Also the execution name: `<DataName>_<YYYY_MM_DD>`. */
+    /** The run: `<DataName>_<YYYY_MM_DD>`; its results in the warehouse are keyed by it. */
     runId: z.string().min(1).max(80),
+    /** Which attempt of the run this execution is (1, 2, …; see shared/parse/attempts.ts). */
+    attempt: z.number().int().positive().default(1),
+    /** The execution name: the runId for the first attempt, `<runId>_a<N>` after. */
+    executionName: z.string().min(1).max(80).optional(),
+    /** SHA-256 of the message that started the attempt: tells a redelivery from a new request. */
+    messageHash: z.string().optional(),
+    /** The SQS message id that started it (absent from the console). */
+    messageId: z.string().optional(),
     dataName: resourceNameSchema,
     dateCreate: z.string().regex(/^\d{8}$/),
     bucket: z.string().min(3),
@@ -159,8 +167,11 @@ export const resultsSchema = z.object({
       failedModels: z.array(z.string()),
     })
     .optional(),
-  /** Written by the Failure step after it recorded the caught error. */
-  failure: recordedErrorSchema.optional(),
+  /**
+   * Written by the Failure step after it recorded the caught error. `postDeliveryOf`: the attempt had
+   * delivered (SUCCEEDED / PARTIAL) before the error, which was recorded as POST_DELIVERY_ERROR.
+   */
+  failure: recordedErrorSchema.extend({ postDeliveryOf: z.enum(['SUCCEEDED', 'PARTIAL']).optional() }).optional(),
   /**
    * Written by the Failure step when a cleanup step gave up ($.cleanupError): the error added to the
    * run's status row (`CLEANUP_ERROR`), and the run status that row keeps.

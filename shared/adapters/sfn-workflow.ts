@@ -1,12 +1,13 @@
 /**
- * The Step Functions adapter of the workflow port. An SQS redelivery starts the same
- * execution name again: Step Functions answers ExecutionAlreadyExists for a *running*
- * execution with a different input — and also for any closed execution of that name. The
- * adapter compares the stored input (DescribeExecution): the same input means "already
- * started" (nothing to do); a different input is a real conflict and is rethrown.
+ * The Step Functions adapter of the workflow port. Parse decides which attempt a message is from
+ * DescribeExecution of the run's attempt names (shared/parse/attempts.ts); starting an existing
+ * attempt again with its own input gets ExecutionAlreadyExists (for a running execution with a
+ * different input, and for any closed execution of that name). The adapter compares the stored
+ * input (DescribeExecution): the same input means "already started" (nothing to do); a different
+ * input is a real conflict and is rethrown (parse then decides again).
  */
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { StartedExecution, WorkflowStarter } from '../ports/workflow';
+import { EXECUTION_STATUSES, type ExecutionDescription, type ExecutionStatus, type StartedExecution, type WorkflowStarter } from '../ports/workflow';
 
 let client: SFNClient | undefined;
 
@@ -47,6 +48,22 @@ export class StepFunctionsStarter implements WorkflowStarter {
       }
       throw error;
     }
+  }
+
+  async describeExecution(name: string): Promise<ExecutionDescription | undefined> {
+    const executionArn = executionArnOf(this.stateMachineArn, name);
+    let described;
+    try {
+      described = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    }
+    const status = described.status as string | undefined;
+    if (!EXECUTION_STATUSES.includes(status as ExecutionStatus)) {
+      throw new Error(`DescribeExecution of ${executionArn} answered status ${JSON.stringify(status)}, which this pipeline does not know`);
+    }
+    return { name, executionArn, status: status as ExecutionStatus, input: described.input === undefined ? undefined : JSON.parse(described.input) };
   }
 }
 

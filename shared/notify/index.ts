@@ -16,6 +16,7 @@ import {
   insertMetricRows,
   setForecastAvailable,
   writeCleanupError,
+  writePostDeliveryError,
   writeRunStatus,
   type ForecastRow,
   type MetricRow,
@@ -34,6 +35,11 @@ export type FailureResult = NonNullable<Results['failure']>;
 export type CleanupFailureResult = NonNullable<Results['cleanupFailure']>;
 
 const prepared = new WeakSet<Warehouse>();
+
+/** The run and attempt a state's records belong to. */
+export function runKeyOf(state: PipelineState): RunKey {
+  return { dataName: state.run.dataName, runId: state.run.runId, attempt: state.run.attempt, executionName: state.run.executionName, messageHash: state.run.messageHash };
+}
 
 async function outputTables(warehouse: Warehouse, env: NodeJS.ProcessEnv = process.env): Promise<TableNames> {
   const tables = tableNamesFromEnv(env);
@@ -136,7 +142,7 @@ async function readActuals(state: PipelineState, store: ObjectStore): Promise<Ac
 export async function publishResults(state: PipelineState, deps: Dependencies): Promise<NotifyResult> {
   const warehouse = await deps.warehouse();
   const tables = await outputTables(warehouse);
-  const run: RunKey = { dataName: state.run.dataName, runId: state.run.runId };
+  const run = runKeyOf(state);
   const transform = state.run.transform as TransformName;
   const { delivered, failed } = await sortModels(state, deps.store);
   const actuals = await readActuals(state, deps.store);
@@ -215,7 +221,7 @@ export async function recordCleanupFailure(state: PipelineState, deps: Dependenc
   const { text, ...caught } = describeCaught(state.cleanupError);
   const warehouse = await deps.warehouse();
   const tables = await outputTables(warehouse);
-  const run: RunKey = { dataName: state.run.dataName, runId: state.run.runId };
+  const run = runKeyOf(state);
   const notified = state.results.notify;
   const fallback = notified
     ? {
@@ -232,16 +238,21 @@ export async function recordCleanupFailure(state: PipelineState, deps: Dependenc
 }
 
 /**
- * The Failure step: records status FAILED and the reason for the run (replacing any earlier status
- * row of the run; forecast rows a previous successful notify wrote stay). Returns `results.failure`.
+ * The Failure step: records status FAILED and the reason for the attempt (replacing any earlier status
+ * row of the attempt; the run's row in FORECAST_RUNS only when no other attempt's delivery is
+ * published). When the attempt had already delivered — notify's transaction committed and something
+ * after it failed (the announcement, a crash) — the error is recorded as `POST_DELIVERY_ERROR` on the
+ * delivered run instead, whose status stays what the warehouse publishes. Returns `results.failure`.
  */
 export async function recordFailure(state: PipelineState, deps: Dependencies): Promise<FailureResult> {
   const { text: reason, ...caught } = describeCaught(state.error);
   const warehouse = await deps.warehouse();
   const tables = await outputTables(warehouse);
-  const run: RunKey = { dataName: state.run.dataName, runId: state.run.runId };
-  await warehouse.transaction((tx) =>
-    writeRunStatus(tx, run, { dateCreate: state.run.dateCreate, status: 'FAILED', reason, failedModels: [], forecastRows: null, metricRows: null }, tables),
-  );
-  return caught;
+  const run = runKeyOf(state);
+  return warehouse.transaction(async (tx) => {
+    const delivered = await writePostDeliveryError(tx, run, reason, tables);
+    if (delivered) return { ...caught, postDeliveryOf: delivered };
+    await writeRunStatus(tx, run, { dateCreate: state.run.dateCreate, status: 'FAILED', reason, failedModels: [], forecastRows: null, metricRows: null }, tables);
+    return caught;
+  });
 }

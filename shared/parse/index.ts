@@ -15,10 +15,12 @@ import { tableNamesFromEnv } from '../warehouse/layout';
 import { bindQuery, queriesFromEnv, type InputQueries } from '../warehouse/queries';
 import type { Attribute } from '../state';
 import { extractToCsv, type Extracted } from './extract';
-import { buildPipelineInput, runPrefix, timestampFormatFor } from './parameters';
+import { decideAttempt, FORCE_NEW_ATTEMPT_ATTRIBUTE, messageHash, type Delivery } from './attempts';
+import { buildPipelineInput, runPrefix, timestampFormatFor, type AttemptIdentity } from './parameters';
 import { checkCompatible, parseSchemaOverride } from './schema';
 
-export { buildPipelineInput, checkHorizon, runPrefix, timestampFormatFor } from './parameters';
+export { buildPipelineInput, checkHorizon, runPrefix, timestampFormatFor, type AttemptIdentity } from './parameters';
+export { decideAttempt, FORCE_NEW_ATTEMPT_ATTRIBUTE, listAttempts, messageHash, type AttemptDecision, type Delivery } from './attempts';
 export { RowCleaner, fillSeries, toNumber } from './cleaning';
 export { inferSchema, parseSchemaOverride } from './schema';
 export { extractToCsv } from './extract';
@@ -44,16 +46,52 @@ let cachedConfig: ParseConfig | undefined;
 
 export interface ParseSummary {
   readonly runId: string;
+  /** Which attempt of the run the message belongs to, and its execution name. */
+  readonly attempt: number;
+  readonly executionName: string;
   readonly executionArn: string;
   readonly alreadyStarted: boolean;
+  /** Rows extracted for a new attempt; zero when the message belonged to an existing one (nothing read). */
   readonly rows: { readonly target: number; readonly related: number; readonly validation: number };
 }
 
-/** One validated message end to end. `config` defaults to the environment's. */
-export async function startPipeline(message: Message, deps: Dependencies, config: ParseConfig = (cachedConfig ??= parseConfigFromEnv())): Promise<ParseSummary> {
-  const { input, rows } = await prepareRun(message.param, deps, config);
-  const started = await deps.workflow.startExecution(input.run.runId, input);
-  return { runId: input.run.runId, executionArn: started.executionArn, alreadyStarted: started.alreadyStarted, rows };
+const NO_ROWS = { target: 0, related: 0, validation: 0 } as const;
+/** Starts of a new attempt that lost a race for its name to another parse: decide again, this often. */
+const ATTEMPT_RACES = 3;
+
+/**
+ * One validated message end to end: decide which attempt of the run it is (shared/parse/attempts.ts)
+ * *before* touching any file, then either answer with the existing attempt (a redelivery: nothing is
+ * read or written) or extract the data into the new attempt's prefix and start its execution.
+ * `config` defaults to the environment's.
+ */
+export async function startPipeline(
+  message: Message,
+  deps: Dependencies,
+  config: ParseConfig = (cachedConfig ??= parseConfigFromEnv()),
+  delivery: Omit<Delivery, 'messageHash'> = {},
+): Promise<ParseSummary> {
+  const runId = executionName(message.param.DataName, message.param.dateCreate);
+  const request: Delivery = { ...delivery, messageHash: messageHash(message.param) };
+  for (let race = 0; ; race++) {
+    const decision = await decideAttempt(deps.workflow, runId, request);
+    if (decision.kind === 'existing') {
+      // Started again with its own input: Step Functions answers "already started", the local
+      // workflow also resumes an execution whose process died.
+      const { execution } = decision;
+      const started = await deps.workflow.startExecution(execution.name, execution.input);
+      return { runId, attempt: decision.attempt, executionName: execution.name, executionArn: started.executionArn, alreadyStarted: true, rows: NO_ROWS };
+    }
+    const identity = { attempt: decision.attempt, messageHash: request.messageHash, messageId: request.messageId };
+    const { input, rows } = await prepareRun(message.param, deps, config, identity);
+    try {
+      const started = await deps.workflow.startExecution(decision.name, input);
+      return { runId, attempt: decision.attempt, executionName: decision.name, executionArn: started.executionArn, alreadyStarted: started.alreadyStarted, rows };
+    } catch (error) {
+      // Another parse started this attempt between our decision and our start: decide again.
+      if ((error as { name?: string }).name !== 'ExecutionAlreadyExists' || race + 1 >= ATTEMPT_RACES) throw error;
+    }
+  }
 }
 
 export interface PreparedRun {
@@ -67,9 +105,9 @@ export interface PreparedRun {
  * Other errors (a warehouse outage) leave them: the retry rewrites them, and a running execution
  * of a redelivered message may be reading them.
  */
-export async function prepareRun(param: MessageParam, deps: Dependencies, config: ParseConfig): Promise<PreparedRun> {
+export async function prepareRun(param: MessageParam, deps: Dependencies, config: ParseConfig, attempt: AttemptIdentity): Promise<PreparedRun> {
   const runId = executionName(param.DataName, param.dateCreate);
-  const prefix = runPrefix(deps.settings.bucket, param);
+  const prefix = runPrefix(deps.settings.bucket, param, attempt.attempt);
   const frequency = parseFrequency(param.ForecastFrequency);
   const timestampFormat = timestampFormatFor(param);
   const parameters = { dataName: param.DataName, dateCreate: param.dateCreate, runId, frequency: frequency.text };
@@ -114,7 +152,7 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
       if (validation) written.push(validation.uri);
     }
 
-    const input = buildPipelineInput({ param, bucket: deps.settings.bucket, transform: config.transform, target, related, validation });
+    const input = buildPipelineInput({ param, attempt, bucket: deps.settings.bucket, transform: config.transform, target, related, validation });
     return { input, rows: { target: target.stats.rows, related: related?.stats.rows ?? 0, validation: validation?.stats.rows ?? 0 } };
   } catch (error) {
     if (error instanceof InvalidInput) {
@@ -128,6 +166,13 @@ interface SqsRecordLike {
   readonly messageId?: unknown;
   readonly body?: unknown;
   readonly attributes?: { readonly MessageGroupId?: unknown } | undefined;
+  readonly messageAttributes?: Readonly<Record<string, { readonly stringValue?: unknown } | undefined>> | undefined;
+}
+
+
+function deliveryOf(record: SqsRecordLike, messageId: string): Omit<Delivery, 'messageHash'> {
+  const force = record.messageAttributes?.[FORCE_NEW_ATTEMPT_ATTRIBUTE]?.stringValue;
+  return { messageId: messageId || undefined, forceNewAttempt: typeof force === 'string' && force.toLowerCase() === 'true' };
 }
 
 export interface SqsBatchResponse {
@@ -158,7 +203,7 @@ export async function startPipelineFromEvent(event: unknown, deps: Dependencies,
     const id = typeof record.messageId === 'string' ? record.messageId : '';
     try {
       if (typeof record.body !== 'string') throw new InvalidInput('SQS record has no string body', ['body: missing']);
-      response.runs.push(await startPipeline(parseMessageBody(record.body), deps, config));
+      response.runs.push(await startPipeline(parseMessageBody(record.body), deps, config, deliveryOf(record, id)));
     } catch (error) {
       console.error(JSON.stringify({ level: 'ERROR', message: 'parse failed for SQS record', messageId: id, error: describeError(error) }));
       if (error instanceof InvalidInput && (await rejectRecord(record, id, error, deps))) {

@@ -6,7 +6,7 @@
 import { InvalidInput } from '../errors';
 import { addPeriods, isDateOnly, parseFrequency } from '../frequency';
 import type { MessageParam } from '../message';
-import { executionName, resourceName } from '../names';
+import { attemptExecutionName, attemptParts, executionName, resourceName } from '../names';
 import { s3Uri } from '../ports/storage';
 import {
   pipelineInputSchema,
@@ -51,9 +51,12 @@ export function timestampFormatFor(param: Pick<MessageParam, 'ForecastFrequency'
   return isDateOnly(parseFrequency(param.ForecastFrequency)) ? 'yyyy-MM-dd' : 'yyyy-MM-dd HH:mm:ss';
 }
 
-/** The S3 prefix of one run: `s3://<bucket>/<DataName>/<dateCreate>/`. */
-export function runPrefix(bucket: string, param: Pick<MessageParam, 'DataName' | 'dateCreate'>): string {
-  return s3Uri(bucket, param.DataName, param.dateCreate, '');
+/**
+ * The S3 prefix of one attempt of a run: `s3://<bucket>/<DataName>/<dateCreate>/` for the first,
+ * `…/<dateCreate>/a<N>/` after, so a re-run never overwrites the files an earlier attempt reads.
+ */
+export function runPrefix(bucket: string, param: Pick<MessageParam, 'DataName' | 'dateCreate'>, attempt = 1): string {
+  return s3Uri(bucket, param.DataName, param.dateCreate, ...attemptParts(attempt), '');
 }
 
 /**
@@ -75,8 +78,16 @@ export function checkHorizon(param: MessageParam, historyLength: number): void {
   if (problems.length > 0) throw new InvalidInput(`Data too short for the request: ${problems.join('; ')}`, problems);
 }
 
+/** Which attempt of the run an input is for, and the delivery that asked for it. */
+export interface AttemptIdentity {
+  readonly attempt: number;
+  readonly messageHash: string;
+  readonly messageId?: string | undefined;
+}
+
 export interface BuildInput {
   readonly param: MessageParam;
+  readonly attempt: AttemptIdentity;
   readonly bucket: string;
   readonly transform: TransformName;
   readonly target: Extracted;
@@ -84,10 +95,10 @@ export interface BuildInput {
   readonly validation?: Extracted | undefined;
 }
 
-function datasetSpec(kind: 'TARGET' | 'RELATED', extracted: Extracted, param: MessageParam, timestampFormat: TimestampFormat): DatasetSpec {
-  // Every resource name of a run carries its dateCreate: a run never finds (and reuses or deletes)
-  // what an earlier run of the DataName kept with PerformDelete false.
-  const name = resourceName(param.DataName, kind, param.dateCreate);
+function datasetSpec(kind: 'TARGET' | 'RELATED', extracted: Extracted, param: MessageParam, timestampFormat: TimestampFormat, attempt: number): DatasetSpec {
+  // Every resource name of a run carries its dateCreate, and from the second attempt on the attempt:
+  // a run never finds (and reuses or deletes) what an earlier run or attempt kept (PerformDelete false).
+  const name = resourceName(param.DataName, kind, param.dateCreate, ...attemptParts(attempt));
   return {
     kind,
     name,
@@ -96,12 +107,12 @@ function datasetSpec(kind: 'TARGET' | 'RELATED', extracted: Extracted, param: Me
     dataFrequency: param.ForecastFrequency,
     schema: { Attributes: extracted.schema.columns.map((c) => ({ ...c.attribute })) },
     s3Uri: extracted.uri,
-    importJobName: resourceName(param.DataName, kind, 'import', param.dateCreate),
+    importJobName: resourceName(param.DataName, kind, 'import', param.dateCreate, ...attemptParts(attempt)),
     timestampFormat,
   };
 }
 
-function predictorSpecs(param: MessageParam, features: readonly string[]): PredictorSpec[] {
+function predictorSpecs(param: MessageParam, features: readonly string[], attempt: number): PredictorSpec[] {
   return param.Models.map((model): PredictorSpec => {
     const override = param.ModelOverrides?.[model] ?? {};
     const backtestWindows = override.NumberOfBacktestWindows ?? param.NumberOfBacktestWindows;
@@ -110,7 +121,7 @@ function predictorSpecs(param: MessageParam, features: readonly string[]): Predi
     const spec: PredictorSpec = {
       // dateCreate in the name (see datasetSpec): a later run must train its own predictor, not find
       // the one an earlier run kept (ResourceAlreadyExists → by name) and forecast from older data.
-      name: resourceName(param.DataName, model, backtestWindows, ...(performHPO ? ['hpo'] : []), param.dateCreate),
+      name: resourceName(param.DataName, model, backtestWindows, ...(performHPO ? ['hpo'] : []), param.dateCreate, ...attemptParts(attempt)),
       model,
       api: model === 'AUTOPREDICTOR' ? 'auto' : 'legacy',
       performAutoML: model === 'AUTOML',
@@ -130,7 +141,7 @@ function predictorSpecs(param: MessageParam, features: readonly string[]): Predi
   });
 }
 
-function forecastSpecs(param: MessageParam, bucket: string, predictors: readonly PredictorSpec[]): ForecastSpec[] {
+function forecastSpecs(param: MessageParam, bucket: string, predictors: readonly PredictorSpec[], attempt: number): ForecastSpec[] {
   return predictors.map((p) => {
     const name = resourceName(p.name, 'forecast');
     return {
@@ -139,7 +150,7 @@ function forecastSpecs(param: MessageParam, bucket: string, predictors: readonly
       model: p.model,
       forecastTypes: [...p.forecastTypes],
       exportJobName: resourceName(name, param.dateCreate),
-      exportS3Uri: s3Uri(bucket, param.DataName, param.dateCreate, 'exports', name, ''),
+      exportS3Uri: `${runPrefix(bucket, param, attempt)}exports/${name}/`,
     };
   });
 }
@@ -162,17 +173,22 @@ export function checkRelatedCoverage(param: MessageParam, target: Extracted, rel
   }
 }
 
-/** The full, validated PipelineInput (deterministic: a redelivered message builds the same document). */
+/** The full, validated PipelineInput of one attempt (deterministic: the same attempt and data build the same document). */
 export function buildPipelineInput(input: BuildInput): PipelineInput {
   const { param, bucket, target, related, validation } = input;
+  const { attempt } = input.attempt;
   checkHorizon(param, target.stats.longestSeries);
   if (related) checkRelatedCoverage(param, target, related);
   const timestampFormat = timestampFormatFor(param);
   const features = related ? related.schema.columns.filter((c) => c.role === 'feature').map((c) => c.attribute.AttributeName) : [];
-  const predictors = predictorSpecs(param, features);
+  const predictors = predictorSpecs(param, features, attempt);
   const document: PipelineInput = {
     run: {
       runId: executionName(param.DataName, param.dateCreate),
+      attempt,
+      executionName: attemptExecutionName(executionName(param.DataName, param.dateCreate), attempt),
+      messageHash: input.attempt.messageHash,
+      ...(input.attempt.messageId ? { messageId: input.attempt.messageId } : {}),
       dataName: param.DataName,
       dateCreate: param.dateCreate,
       bucket,
@@ -182,10 +198,13 @@ export function buildPipelineInput(input: BuildInput): PipelineInput {
       forecastHorizon: param.ForecastHorizon,
       timestampFormat,
     },
-    datasetGroup: { name: resourceName(param.DataName, 'group', param.dateCreate), domain: 'CUSTOM' },
-    datasets: [datasetSpec('TARGET', target, param, timestampFormat), ...(related ? [datasetSpec('RELATED', related, param, timestampFormat)] : [])],
+    datasetGroup: { name: resourceName(param.DataName, 'group', param.dateCreate, ...attemptParts(attempt)), domain: 'CUSTOM' },
+    datasets: [
+      datasetSpec('TARGET', target, param, timestampFormat, attempt),
+      ...(related ? [datasetSpec('RELATED', related, param, timestampFormat, attempt)] : []),
+    ],
     predictors,
-    forecasts: forecastSpecs(param, bucket, predictors),
+    forecasts: forecastSpecs(param, bucket, predictors, attempt),
   };
   if (validation) document.validation = { s3Uri: validation.uri, rows: validation.stats.rows };
   return pipelineInputSchema.parse(document);

@@ -5,6 +5,21 @@ export interface StartedExecution {
   readonly alreadyStarted: boolean;
 }
 
+/** Step Functions' execution statuses (DescribeExecution). */
+export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** What the workflow remembers of one execution. */
+export interface ExecutionDescription {
+  readonly name: string;
+  readonly executionArn: string;
+  readonly status: ExecutionStatus;
+  /** The input it was started with (parsed JSON). */
+  readonly input: unknown;
+}
+
 export interface WorkflowStarter {
   startExecution(name: string, input: unknown): Promise<StartedExecution>;
+  /** The execution of that name, or undefined when there is none. */
+  describeExecution(name: string): Promise<ExecutionDescription | undefined>;
 }

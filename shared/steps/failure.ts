@@ -5,6 +5,9 @@
  * (the warehouse, through notify's recordFailure) and announced on the SNS topic when one
  * is configured; then the workflow cleans up and ends FAILED.
  *
+ * When the attempt had already delivered (a failure after notify's commit, e.g. its SNS publish), the
+ * delivered run is kept and the error recorded as POST_DELIVERY_ERROR (recordFailure).
+ *
  * The same function runs as the ASL's Cleanup-Failure state when a delete step gave up: the state
  * then holds `$.cleanupError` (which only the delete steps' Catch writes), and the cleanup error is
  * added to the run's status row without changing what the run delivered (recordCleanupFailure).
@@ -43,6 +46,17 @@ export async function handleCleanupFailure(state: PipelineState, deps: FailureDe
 async function handleRunFailure(state: PipelineState, deps: FailureDeps): Promise<FailureSlice> {
   const { record = recordFailure } = deps;
   const failure = await record(state, deps);
+  if (failure.postDeliveryOf) {
+    logger.error('Pipeline run failed after its results were delivered', { runId: state.run.runId, ...failure });
+    await deps.announcer?.announce(`Forecast run ${state.run.runId} ${failure.postDeliveryOf}, then failed after delivery`, {
+      runId: state.run.runId,
+      dataName: state.run.dataName,
+      status: failure.postDeliveryOf,
+      postDeliveryError: { error: failure.error, cause: failure.cause, failedState: failure.failedState },
+      note: 'The results are in the warehouse; what failed came after they were committed.',
+    });
+    return failure;
+  }
   logger.error('Pipeline run failed', { runId: state.run.runId, ...failure });
   await deps.announcer?.announce(`Forecast run ${state.run.runId} FAILED`, {
     runId: state.run.runId,

@@ -17,8 +17,10 @@ export interface TableNames {
   readonly forecasts: string;
   /** Output: accuracy per run, model, source (BACKTEST / REALISED), metric and forecast type. */
   readonly metrics: string;
-  /** Output: one row per run: status SUCCEEDED / PARTIAL / FAILED and why. */
+  /** Output: one row per run: the status of what is published (the attempt that delivered, else the latest). */
   readonly runs: string;
+  /** Output: one row per attempt of a run: every attempt's status, also of attempts that were replaced. */
+  readonly attempts: string;
   /** Output: one row per dataset with the seed's forecast_available flag. */
   readonly parameters: string;
 }
@@ -29,6 +31,7 @@ export const DEFAULT_TABLES: TableNames = {
   forecasts: 'FORECAST_RESULTS',
   metrics: 'FORECAST_METRICS',
   runs: 'FORECAST_RUNS',
+  attempts: 'FORECAST_RUN_ATTEMPTS',
   parameters: 'FORECAST_PARAMETERS',
 };
 
@@ -38,6 +41,7 @@ const TABLE_ENV: Record<keyof TableNames, string> = {
   forecasts: 'FORECAST_TABLE',
   metrics: 'METRICS_TABLE',
   runs: 'RUNS_TABLE',
+  attempts: 'RUN_ATTEMPTS_TABLE',
   parameters: 'PARAMETERS_TABLE',
 };
 
@@ -69,6 +73,17 @@ export function inputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   ];
 }
 
+/** The status columns FORECAST_RUNS and FORECAST_RUN_ATTEMPTS share (a run's row shows one attempt's). */
+const STATUS_COLUMNS = [
+  'STATUS VARCHAR NOT NULL',
+  'REASON VARCHAR',
+  'FAILED_MODELS VARCHAR',
+  'FORECAST_ROWS INTEGER',
+  'METRIC_ROWS INTEGER',
+  'UPDATED_AT TIMESTAMP NOT NULL',
+  'CLEANUP_ERROR VARCHAR',
+].join(',\n  ');
+
 /** DDL of the tables notify and the failure step write. */
 export function outputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   return [
@@ -97,13 +112,19 @@ export function outputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   RUN_ID VARCHAR NOT NULL,
   DATASET_NAME VARCHAR NOT NULL,
   DATE_CREATE VARCHAR NOT NULL,
-  STATUS VARCHAR NOT NULL,
-  REASON VARCHAR,
-  FAILED_MODELS VARCHAR,
-  FORECAST_ROWS INTEGER,
-  METRIC_ROWS INTEGER,
-  UPDATED_AT TIMESTAMP NOT NULL,
-  CLEANUP_ERROR VARCHAR
+  ${STATUS_COLUMNS},
+  ATTEMPT INTEGER,
+  POST_DELIVERY_ERROR VARCHAR
+)`,
+    `CREATE TABLE IF NOT EXISTS ${tables.attempts} (
+  RUN_ID VARCHAR NOT NULL,
+  ATTEMPT INTEGER NOT NULL,
+  EXECUTION_NAME VARCHAR NOT NULL,
+  DATASET_NAME VARCHAR NOT NULL,
+  DATE_CREATE VARCHAR NOT NULL,
+  MESSAGE_HASH VARCHAR,
+  ${STATUS_COLUMNS},
+  POST_DELIVERY_ERROR VARCHAR
 )`,
     `CREATE TABLE IF NOT EXISTS ${tables.parameters} (
   DATASET_NAME VARCHAR NOT NULL,
@@ -133,7 +154,11 @@ export async function ensureInputTables(warehouse: Warehouse, tables: TableNames
  * (`ADD COLUMN IF NOT EXISTS` works on DuckDB and Snowflake alike; nothing happens when present).
  */
 export function outputTablesUpgradeDdl(tables: TableNames = DEFAULT_TABLES): string[] {
-  return [`ALTER TABLE ${tables.runs} ADD COLUMN IF NOT EXISTS CLEANUP_ERROR VARCHAR`];
+  return [
+    `ALTER TABLE ${tables.runs} ADD COLUMN IF NOT EXISTS CLEANUP_ERROR VARCHAR`,
+    `ALTER TABLE ${tables.runs} ADD COLUMN IF NOT EXISTS ATTEMPT INTEGER`,
+    `ALTER TABLE ${tables.runs} ADD COLUMN IF NOT EXISTS POST_DELIVERY_ERROR VARCHAR`,
+  ];
 }
 
 /** Creates the output tables when missing, and adds the columns older tables lack. */

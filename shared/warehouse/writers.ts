@@ -1,6 +1,10 @@
 /**
  * Writers of the output tables (binds only). Each replaces what a run wrote before, so a re-run of
  * notify or of the failure step never duplicates rows; callers wrap them in one transaction.
+ *
+ * Status is kept twice: FORECAST_RUN_ATTEMPTS has a row per attempt (every attempt's status, kept);
+ * FORECAST_RUNS has a row per run that matches what is published — the attempt that delivered the
+ * run's results, or, while none has, the latest attempt. A failed re-run never hides a delivery.
  */
 import type { SqlValue, Warehouse } from '../ports/warehouse';
 import { DEFAULT_TABLES, type TableNames } from './layout';
@@ -11,6 +15,18 @@ export const METRIC_COLUMNS = ['DATASET_NAME', 'RUN_ID', 'MODEL', 'PREDICTOR_NAM
 export interface RunKey {
   readonly dataName: string;
   readonly runId: string;
+  /** Which attempt of the run wrote it (1 when absent). */
+  readonly attempt?: number | undefined;
+  /** The attempt's execution name (the runId when absent). */
+  readonly executionName?: string | undefined;
+  readonly messageHash?: string | undefined;
+}
+
+const attemptOf = (run: RunKey): number => run.attempt ?? 1;
+
+/** Statuses of a run whose results are in the warehouse. */
+export function isDelivered(status: RunStatus | undefined): status is 'SUCCEEDED' | 'PARTIAL' {
+  return status === 'SUCCEEDED' || status === 'PARTIAL';
 }
 
 /** One forecast value, tidy: a row per dataset, run, model, item, date and forecast type. */
@@ -73,18 +89,64 @@ export function insertMetricRows(tx: Warehouse, run: RunKey, rows: readonly Metr
   );
 }
 
-/** Replaces the run's status row. */
-export async function writeRunStatus(tx: Warehouse, run: RunKey, row: RunStatusRow, tables: TableNames = DEFAULT_TABLES, now = new Date()): Promise<void> {
-  await tx.execute(`DELETE FROM ${tables.runs} WHERE RUN_ID = ?`, [run.runId]);
-  await tx.execute(
-    `INSERT INTO ${tables.runs} (RUN_ID, DATASET_NAME, DATE_CREATE, STATUS, REASON, FAILED_MODELS, FORECAST_ROWS, METRIC_ROWS, UPDATED_AT) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [run.runId, run.dataName, row.dateCreate, row.status, row.reason, row.failedModels.length > 0 ? JSON.stringify(row.failedModels) : null, row.forecastRows, row.metricRows, now],
-  );
+async function firstRow(tx: Warehouse, sql: string, binds: readonly SqlValue[]): Promise<Record<string, unknown> | undefined> {
+  let found: Record<string, unknown> | undefined;
+  for await (const row of tx.query(sql, binds)) found ??= row;
+  return found;
+}
+
+/** The status the attempt recorded (its FORECAST_RUN_ATTEMPTS row), if any. */
+export async function attemptStatus(tx: Warehouse, run: RunKey, tables: TableNames = DEFAULT_TABLES): Promise<RunStatus | undefined> {
+  const row = await firstRow(tx, `SELECT STATUS FROM ${tables.attempts} WHERE RUN_ID = ? AND ATTEMPT = ?`, [run.runId, attemptOf(run)]);
+  return row?.STATUS as RunStatus | undefined;
 }
 
 /**
- * Adds a cleanup error to the run's status row, leaving its status and counts as they are (what the
- * run delivered stays true). When the run has no status row yet, `fallback` is written first.
+ * Replaces the attempt's status row and, unless an earlier attempt's delivery is what the warehouse
+ * publishes and this attempt FAILED, the run's row in FORECAST_RUNS.
+ */
+export async function writeRunStatus(tx: Warehouse, run: RunKey, row: RunStatusRow, tables: TableNames = DEFAULT_TABLES, now = new Date()): Promise<void> {
+  const attempt = attemptOf(run);
+  const failedModels = row.failedModels.length > 0 ? JSON.stringify(row.failedModels) : null;
+  await tx.execute(`DELETE FROM ${tables.attempts} WHERE RUN_ID = ? AND ATTEMPT = ?`, [run.runId, attempt]);
+  await tx.execute(
+    `INSERT INTO ${tables.attempts} (RUN_ID, ATTEMPT, EXECUTION_NAME, DATASET_NAME, DATE_CREATE, MESSAGE_HASH, STATUS, REASON, FAILED_MODELS, FORECAST_ROWS, METRIC_ROWS, UPDATED_AT) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [run.runId, attempt, run.executionName ?? run.runId, run.dataName, row.dateCreate, run.messageHash ?? null, row.status, row.reason, failedModels, row.forecastRows, row.metricRows, now],
+  );
+  if (!isDelivered(row.status)) {
+    const published = await firstRow(tx, `SELECT STATUS, ATTEMPT FROM ${tables.runs} WHERE RUN_ID = ?`, [run.runId]);
+    if (published && isDelivered(published.STATUS as RunStatus) && Number(published.ATTEMPT ?? 1) !== attempt) return;
+  }
+  await tx.execute(`DELETE FROM ${tables.runs} WHERE RUN_ID = ?`, [run.runId]);
+  await tx.execute(
+    `INSERT INTO ${tables.runs} (RUN_ID, DATASET_NAME, DATE_CREATE, STATUS, REASON, FAILED_MODELS, FORECAST_ROWS, METRIC_ROWS, UPDATED_AT, ATTEMPT) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [run.runId, run.dataName, row.dateCreate, row.status, row.reason, failedModels, row.forecastRows, row.metricRows, now, attempt],
+  );
+}
+
+/** Sets one error column on the attempt's row and, when FORECAST_RUNS shows this attempt, on the run's row. */
+async function setAttemptError(tx: Warehouse, run: RunKey, column: 'CLEANUP_ERROR' | 'POST_DELIVERY_ERROR', text: string, tables: TableNames, now: Date): Promise<void> {
+  const attempt = attemptOf(run);
+  await tx.execute(`UPDATE ${tables.attempts} SET ${column} = ?, UPDATED_AT = ? WHERE RUN_ID = ? AND ATTEMPT = ?`, [text, now, run.runId, attempt]);
+  await tx.execute(`UPDATE ${tables.runs} SET ${column} = ?, UPDATED_AT = ? WHERE RUN_ID = ? AND COALESCE(ATTEMPT, 1) = ?`, [text, now, run.runId, attempt]);
+}
+
+/**
+ * A failure after the attempt's delivery committed (notify's announcement, a crash after the commit):
+ * recorded as `POST_DELIVERY_ERROR` on the delivered attempt, whose status and counts stay. Returns
+ * the delivered status, or undefined when the attempt has not delivered (the caller records FAILED).
+ */
+export async function writePostDeliveryError(tx: Warehouse, run: RunKey, error: string, tables: TableNames = DEFAULT_TABLES, now = new Date()): Promise<'SUCCEEDED' | 'PARTIAL' | undefined> {
+  const status = await attemptStatus(tx, run, tables);
+  if (!isDelivered(status)) return undefined;
+  await setAttemptError(tx, run, 'POST_DELIVERY_ERROR', error, tables, now);
+  return status;
+}
+
+/**
+ * Adds a cleanup error to the attempt's status row (and the run's, when it shows this attempt), leaving
+ * its status and counts as they are (what the run delivered stays true). When the attempt has no
+ * status row yet, `fallback` is written first.
  * Setting the same text again changes nothing: a retried call leaves one row.
  */
 export async function writeCleanupError(
@@ -95,13 +157,17 @@ export async function writeCleanupError(
   tables: TableNames = DEFAULT_TABLES,
   now = new Date(),
 ): Promise<RunStatus> {
-  let status: RunStatus | undefined;
-  for await (const row of tx.query(`SELECT STATUS FROM ${tables.runs} WHERE RUN_ID = ?`, [run.runId])) status = row.STATUS as RunStatus;
+  // A status row written before attempts were recorded has no attempt row: the run's row stands for it.
+  let status = await attemptStatus(tx, run, tables);
+  if (status === undefined) {
+    const legacy = await firstRow(tx, `SELECT STATUS FROM ${tables.runs} WHERE RUN_ID = ? AND COALESCE(ATTEMPT, 1) = ?`, [run.runId, attemptOf(run)]);
+    status = legacy?.STATUS as RunStatus | undefined;
+  }
   if (status === undefined) {
     await writeRunStatus(tx, run, fallback, tables, now);
     status = fallback.status;
   }
-  await tx.execute(`UPDATE ${tables.runs} SET CLEANUP_ERROR = ?, UPDATED_AT = ? WHERE RUN_ID = ?`, [cleanupError, now, run.runId]);
+  await setAttemptError(tx, run, 'CLEANUP_ERROR', cleanupError, tables, now);
   return status;
 }
 

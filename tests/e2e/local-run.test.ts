@@ -151,22 +151,21 @@ describe('forecast-pipeline run: end to end on embedded defaults', () => {
     expect(io.text()).toContain('No execution was started.');
   });
 
-  it('refuses the same execution name with another input, as Step Functions does, and says how to go on', async () => {
+  it('runs a corrected message as attempt 2 of the run: its own execution, results replaced exactly once, both attempts kept', async () => {
     // Prepare
     const io = capture();
     const changed = { param: { ...MESSAGE.param, ForecastTypes: ['0.50'] } };
-    const before = await count(root, `SELECT COUNT(*) AS N FROM FORECAST_RESULTS WHERE RUN_ID = ?`);
 
     // Act
     const code = await main(['run', '--message', JSON.stringify(changed), '--root', root], io);
 
     // Assess
-    expect(code).toBe(1);
-    expect(io.text()).toContain('ExecutionAlreadyExists');
-    expect(io.text()).toContain(`An execution named ${RUN_ID} already ran with another input`);
-    expect(io.text()).toContain('--force');
-    expect(await count(root, `SELECT COUNT(*) AS N FROM FORECAST_RESULTS WHERE RUN_ID = ?`)).toBe(before);
-  });
+    expect(code).toBe(0);
+    expect(io.text()).toContain(`Run ${RUN_ID} (attempt ${RUN_ID}_a2): execution SUCCEEDED`);
+    expect(await count(root, `SELECT COUNT(*) AS N FROM FORECAST_RESULTS WHERE RUN_ID = ?`)).toBe(2 * ITEMS * 14 * 1);
+    expect(await count(root, `SELECT COUNT(*) AS N FROM FORECAST_RUNS WHERE RUN_ID = ? AND STATUS = 'SUCCEEDED' AND ATTEMPT = 2`)).toBe(1);
+    expect(await count(root, `SELECT COUNT(*) AS N FROM FORECAST_RUN_ATTEMPTS WHERE RUN_ID = ? AND STATUS = 'SUCCEEDED'`)).toBe(2);
+  }, 180_000);
 });
 
 describe('forecast-pipeline: command line', () => {

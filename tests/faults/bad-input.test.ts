@@ -36,6 +36,10 @@ class RecordingStarter implements WorkflowStarter {
     this.started.push({ name, input });
     return { executionArn: `arn:aws:states:us-east-1:000000000000:execution:local:${name}`, alreadyStarted: false };
   }
+  /** Each case starts from a clean slate: no earlier attempt of any run. */
+  async describeExecution(): Promise<undefined> {
+    return undefined;
+  }
 }
 
 let root: string;

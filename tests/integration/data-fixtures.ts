@@ -5,17 +5,30 @@ import { join } from 'node:path';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
 import { StoreRejectedMessages } from '../../shared/adapters/store-rejections';
-import type { ForecastPort, StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
+import type { ExecutionDescription, ExecutionStatus, ForecastPort, StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
 import type { Dependencies } from '../../shared/runtime';
 import { perTestFixture } from '../per-test-fixture';
 import { ensureTables, writeTargetInputRows, writeRelatedInputRows } from '../../shared/warehouse/layout';
 
+/** A workflow that records its starts; an execution it started stays RUNNING until `end` says otherwise. */
 export class RecordingWorkflow implements WorkflowStarter {
   readonly calls: { name: string; input: unknown }[] = [];
+  private readonly executions = new Map<string, ExecutionDescription>();
   async startExecution(name: string, input: unknown): Promise<StartedExecution> {
     const alreadyStarted = this.calls.some((c) => c.name === name);
     this.calls.push({ name, input });
-    return { executionArn: `arn:aws:states:us-east-1:000000000000:execution:test:${name}`, alreadyStarted };
+    const executionArn = `arn:aws:states:us-east-1:000000000000:execution:test:${name}`;
+    if (!alreadyStarted) this.executions.set(name, { name, executionArn, status: 'RUNNING', input });
+    return { executionArn, alreadyStarted };
+  }
+  async describeExecution(name: string): Promise<ExecutionDescription | undefined> {
+    return this.executions.get(name);
+  }
+  /** Ends an execution it started with that status. */
+  end(name: string, status: ExecutionStatus): void {
+    const execution = this.executions.get(name);
+    if (!execution) throw new Error(`no execution ${name}`);
+    this.executions.set(name, { ...execution, status });
   }
 }
 

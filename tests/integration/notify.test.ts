@@ -212,4 +212,83 @@ describe('Function: publishResults (DuckDB file + folder store)', () => {
     for await (const r of h.warehouse.query('SELECT STATUS, REASON, CLEANUP_ERROR FROM FORECAST_RUNS')) rows.push(r);
     expect(rows).toEqual([{ STATUS: 'FAILED', REASON: 'Create-Predictors: ResourceFailed', CLEANUP_ERROR: 'Delete-Forecasts: ResourceFailed: DELETE_FAILED' }]);
   });
+
+  it('records a failure after notify committed (the SNS publish) as a post-delivery error on the delivered run, not as FAILED', async () => {
+    // Prepare: notify's transaction committed, then its announcement failed (Caught-Notify → Failure)
+    const items = ['a'];
+    const state = await runState(h, items);
+    for (const f of state.forecasts) await writeExport(h, f.exportS3Uri, f.exportJobName, items, 7, 1, () => 5);
+    const notify = await publishResults(state, h.deps);
+    const failed = pipelineStateSchema.parse({ ...state, error: { Error: 'InternalErrorException', Cause: JSON.stringify({ errorType: 'InternalErrorException', errorMessage: 'SNS publish failed' }), State: 'Notify' } });
+    const announced: { subject: string; message: unknown }[] = [];
+    const announcer = { announce: async (subject: string, message: unknown) => void announced.push({ subject, message }) };
+
+    // Act: the Failure function, retried once
+    const result = await handleFailure(failed, { ...h.deps, announcer });
+    await handleFailure(failed, { ...h.deps, announcer });
+
+    // Assess: the warehouse says what is published
+    expect(result).toEqual({ error: 'InternalErrorException', cause: 'SNS publish failed', failedState: 'Notify', postDeliveryOf: 'SUCCEEDED' });
+    const rows: unknown[] = [];
+    for await (const r of h.warehouse.query('SELECT STATUS, REASON, FORECAST_ROWS, POST_DELIVERY_ERROR, ATTEMPT FROM FORECAST_RUNS')) rows.push(r);
+    expect(rows).toEqual([{ STATUS: 'SUCCEEDED', REASON: null, FORECAST_ROWS: notify.forecastRows, POST_DELIVERY_ERROR: 'Notify: InternalErrorException: SNS publish failed', ATTEMPT: 1 }]);
+    expect(await count(h.warehouse, "SELECT COUNT(*) FROM FORECAST_RUN_ATTEMPTS WHERE STATUS = 'SUCCEEDED' AND POST_DELIVERY_ERROR IS NOT NULL")).toBe(1);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RESULTS')).toBe(notify.forecastRows);
+    expect(announced[0]!.subject).toBe('Forecast run shop_2024_03_01 SUCCEEDED, then failed after delivery');
+  });
+
+  it('still records FAILED when notify failed before its commit', async () => {
+    // Prepare: no delivery of this attempt
+    const state = await runState(h, ['a']);
+    const failed = pipelineStateSchema.parse({ ...state, error: { Error: 'Error', Cause: 'warehouse unreachable', State: 'Notify' } });
+
+    // Act
+    const result = await recordFailure(failed, h.deps);
+
+    // Assess
+    expect(result.postDeliveryOf).toBeUndefined();
+    expect(await count(h.warehouse, "SELECT COUNT(*) FROM FORECAST_RUNS WHERE STATUS = 'FAILED' AND POST_DELIVERY_ERROR IS NULL")).toBe(1);
+  });
+
+  it('keeps every attempt\'s status; FORECAST_RUNS shows the delivered attempt, a failed re-run never hides it, a delivering re-run replaces it once', async () => {
+    // Prepare: attempt 1 PARTIAL (NPTS failed), delivered
+    const items = ['a'];
+    const first = await runState(h, items);
+    await writeExport(h, first.forecasts[0]!.exportS3Uri, first.forecasts[0]!.exportJobName, items, 7, 1, () => 5);
+    first.results.predictors![1] = { ...first.results.predictors![1]!, status: 'CREATE_FAILED', message: 'not enough data' };
+    const partial = await publishResults(first, h.deps);
+    const attempt = (n: number) => pipelineStateSchema.parse({ ...first, run: { ...first.run, attempt: n, executionName: `shop_2024_03_01_a${n}` } });
+    const runs = async () => {
+      const rows: unknown[] = [];
+      for await (const r of h.warehouse.query('SELECT STATUS, ATTEMPT FROM FORECAST_RUNS')) rows.push(r);
+      return rows;
+    };
+
+    // Act: attempt 2 fails outright
+    await recordFailure(pipelineStateSchema.parse({ ...attempt(2), error: { Error: 'ResourceFailed', State: 'Create-Predictors' } }), h.deps);
+
+    // Assess
+    expect(await runs()).toEqual([{ STATUS: 'PARTIAL', ATTEMPT: 1 }]);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RESULTS')).toBe(partial.forecastRows);
+
+    // Act: attempt 3 delivers both models
+    const third = attempt(3);
+    third.results.predictors![1] = { ...third.results.predictors![1]!, status: 'ACTIVE' };
+    delete third.results.predictors![1]!.message;
+    await writeExport(h, third.forecasts[1]!.exportS3Uri, third.forecasts[1]!.exportJobName, items, 7, 1, () => 5);
+    const full = await publishResults(third, h.deps);
+
+    // Assess: results exactly once per run, every attempt kept
+    expect(full.status).toBe('SUCCEEDED');
+    expect(await runs()).toEqual([{ STATUS: 'SUCCEEDED', ATTEMPT: 3 }]);
+    expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RESULTS')).toBe(full.forecastRows);
+    expect(full.forecastRows).toBe(2 * partial.forecastRows);
+    const attempts: unknown[] = [];
+    for await (const r of h.warehouse.query('SELECT ATTEMPT, EXECUTION_NAME, STATUS FROM FORECAST_RUN_ATTEMPTS ORDER BY ATTEMPT')) attempts.push(r);
+    expect(attempts).toEqual([
+      { ATTEMPT: 1, EXECUTION_NAME: 'shop_2024_03_01', STATUS: 'PARTIAL' },
+      { ATTEMPT: 2, EXECUTION_NAME: 'shop_2024_03_01_a2', STATUS: 'FAILED' },
+      { ATTEMPT: 3, EXECUTION_NAME: 'shop_2024_03_01_a3', STATUS: 'SUCCEEDED' },
+    ]);
+  });
 });

@@ -247,7 +247,7 @@ describe('Steps on the built-in engine: create path, redelivery, deletes (handle
     const unused = () => {
       throw new Error('not used by the Forecast steps');
     };
-    const deps: Dependencies = { forecast: fx.engine, store: fx.store, warehouse: unused, workflow: { startExecution: unused }, rejections: { reject: unused }, settings };
+    const deps: Dependencies = { forecast: fx.engine, store: fx.store, warehouse: unused, workflow: { startExecution: unused, describeExecution: unused }, rejections: { reject: unused }, settings };
     setDependencies(deps);
     state = conformanceState();
   });

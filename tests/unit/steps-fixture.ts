@@ -53,6 +53,7 @@ export function pipelineState(overrides: Partial<PipelineState> = {}): PipelineS
   return {
     run: {
       runId: 'demo_2024_03_01',
+      attempt: 1,
       dataName: 'demo',
       dateCreate: '20240301',
       bucket: 'data-bucket',

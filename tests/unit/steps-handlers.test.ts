@@ -23,7 +23,7 @@ function dependencies(): Dependencies {
     forecast: client,
     store: new Proxy({}, { get: unused }) as Dependencies['store'],
     warehouse: unused,
-    workflow: { startExecution: unused },
+    workflow: { startExecution: unused, describeExecution: unused },
     rejections: { reject: unused },
     settings: { bucket: 'data-bucket', forecastRoleArn: ROLE_ARN },
   };

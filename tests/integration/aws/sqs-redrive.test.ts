@@ -45,6 +45,9 @@ const starter: WorkflowStarter = {
     if (!alreadyStarted) started.push(name);
     return { executionArn: `arn:aws:states:us-east-1:000000000000:execution:m:${name}`, alreadyStarted };
   },
+  async describeExecution(name: string) {
+    return started.includes(name) ? { name, executionArn: `arn:aws:states:us-east-1:000000000000:execution:m:${name}`, status: 'RUNNING' as const, input: {} } : undefined;
+  },
 };
 
 function toEvent(messages: readonly Message[]) {
