@@ -21,7 +21,7 @@ import { setDependencies } from '../../shared/runtime';
 import { ensureTables } from '../../shared/warehouse/layout';
 import { localPaths } from '../../local/config';
 import { openLocalRuntime, runPipeline, sqsEventOf, type RunResult } from '../../local/runner';
-import { engineResources, runRows, seedSmallDataset, Tally, type RunRows } from './harness';
+import { attemptRows, engineResources, runRows, seedSmallDataset, Tally, type RunRows } from './harness';
 import type { FaultRule } from '../../engine/faults';
 
 const ITEMS = 3;
@@ -91,11 +91,11 @@ async function seed(dataName: string, dateCreate = '20240301'): Promise<void> {
 let lastOutput = '';
 
 /** One run of the real pipeline in this process, FORECAST_FAULTS given through the runner's environment. */
-async function run(msg: unknown, faults: readonly FaultRule[] = []): Promise<RunResult> {
+async function run(msg: unknown, faults: readonly FaultRule[] = [], options: { force?: boolean } = {}): Promise<RunResult> {
   lastOutput = '';
   const out = { write: (text: string) => ((lastOutput += text), true), isTTY: false };
   const env = { ...process.env, FORECAST_FAULTS: JSON.stringify(faults) };
-  return runPipeline({ root, message: msg, out, plain: true, report: false, retryWaits: FAST_WAITS, env, workers: 1 });
+  return runPipeline({ root, message: msg, out, plain: true, report: false, retryWaits: FAST_WAITS, env, workers: 1, force: options.force === true });
 }
 
 async function leftBehind(dataName: string): Promise<string[]> {
@@ -447,5 +447,79 @@ describe('fault matrix: redelivery, restarts and name reuse', () => {
     const next = await run(message(dataName, '20240308'));
     // Assess
     judge('names reusable after a failed run', { run: 'SUCCEEDED' }, await observe(dataName, executionName(dataName, '20240308'), next.execution?.status), (Date.now() - started) / 1000);
+  }, T);
+});
+
+describe('fault matrix: attempts and re-runs', () => {
+  it('a FAILED run (every predictor fails) runs again with the same message as attempt 2 → SUCCEEDED, both attempts recorded, rows once', async () => {
+    // Prepare
+    const dataName = nextDataName();
+    await seed(dataName);
+    const runId = executionName(dataName, '20240301');
+    const started = Date.now();
+    const failed = await run(message(dataName, '20240301'), [{ resource: 'predictor', match: dataName, status: 'CREATE_FAILED' }]);
+    expect(failed.execution?.status).toBe('FAILED');
+    expect(lastOutput).toMatch(/Injected fault/);
+    // Act: the same message again (the data problem is gone)
+    const again = await run(message(dataName, '20240301'));
+    // Assess
+    expect(again.action).toBe('started');
+    expect(again.executionName).toBe(`${runId}_a2`);
+    expect(await withWarehouse((w) => attemptRows(w, runId))).toEqual([
+      { ATTEMPT: 1, EXECUTION_NAME: runId, STATUS: 'FAILED' },
+      { ATTEMPT: 2, EXECUTION_NAME: `${runId}_a2`, STATUS: 'SUCCEEDED' },
+    ]);
+    judge('FAILED run, same message again → attempt 2', { run: 'SUCCEEDED' }, await observe(dataName, runId, again.execution?.status), (Date.now() - started) / 1000);
+  }, T);
+
+  it('a PARTIAL run replaced by a corrected message (other models) → attempt 2 delivers, the run holds only its rows', async () => {
+    // Prepare
+    const dataName = nextDataName();
+    await seed(dataName);
+    const runId = executionName(dataName, '20240301');
+    const started = Date.now();
+    const partial = await run(message(dataName, '20240301'), [{ resource: 'predictor', match: 'ETS', status: 'CREATE_FAILED' }]);
+    expect(partial.summary?.status).toBe('PARTIAL');
+    // Act: the corrected message asks for NPTS and ARIMA
+    const corrected = await run(message(dataName, '20240301', true, ['NPTS', 'ARIMA']));
+    // Assess
+    expect(corrected.executionName).toBe(`${runId}_a2`);
+    expect((await withWarehouse((w) => attemptRows(w, runId))).map((a) => a.STATUS)).toEqual(['PARTIAL', 'SUCCEEDED']);
+    judge('PARTIAL run, corrected message → attempt 2', { run: 'SUCCEEDED' }, await observe(dataName, runId, corrected.execution?.status), (Date.now() - started) / 1000, true, ['NPTS', 'ARIMA']);
+  }, T);
+
+  it('--force after a run with PerformDelete false trains its own predictors and forecasts (never the kept ones)', async () => {
+    // Prepare
+    const dataName = nextDataName();
+    await seed(dataName);
+    const runId = executionName(dataName, '20240301');
+    const started = Date.now();
+    const first = await run(message(dataName, '20240301', false));
+    expect(first.execution?.status).toBe('SUCCEEDED');
+    const kept = await leftBehind(dataName);
+    // Act
+    const forced = await run(message(dataName, '20240301', false), [], { force: true });
+    // Assess: attempt 2 created (and trained) predictors of its own; attempt 1's stay as they were
+    expect(forced.executionName).toBe(`${runId}_a2`);
+    for (const model of MODELS) expect(lastOutput).toMatch(new RegExp(`${dataName}_${model}_1_20240301_a2: \\d+/\\d+ items`));
+    const observed = await observe(dataName, runId, forced.execution?.status);
+    expect(observed.left.filter((r) => !r.includes('_a2')).sort()).toEqual([...kept].sort());
+    const own = observed.left.filter((r) => r.includes('_a2'));
+    expect(own.filter((r) => r.startsWith('predictor ')).length).toBe(MODELS.length);
+    expect(own.filter((r) => r.startsWith('forecast ')).length).toBe(MODELS.length);
+    judge('PerformDelete false, then --force → attempt 2, own resources', { run: 'SUCCEEDED' }, observed, (Date.now() - started) / 1000, false);
+  }, T);
+
+  it('notify dies after its commit every time → the run stays SUCCEEDED with a post-delivery error, execution FAILED, rows once', async () => {
+    // Act
+    await scenario('notify crashes after its commit (always)', [{ step: 'notify', crash: 'after' }], { run: 'SUCCEEDED', execution: 'FAILED' });
+    // Assess
+    const dataName = `fm_${String(scenarioIndex).padStart(2, '0')}`;
+    const rows = await withWarehouse(async (w) => {
+      const found: Record<string, unknown>[] = [];
+      for await (const r of w.query('SELECT STATUS, REASON, POST_DELIVERY_ERROR FROM FORECAST_RUNS WHERE RUN_ID = ?', [executionName(dataName, '20240301')])) found.push(r);
+      return found;
+    });
+    expect(rows).toEqual([{ STATUS: 'SUCCEEDED', REASON: null, POST_DELIVERY_ERROR: expect.stringMatching(/^Notify: .*Injected fault/) }]);
   }, T);
 });

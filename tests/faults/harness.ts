@@ -79,6 +79,12 @@ export async function runRows(warehouse: Warehouse, dataName: string, runId: str
   };
 }
 
+/** Every attempt the warehouse recorded for a run (FORECAST_RUN_ATTEMPTS), oldest first. */
+export async function attemptRows(warehouse: Warehouse, runId: string): Promise<{ ATTEMPT: number; EXECUTION_NAME: string; STATUS: string }[]> {
+  const rows = await all(warehouse, `SELECT ATTEMPT, EXECUTION_NAME, STATUS FROM ${DEFAULT_TABLES.attempts} WHERE RUN_ID = ? ORDER BY ATTEMPT`, [runId]);
+  return rows.map((r) => ({ ATTEMPT: Number(r.ATTEMPT), EXECUTION_NAME: String(r.EXECUTION_NAME), STATUS: String(r.STATUS) }));
+}
+
 export interface EngineResource {
   readonly type: string;
   readonly name: string;
