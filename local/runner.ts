@@ -300,6 +300,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     if (execution.status === 'FAILED' && execution.error) say(out, `  ${execution.error}: ${causeText(execution.cause)}`);
     if (summary?.reason) say(out, `  reason: ${summary.reason}`);
     if (summary?.cleanupError) say(out, `  cleanup failed: ${summary.cleanupError} (see forecast-pipeline resources)`);
+    if (summary?.postDeliveryError) say(out, `  failed after the results were delivered: ${summary.postDeliveryError}`);
     if (summary && summary.models.length > 0) {
       say(out);
       say(out, formatSummaryTable(summary));

@@ -27,6 +27,8 @@ export interface RunStatusInfo {
   readonly reason: string | null;
   /** Set when the cleanup after the run failed (resources may be left; results stand). */
   readonly cleanupError: string | null;
+  /** A failure after the results were committed (the run's status stays what was delivered). */
+  readonly postDeliveryError: string | null;
   readonly failedModels: readonly string[];
 }
 
@@ -43,7 +45,7 @@ async function all<T>(rows: AsyncIterable<T>): Promise<T[]> {
 
 /** The run's status row, or undefined when the warehouse does not know the run. */
 export async function readRunStatus(warehouse: Warehouse, runId: string, tables: TableNames = tableNamesFromEnv()): Promise<RunStatusInfo | undefined> {
-  const [run] = await all(warehouse.query(`SELECT DATASET_NAME, DATE_CREATE, STATUS, REASON, CLEANUP_ERROR, FAILED_MODELS FROM ${tables.runs} WHERE RUN_ID = ?`, [runId]));
+  const [run] = await all(warehouse.query(`SELECT DATASET_NAME, DATE_CREATE, STATUS, REASON, CLEANUP_ERROR, POST_DELIVERY_ERROR, FAILED_MODELS FROM ${tables.runs} WHERE RUN_ID = ?`, [runId]));
   if (!run) return undefined;
   let failedModels: string[] = [];
   if (typeof run.FAILED_MODELS === 'string' && run.FAILED_MODELS) {
@@ -60,6 +62,7 @@ export async function readRunStatus(warehouse: Warehouse, runId: string, tables:
     status: String(run.STATUS),
     reason: run.REASON === null ? null : String(run.REASON),
     cleanupError: run.CLEANUP_ERROR === null || run.CLEANUP_ERROR === undefined ? null : String(run.CLEANUP_ERROR),
+    postDeliveryError: run.POST_DELIVERY_ERROR === null || run.POST_DELIVERY_ERROR === undefined ? null : String(run.POST_DELIVERY_ERROR),
     failedModels,
   };
 }

@@ -521,5 +521,6 @@ describe('fault matrix: attempts and re-runs', () => {
       return found;
     });
     expect(rows).toEqual([{ STATUS: 'SUCCEEDED', REASON: null, POST_DELIVERY_ERROR: expect.stringMatching(/^Notify: .*Injected fault/) }]);
+    expect(lastOutput).toMatch(/execution FAILED, results SUCCEEDED\n.*\n {2}failed after the results were delivered: Notify: /);
   }, T);
 });

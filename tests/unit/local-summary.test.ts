@@ -8,6 +8,7 @@ const summary: RunSummary = {
   status: 'PARTIAL',
   reason: null,
   cleanupError: null,
+  postDeliveryError: null,
   failedModels: ['PROPHET'],
   forecastRows: 20,
   models: [

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createOutcome, deleteOutcome, RESOURCE_STATUSES } from '../../shared/status';
 import { addPeriods, parseFrequency, periodsBetween, periodStart, seasonLength } from '../../shared/frequency';
-import { executionName, resourceName, MAX_RESOURCE_NAME, RESOURCE_NAME_PATTERN } from '../../shared/names';
+import { attemptExecutionName, attemptParts, executionName, resourceName, MAX_RESOURCE_NAME, RESOURCE_NAME_PATTERN } from '../../shared/names';
 import { TRANSFORMS } from '../../shared/transform';
 import { ResourceFailed, ResourcePending } from '../../shared/errors';
 import { parseTimestamp, formatExportDate, parseCompactDate } from '../../shared/time';
@@ -63,6 +63,21 @@ describe('names', () => {
     expect(resourceName('a'.repeat(45), '20240101', 'DEEPARP', 3, 'hpo', 'forecast')).toBe(long);
     expect(resourceName('sales', 'ETS')).toBe('sales_ETS');
     expect(executionName('sales', '20240131')).toBe('sales_2024_01_31');
+  });
+});
+
+describe('attempt names', () => {
+  it('keep the first attempt\'s names and make every later attempt\'s its own', () => {
+    expect(attemptParts(1)).toEqual([]);
+    expect(attemptParts(2)).toEqual(['a2']);
+    expect(attemptExecutionName('shop_2024_03_01', 1)).toBe('shop_2024_03_01');
+    expect(attemptExecutionName('shop_2024_03_01', 3)).toBe('shop_2024_03_01_a3');
+    expect(() => attemptParts(0)).toThrow(RangeError);
+    expect(() => attemptParts(1.5)).toThrow(RangeError);
+    const long = resourceName('d'.repeat(45), 'PROPHET', 5, 'hpo', '20240301', ...attemptParts(99));
+    expect(long.length).toBeLessThanOrEqual(MAX_RESOURCE_NAME);
+    expect(long).toMatch(RESOURCE_NAME_PATTERN);
+    expect(long).not.toBe(resourceName('d'.repeat(45), 'PROPHET', 5, 'hpo', '20240301', ...attemptParts(98)));
   });
 });
 
