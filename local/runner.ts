@@ -16,7 +16,7 @@ import { StoreRejectedMessages } from '../shared/adapters/store-rejections';
 import { executionName } from '../shared/names';
 import { FORCE_NEW_ATTEMPT_ATTRIBUTE } from '../shared/parse/attempts';
 import type { Warehouse } from '../shared/ports';
-import { setDependencies, type Dependencies } from '../shared/runtime';
+import { retryWithBackoff, setDependencies, type Dependencies } from '../shared/runtime';
 import { ensureTables } from '../shared/warehouse/layout';
 import { dateFromCompact, DEMO_DEFAULT_ITEMS } from './demo-data';
 import { ExecutionRegistry, type ExecutionRecord } from './executions';
@@ -92,7 +92,8 @@ export function openLocalRuntime(
     ...(options.workers ? { workers: options.workers } : {}),
   });
   // Closed while idle (between parse and notify the engine trains for minutes), opened on demand.
-  const idleClosing = new IdleClosingWarehouse(() => openDuckDbWarehouse({ path: paths.duckdb, memoryLimit: duckDbMemoryLimit(env) }), {
+  // A failed open is retried with backoff and then forgotten (the next use opens again), as on AWS.
+  const idleClosing = new IdleClosingWarehouse(() => retryWithBackoff(() => openDuckDbWarehouse({ path: paths.duckdb, memoryLimit: duckDbMemoryLimit(env) })), {
     idleMs: WAREHOUSE_IDLE_MS,
   });
   const warehouse = async (): Promise<Warehouse> => idleClosing;
