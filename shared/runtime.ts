@@ -73,17 +73,25 @@ export async function retryWithBackoff<T>(open: () => Promise<T>, options: Retry
 /**
  * Memoises an async factory: the first call opens (retrying with backoff), later and concurrent calls
  * share the same promise. A failed open is forgotten, so the next call opens again: one outage never
- * fails every later message the container serves.
+ * fails every later message the container serves. `usable` (optional) tells whether an opened value
+ * is still good; when it says no (a connection lost since), the next call opens a new one.
  */
-export function once<T>(open: () => Promise<T>, retry: RetryOptions = OPEN_RETRY): () => Promise<T> {
+export function once<T>(open: () => Promise<T>, retry: RetryOptions = OPEN_RETRY, usable?: (value: T) => boolean): () => Promise<T> {
   let opened: Promise<T> | undefined;
+  let value: { readonly current: T } | undefined;
   return () => {
-    if (opened) return opened;
+    if (opened && !(value && usable && !usable(value.current))) return opened;
     const attempt = retryWithBackoff(open, retry);
     opened = attempt;
-    attempt.catch(() => {
-      if (opened === attempt) opened = undefined;
-    });
+    value = undefined;
+    attempt.then(
+      (current) => {
+        if (opened === attempt) value = { current };
+      },
+      () => {
+        if (opened === attempt) opened = undefined;
+      },
+    );
     return attempt;
   };
 }
@@ -106,10 +114,13 @@ export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env):
       : (await import('../engine/client')).createBuiltinForecast({ store, stateUri: optionalEnv('ENGINE_STATE_URI', `s3://${settings.bucket}/.engine`, env) });
 
   const warehouseKind = choiceEnv('WAREHOUSE', ['snowflake', 'duckdb'] as const, 'snowflake', env);
-  const warehouse = once(async (): Promise<Warehouse> =>
-    warehouseKind === 'snowflake'
-      ? (await import('./adapters/snowflake-warehouse')).openSnowflakeWarehouse({ secretArn: requireEnv('SNOWFLAKE_SECRET_ARN', env) })
-      : (await import('./adapters/duckdb-warehouse')).openDuckDbWarehouse({ path: requireEnv('DUCKDB_PATH', env) }),
+  const warehouse = once(
+    async (): Promise<Warehouse> =>
+      warehouseKind === 'snowflake'
+        ? (await import('./adapters/snowflake-warehouse')).openSnowflakeWarehouse({ secretArn: requireEnv('SNOWFLAKE_SECRET_ARN', env) })
+        : (await import('./adapters/duckdb-warehouse')).openDuckDbWarehouse({ path: requireEnv('DUCKDB_PATH', env) }),
+    OPEN_RETRY,
+    (opened) => opened.isOpen?.() ?? true,
   );
 
   const workflowKind = choiceEnv('WORKFLOW', ['stepfunctions', 'local'] as const, 'stepfunctions', env);

@@ -37,6 +37,8 @@ export interface SnowflakeConnectionLike {
     complete?: (err: Error | undefined, stmt: SnowflakeStatementLike, rows?: unknown[]) => void;
   }): unknown;
   destroy(callback: (err: Error | undefined, conn: SnowflakeConnectionLike) => void): void;
+  /** snowflake-sdk's own "still connected" (false after a network loss or a session expiry). */
+  isUp?(): boolean;
 }
 export interface SnowflakeSdkLike {
   createConnection(options: Record<string, unknown>): SnowflakeConnectionLike;
@@ -159,6 +161,10 @@ class SnowflakeWarehouse implements Warehouse {
 
   close(): Promise<void> {
     return new Promise((resolve, reject) => this.connection.destroy((err) => (err ? reject(err) : resolve())));
+  }
+
+  isOpen(): boolean {
+    return this.connection.isUp?.() ?? true;
   }
 }
 

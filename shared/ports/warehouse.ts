@@ -51,4 +51,6 @@ export interface Warehouse {
   /** Runs `work` in one transaction: all of it lands or none of it. */
   transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Optional: false once the connection is lost (the wiring then opens a new one instead of reusing it). */
+  isOpen?(): boolean;
 }

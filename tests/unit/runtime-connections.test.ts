@@ -54,6 +54,23 @@ describe('connections are opened with retries and never memoise a failure', () =
     expect(calls.count).toBe(4);
   });
 
+  it('once(): a value that is no longer usable (a lost connection) is replaced on the next call', async () => {
+    const connections: { up: boolean }[] = [];
+    const open = async () => {
+      const connection = { up: true };
+      connections.push(connection);
+      return connection;
+    };
+    const warehouse = once(open, noWait, (c) => c.up);
+    const first = await warehouse();
+    expect(await warehouse()).toBe(first);
+    first.up = false;
+    const second = await warehouse();
+    expect(second).not.toBe(first);
+    expect(await warehouse()).toBe(second);
+    expect(connections).toHaveLength(2);
+  });
+
   it('the wired warehouse opens again after a failed open (DuckDB whose folder could not be made)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'fp-open-'));
     try {

@@ -13,6 +13,10 @@ const fake = vi.hoisted(() => {
     rows: [] as Record<string, unknown>[],
     failOn: undefined as RegExp | undefined,
     destroyed: false,
+    /** Connects that fail before one succeeds, and whether the connection is still up. */
+    connectFailures: 0,
+    up: true,
+    connections: 0,
   };
   return state;
 });
@@ -21,9 +25,12 @@ vi.mock('snowflake-sdk', () => {
   fake.platformDetectionAtLoad = process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION;
   const connection = {
     connect(callback: (err: Error | undefined, conn: unknown) => void) {
-      setImmediate(() => callback(undefined, connection));
+      const failing = fake.connectFailures > 0;
+      if (failing) fake.connectFailures--;
+      setImmediate(() => callback(failing ? new Error('Network error: could not reach acme.snowflakecomputing.com') : undefined, connection));
       return connection;
     },
+    isUp: () => fake.up,
     execute(options: { sqlText: string; binds?: unknown; streamResult?: boolean; complete?: (err: Error | undefined, stmt: unknown) => void }) {
       fake.executed.push({ sqlText: options.sqlText, binds: options.binds, streamResult: options.streamResult });
       const rows = fake.rows;
@@ -43,6 +50,7 @@ vi.mock('snowflake-sdk', () => {
   const sdk = {
     createConnection: (options: Record<string, unknown>) => {
       fake.connectOptions = options;
+      fake.connections++;
       return connection;
     },
     configure: () => undefined,
@@ -69,6 +77,27 @@ describe('Function: openSnowflakeWarehouse (snowflake-sdk surface faked, no netw
     fake.rows = [];
     fake.failOn = undefined;
   });
+
+  it('wired: a failed connect is retried, and a connection lost later is replaced by a new one (nothing memoises a failure)', async () => {
+    // Prepare: the first connect fails (a network hiccup)
+    const { dependenciesFromEnv } = await import('../../shared/runtime');
+    fake.connectFailures = 1;
+    fake.up = true;
+    const before = fake.connections;
+    const deps = await dependenciesFromEnv({ BUCKET: 'b', STORAGE: 'folder', LOCAL_ROOT: '/tmp/unused', FORECAST_BACKEND: 'builtin', WAREHOUSE: 'snowflake', SNOWFLAKE_SECRET_ARN: secretArn });
+
+    // Act
+    const first = await deps.warehouse();
+    const same = await deps.warehouse();
+    fake.up = false;
+    const replaced = await deps.warehouse();
+
+    // Assess
+    expect(same).toBe(first);
+    expect(replaced).not.toBe(first);
+    expect(fake.connections - before).toBe(3);
+    fake.up = true;
+  }, 10_000);
 
   it('loads the SDK lazily with platform detection disabled and connects with the secret', async () => {
     // Prepare
