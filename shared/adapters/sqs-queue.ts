@@ -3,12 +3,15 @@
  * to start a run on AWS. The message group is the DataName (runs of one dataset are processed in
  * order), the deduplication id is the execution name `<DataName>_<YYYY_MM_DD>`, so sending the same
  * run twice within SQS's 5-minute window delivers it once; a later duplicate reaches parse, which
- * treats an existing execution of that name as a duplicate.
+ * decides from the run's attempts whether it is a duplicate (shared/parse/attempts.ts).
+ * `newAttempt` asks for a new attempt even after a SUCCEEDED one (message attribute
+ * `ForceNewAttempt`), with a deduplication id of its own so that SQS does not drop it as a re-send.
  */
 import { readFile } from 'node:fs/promises';
 import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { InvalidInput } from '../errors';
 import { executionName, MAX_DATA_NAME, RESOURCE_NAME_PATTERN } from '../names';
+import { FORCE_NEW_ATTEMPT_ATTRIBUTE } from '../parse/attempts';
 
 export interface EnqueuedMessage {
   readonly messageId: string;
@@ -85,15 +88,21 @@ export class SqsParameterQueue {
     this.client = client ?? new SQSClient({});
   }
 
-  /** Sends `{"param": …}`; a second send of the same run within 5 minutes is deduplicated by SQS. */
-  async enqueue(message: unknown): Promise<EnqueuedMessage> {
-    const { param, messageGroupId, messageDeduplicationId } = fifoIds(message);
+  /**
+   * Sends `{"param": …}`; a second send of the same run within 5 minutes is deduplicated by SQS unless
+   * `newAttempt` is set (a new attempt of the run even after a SUCCEEDED one).
+   */
+  async enqueue(message: unknown, options: { newAttempt?: boolean } = {}): Promise<EnqueuedMessage> {
+    const ids = fifoIds(message);
+    const { param, messageGroupId } = ids;
+    const messageDeduplicationId = options.newAttempt ? `${ids.messageDeduplicationId}_new_${Date.now()}` : ids.messageDeduplicationId;
     const output = await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify({ param }),
         MessageGroupId: messageGroupId,
         MessageDeduplicationId: messageDeduplicationId,
+        ...(options.newAttempt ? { MessageAttributes: { [FORCE_NEW_ATTEMPT_ATTRIBUTE]: { DataType: 'String', StringValue: 'true' } } } : {}),
       }),
     );
     if (!output.MessageId) throw new Error(`SQS accepted no message id for ${messageDeduplicationId}`);
@@ -101,18 +110,20 @@ export class SqsParameterQueue {
   }
 }
 
-export const ENQUEUE_USAGE = `usage: forecast-pipeline enqueue --queue-url <url> --message <file|json> [--endpoint-url <url>] [--region <region>]
+export const ENQUEUE_USAGE = `usage: forecast-pipeline enqueue --queue-url <url> --message <file|json> [--new-attempt] [--endpoint-url <url>] [--region <region>]
 
 Sends a parameter message to the pipeline's SQS FIFO queue (MessageGroupId = DataName,
 MessageDeduplicationId = <DataName>_<YYYY_MM_DD>: sending the same run twice within 5 minutes
 delivers it once). Credentials come from the usual AWS chain (environment, profile, SSO).
   --queue-url      the ForecastQueue URL (stack output)
   --message        a file path or inline JSON: {"param": {...}} or the param object
+  --new-attempt    run the run again as a new attempt even if it SUCCEEDED (a FAILED or PARTIAL run,
+                   or a corrected message, needs no flag); not deduplicated against earlier sends
   --endpoint-url   another SQS-compatible endpoint (e.g. a local moto_server)
   --region         AWS region (default: from the environment)`;
 
-function parseEnqueueArgs(argv: readonly string[]): { queueUrl?: string; message?: string; endpointUrl?: string; region?: string; help: boolean } {
-  const out: { queueUrl?: string; message?: string; endpointUrl?: string; region?: string; help: boolean } = { help: false };
+function parseEnqueueArgs(argv: readonly string[]): { queueUrl?: string; message?: string; endpointUrl?: string; region?: string; help: boolean; newAttempt: boolean } {
+  const out: { queueUrl?: string; message?: string; endpointUrl?: string; region?: string; help: boolean; newAttempt: boolean } = { help: false, newAttempt: false };
   const keys: Record<string, 'queueUrl' | 'message' | 'endpointUrl' | 'region'> = {
     '--queue-url': 'queueUrl',
     '--message': 'message',
@@ -123,6 +134,10 @@ function parseEnqueueArgs(argv: readonly string[]): { queueUrl?: string; message
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
       out.help = true;
+      continue;
+    }
+    if (arg === '--new-attempt') {
+      out.newAttempt = true;
       continue;
     }
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -174,7 +189,7 @@ export async function enqueueCommand(
   if (args.endpointUrl) config.endpoint = args.endpointUrl;
   if (args.region) config.region = args.region;
   try {
-    const sent = await new SqsParameterQueue(args.queueUrl, makeClient(config)).enqueue(message);
+    const sent = await new SqsParameterQueue(args.queueUrl, makeClient(config)).enqueue(message, { newAttempt: args.newAttempt });
     io.out(
       `enqueued ${sent.messageDeduplicationId} (group ${sent.messageGroupId}, message ${sent.messageId}${sent.sequenceNumber ? `, sequence ${sent.sequenceNumber}` : ''})`,
     );

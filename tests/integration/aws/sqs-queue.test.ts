@@ -83,6 +83,21 @@ describe('SqsParameterQueue (real SQS client, moto endpoint)', () => {
     expect(otherDay.messageId).not.toBe(first.messageId);
   });
 
+  it('sends a new attempt with the ForceNewAttempt attribute and its own deduplication id (not dropped as a re-send)', async () => {
+    // Prepare
+    const queueUrl = await fifoQueue('attempt');
+    const queue = new SqsParameterQueue(queueUrl, sqs);
+    // Act
+    await queue.enqueue({ param });
+    const again = await queue.enqueue({ param }, { newAttempt: true });
+    // Assess
+    expect(again.messageDeduplicationId).toMatch(/^retail_demo_2024_03_01_new_\d+$/);
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
+    const messages = received.Messages ?? [];
+    expect(messages).toHaveLength(2);
+    expect(messages.map((m) => m.MessageAttributes?.ForceNewAttempt?.StringValue)).toEqual([undefined, 'true']);
+  });
+
   it('rejects a message whose ids cannot be made, naming the field, without sending', async () => {
     // Prepare
     const queueUrl = await fifoQueue('reject');
