@@ -7,6 +7,7 @@
  */
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { StartedExecution, WorkflowStarter } from '../ports/workflow';
+import { traced } from '../observability';
 
 let client: SFNClient | undefined;
 
@@ -28,7 +29,7 @@ export class StepFunctionsStarter implements WorkflowStarter {
     readonly stateMachineArn: string,
     sfn?: Pick<SFNClient, 'send'>,
   ) {
-    this.sfn = sfn ?? (client ??= new SFNClient({ maxAttempts: 5 }));
+    this.sfn = sfn ?? (client ??= traced(new SFNClient({ maxAttempts: 5 })));
   }
 
   async startExecution(name: string, input: unknown): Promise<StartedExecution> {
