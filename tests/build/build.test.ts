@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { buildAll, isForeignBinary, layerEntry, LEFT_OUT_PACKAGES, listSteps, LAYER_PACKAGE, ROOT, sharedImports } from '../../scripts/build.mjs';
 import { pipelineState, stateWithResults } from '../unit/steps-fixture';
 import { loadTemplate } from '../unit/template-helpers';
+import { startSnowflakeServer } from '../integration/snowflake-server';
 
 /** The Node that runs the built code: the Lambda runtime's major, installed by `npm ci`. */
 const RUNTIME_MAJOR = Number(/^nodejs(\d+)\.x$/.exec(loadTemplate().Globals.Function.Runtime)![1]);
@@ -224,6 +225,53 @@ describe('Build: built functions invoked with the built layer', () => {
     );
     const created = requests.filter((r) => r.target === 'CreateDataset').map((r) => r.body);
     expect(created).toContainEqual(expect.objectContaining({ DatasetName: 'demo_TARGET', Domain: 'CUSTOM', DatasetType: 'TARGET_TIME_SERIES' }));
+  });
+});
+
+describe('Build: the lean layer\'s snowflake-sdk on the wire', () => {
+  it('loads the driver from the built layer and queries through the built adapter (secret from a loopback Secrets Manager)', async () => {
+    // Prepare: the Snowflake protocol stand-in, and a Secrets Manager endpoint that returns its credentials.
+    const snowflake = await startSnowflakeServer({ accountParameters: { TIMESTAMP_TYPE_MAPPING: 'TIMESTAMP_LTZ' } });
+    const secretsManager = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const secret = { account: snowflake.account, username: 'svc', password: 'secret', warehouse: 'WH', database: 'DB', schema: 'FC', accessUrl: snowflake.url };
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sf', Name: 'sf', SecretString: JSON.stringify(secret) }));
+      });
+    });
+    await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
+    const script = `
+      const { getDependencies } = require('forecast-shared');
+      (async () => {
+        const warehouse = await (await getDependencies()).warehouse();
+        const rows = [];
+        for await (const row of warehouse.query('SELECT ? AS GREETING, CAST(? AS TIMESTAMP) AS TS', ['hello', new Date('2025-02-01T00:00:00Z')])) rows.push(row);
+        await warehouse.close();
+        process.stdout.write(JSON.stringify({ rows, azure: require.resolve('@azure/storage-blob') }));
+      })();
+    `;
+    try {
+      // Act
+      const { stdout } = await run(RUNTIME_NODE, ['-e', script], {
+        cwd: outdir,
+        env: {
+          ...builtCodeEnv('http://127.0.0.1:9'),
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secretsManager.address() as { port: number }).port}`,
+          SNOWFLAKE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sf',
+          SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
+        },
+        timeout: 60_000,
+      });
+      // Assess: the layer's copy answered (the stub stands where @azure/storage-blob was).
+      const result = JSON.parse(stdout);
+      expect(result.rows).toEqual([{ GREETING: 'hello', TS: '2025-02-01T00:00:00.000Z' }]);
+      expect(result.azure).toBe(join(layerModules(), '@azure', 'storage-blob', 'index.js'));
+      expect(snowflake.statements).toEqual([expect.stringMatching(/^ALTER SESSION SET TIMESTAMP_TYPE_MAPPING/), 'SELECT ? AS GREETING, CAST(? AS TIMESTAMP) AS TS']);
+    } finally {
+      await new Promise<void>((resolve) => secretsManager.close(() => resolve()));
+      await snowflake.close();
+    }
   });
 });
 
