@@ -28,8 +28,11 @@ thead th { font-size:12px; color:var(--muted); font-weight:600; }
 thead tr.group th { color:var(--ink); border-bottom:none; text-align:center; }
 td.best { color:var(--good); font-weight:700; }
 .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:7px; vertical-align:0; }
-.comparison { display:grid; grid-template-columns: minmax(420px, 1.2fr) 1fr; gap:22px; align-items:start; }
-.bars { display:grid; grid-template-columns:1fr 1fr; gap:12px; }
+/* The table keeps its natural width; the charts sit beside it only where both fit, else below it
+   (flex-wrap breaks the line on the table's full width, so they never overlap). */
+.comparison { display:flex; flex-wrap:wrap; gap:22px; align-items:flex-start; }
+.comparison .table-holder { flex:0 1 auto; max-width:100%; overflow-x:auto; }
+.bars { flex:1 1 560px; min-width:min(560px, 100%); max-width:900px; display:grid; grid-template-columns:1fr 1fr; gap:12px; }
 .controls { display:flex; gap:10px; align-items:center; flex-wrap:wrap; margin-bottom:12px; }
 select, button { font:inherit; padding:5px 10px; border:1px solid #cfd4dc; border-radius:6px; background:#fff; color:var(--ink); }
 select { min-width:240px; } button { cursor:pointer; } button:hover { background:#f2f4f7; }
@@ -151,8 +154,24 @@ const SCRIPT = String.raw`
     var sources = [['BACKTEST', 'backtest'], ['REALISED', 'validation']].filter(function (s) {
       return data.models.some(function (m) { return metric(m, s[0], name) !== undefined; });
     });
-    var W = 320, H = 210, ml = 40, mr = 8, mt = 26, mb = 34;
-    var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'bar-chart', role: 'img', 'aria-label': title });
+    var W = 320, ml = 40, mr = 8, mt = 26, plotH = 150;
+    var svg = el('svg', { class: 'bar-chart', role: 'img', 'aria-label': title });
+    container.appendChild(svg);
+    // Text widths in the chart's own units (the SVG is in the page, so it can measure).
+    var measure = function (text, cls) { var t = el('text', cls ? { class: cls } : {}, svg); t.textContent = text; var w = t.getComputedTextLength(); svg.removeChild(t); return w; };
+    var groupW = (W - ml - mr) / Math.max(1, data.models.length);
+    var barW = Math.min(26, (groupW - 10) / Math.max(1, sources.length));
+    // Model names that do not fit under their group are turned, by the least angle at which each
+    // label's whole box (not only its baseline) stays within its group, and the chart grows to hold them.
+    var widest = Math.max.apply(null, data.models.map(function (m) { return measure(m); }).concat([0]));
+    var LINE = 12;
+    var turned = widest > groupW - 4;
+    var rad = function (deg) { return deg * Math.PI / 180; };
+    var ANGLE = [30, 40, 50, 60, 70, 80, 90].filter(function (a) { return widest * Math.cos(rad(a)) + LINE * Math.sin(rad(a)) <= groupW - 2; })[0] || 90;
+    var labelDepth = turned ? Math.ceil(widest * Math.sin(rad(ANGLE)) + LINE * Math.cos(rad(ANGLE))) + 18 : 16;
+    var mb = labelDepth + 18;
+    var H = mt + plotH + mb;
+    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     el('text', { x: 0, y: 14, style: 'font-size:13px;font-weight:600;fill:#1d2430' }, svg).textContent = title;
     var max = 0;
     data.models.forEach(function (m) { sources.forEach(function (s) { var v = metric(m, s[0], name); if (v !== undefined && v > max) max = v; }); });
@@ -164,17 +183,24 @@ const SCRIPT = String.raw`
       el('line', { x1: ml, x2: W - mr, y1: y(t), y2: y(t), stroke: '#e4e7ec' }, svg);
       el('text', { x: ml - 5, y: y(t) + 3, 'text-anchor': 'end' }, svg).textContent = tickLabel(t);
     });
-    var groupW = (W - ml - mr) / Math.max(1, data.models.length);
-    var barW = Math.min(26, (groupW - 10) / Math.max(1, sources.length));
+    // Value labels above the bars only where each fits over its own bar (the table has every value).
+    var valueLabels = data.models.every(function (m) {
+      return sources.every(function (s) { var v = metric(m, s[0], name); return v === undefined || measure(fmt(v, 2), 'bar-label') <= barW; });
+    });
     data.models.forEach(function (m, i) {
       var x0 = ml + i * groupW + (groupW - barW * sources.length) / 2;
       sources.forEach(function (s, j) {
         var v = metric(m, s[0], name);
         if (v === undefined) return;
-        el('rect', { x: x0 + j * barW, y: y(v), width: barW - 2, height: Math.max(0, H - mb - y(v)), fill: color[m], opacity: j === 0 ? 1 : 0.45, class: 'bar' }, svg);
-        el('text', { x: x0 + j * barW + (barW - 2) / 2, y: y(v) - 3, 'text-anchor': 'middle', class: 'bar-label' }, svg).textContent = fmt(v, 2);
+        var bar = el('rect', { x: x0 + j * barW, y: y(v), width: barW - 2, height: Math.max(0, H - mb - y(v)), fill: color[m], opacity: j === 0 ? 1 : 0.45, class: 'bar' }, svg);
+        el('title', {}, bar).textContent = m + ' ' + s[1] + ': ' + fmt(v, 3);
+        if (valueLabels) el('text', { x: x0 + j * barW + (barW - 2) / 2, y: y(v) - 3, 'text-anchor': 'middle', class: 'bar-label' }, svg).textContent = fmt(v, 2);
       });
-      el('text', { x: ml + i * groupW + groupW / 2, y: H - mb + 14, 'text-anchor': 'middle' }, svg).textContent = m;
+      var cx = ml + i * groupW + groupW / 2;
+      var label = turned
+        ? el('text', { x: cx, y: H - mb + 16, 'text-anchor': 'end', transform: 'rotate(-' + ANGLE + ' ' + cx + ' ' + (H - mb + 16) + ')', class: 'model-label' }, svg)
+        : el('text', { x: cx, y: H - mb + 14, 'text-anchor': 'middle', class: 'model-label' }, svg);
+      label.textContent = m;
     });
     var lx = ml;
     sources.forEach(function (s, j) {
@@ -182,7 +208,6 @@ const SCRIPT = String.raw`
       el('text', { x: lx + 14, y: H - 3 }, svg).textContent = s[1];
       lx += 90;
     });
-    container.appendChild(svg);
   }
 
   function quantileTable() {
@@ -447,7 +472,7 @@ export function renderReportPage(data: ReportData): string {
   <h2>Model comparison</h2>
   <p class="hint">Backtest metrics come from the predictors' backtest windows on the training data, as the Forecast backend computed them (on the values it was given: transformed by parse when a transform such as log1p is configured); validation metrics compare each forecast, back on the original scale, with the actuals after the cut-off. Lower is better; the best value per column is green.</p>
   <div class="comparison">
-    <div><table id="metrics-table"></table></div>
+    <div class="table-holder"><table id="metrics-table"></table></div>
     <div class="bars"><div id="bar-wql"></div><div id="bar-wape"></div></div>
   </div>
 </section>

@@ -51,6 +51,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Worker threads of the engine (default: every core). */
   readonly workers?: number;
+  /** Opens the warehouse instead of the root's DuckDB file (tests: Snowflake through its driver). */
+  readonly openWarehouse?: () => Promise<Warehouse>;
 }
 
 export interface RunResult {
@@ -78,7 +80,7 @@ export interface LocalRuntime {
 
 export function openLocalRuntime(
   root: string,
-  options: { onEvent?: (event: RunEvent) => void; retryWaits?: RetryWaits; env?: NodeJS.ProcessEnv; workers?: number } = {},
+  options: { onEvent?: (event: RunEvent) => void; retryWaits?: RetryWaits; env?: NodeJS.ProcessEnv; workers?: number; openWarehouse?: () => Promise<Warehouse> } = {},
 ): LocalRuntime {
   const env = options.env ?? process.env;
   const paths = localPaths(root);
@@ -91,12 +93,17 @@ export function openLocalRuntime(
     jobSlots: jobSlotsFromEnv(env),
     ...(options.workers ? { workers: options.workers } : {}),
   });
-  // Closed while idle (between parse and notify the engine trains for minutes), opened on demand.
-  // A failed open is retried with backoff and then forgotten (the next use opens again), as on AWS.
-  const idleClosing = new IdleClosingWarehouse(() => retryWithBackoff(() => openDuckDbWarehouse({ path: paths.duckdb, memoryLimit: duckDbMemoryLimit(env) })), {
-    idleMs: WAREHOUSE_IDLE_MS,
-  });
-  const warehouse = async (): Promise<Warehouse> => idleClosing;
+  // The DuckDB file is closed while idle (between parse and notify the engine trains for minutes:
+  // its memory and file lock are released), opened on demand. A failed open is retried with
+  // backoff and then forgotten (the next use opens again), as on AWS. A warehouse given by the
+  // caller is a connection to a server, opened once, as a warm Lambda container keeps it.
+  const idleClosing = options.openWarehouse
+    ? undefined
+    : new IdleClosingWarehouse(() => retryWithBackoff(() => openDuckDbWarehouse({ path: paths.duckdb, memoryLimit: duckDbMemoryLimit(env) })), {
+        idleMs: WAREHOUSE_IDLE_MS,
+      });
+  let given: Promise<Warehouse> | undefined;
+  const warehouse = async (): Promise<Warehouse> => idleClosing ?? (given ??= options.openWarehouse!());
   const registry = new ExecutionRegistry(paths.executions);
   const workflow = new LocalWorkflowStarter({
     templateFile: paths.templateFile,
@@ -123,7 +130,8 @@ export function openLocalRuntime(
     async close() {
       setDependencies(undefined);
       await forecast.close();
-      await idleClosing.close();
+      await idleClosing?.close();
+      if (given) await (await given).close();
     },
   };
 }
@@ -229,6 +237,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     ...(options.retryWaits ? { retryWaits: options.retryWaits } : {}),
     env,
     ...(options.workers ? { workers: options.workers } : {}),
+    ...(options.openWarehouse ? { openWarehouse: options.openWarehouse } : {}),
   });
   const unsubscribe = runtime.forecast.onProgress((event) => {
     if (event.type === 'predictor' || event.type === 'forecast') {

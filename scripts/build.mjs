@@ -20,22 +20,39 @@
  *
  * Heavy dependencies (snowflake-sdk, DuckDB, the engine's WASM packages) are never bundled.
  * The layer carries snowflake-sdk (the warehouse of the AWS deployment) as a plain
- * node_modules copy of the installed package and its dependency closure. DuckDB and the
- * built-in engine's WASM packages are local-only and stay out of the deployment.
+ * node_modules copy of the installed package and its dependency closure, lean (docs/aws.md,
+ * "The layer"): no type declarations, no source maps of the dependencies (our own bundles keep
+ * theirs: the template sets --enable-source-maps), native binaries for the Lambda platform only,
+ * and the Azure SDKs (stage transfers on Azure accounts and Azure workload identity, never
+ * used by queries) replaced by a stub that throws a clear error when called.
  */
-import { build } from 'esbuild';
 import { cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+// esbuild is a devDependency: `sam build` without `npm ci` would otherwise end in a bare
+// "Cannot find package 'esbuild'".
+const { build } = await import('esbuild').catch((error) => {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+  throw new Error(`esbuild is not installed: run \`npm ci\` in ${ROOT} first (sam build and npm run build bundle with the project's devDependencies)`);
+});
 export const LAYER_PACKAGE = 'forecast-shared';
 /** Never bundled: resolved at run time (from the layer's node_modules, or absent on Lambda). */
 export const HEAVY_PACKAGES = ['snowflake-sdk', '@duckdb/*', '@bsull/*', 'arima', 'playwright-core', 'aws-local-stepfunctions'];
 /** Copied into the layer's node_modules with their dependency closure. */
 export const VENDORED_PACKAGES = ['snowflake-sdk'];
-const TARGET = 'node20';
+/**
+ * Left out of the layer's copy of snowflake-sdk, each replaced by a stub package: the driver
+ * requires them at load time, but calls them only for PUT/GET on Azure stages and Azure
+ * workload identity, which this pipeline never uses (queries only).
+ */
+export const LEFT_OUT_PACKAGES = ['@azure/identity', '@azure/storage-blob'];
+/** The Lambda runtime (template.yaml Globals): the bundles' target and the native binaries kept. */
+const TARGET = 'node24';
+export const LAMBDA_PLATFORM = { os: 'linux', arch: 'arm64', libc: 'gnu' };
 
 /** Every step: the folders of lambdas/ that hold a handler.ts. */
 export async function listSteps(root = ROOT) {
@@ -179,19 +196,52 @@ function packageDirFrom(name, fromDir) {
   }
 }
 
+/** A platform-specific native binary (`….linux-arm64-gnu.node`) for a platform other than Lambda's. */
+export function isForeignBinary(file, platform = LAMBDA_PLATFORM) {
+  const tag = /[.-](darwin|linux|win32|freebsd|android)-(x64|arm64|arm|ia32)(?:-(gnu|musl|msvc))?\.node$/.exec(basename(file));
+  if (!tag) return false;
+  return tag[1] !== platform.os || tag[2] !== platform.arch || (tag[3] !== undefined && tag[3] !== platform.libc);
+}
+
+/** Files of a vendored package that have no use at run time on Lambda. */
+function isShipped(file) {
+  if (/\.d\.[cm]?ts$/.test(file) || file.endsWith('.map')) return false;
+  return !isForeignBinary(file);
+}
+
+/** The stub that stands for a left-out package: loading works, any use throws and says why. */
+function leftOutStub(name) {
+  return `'use strict';
+// ${name} is left out of this layer by scripts/build.mjs (LEFT_OUT_PACKAGES): snowflake-sdk needs it
+// only for PUT/GET on Azure stages and Azure workload identity, which the pipeline does not use.
+const leftOut = (member) => function () {
+  throw new Error(\`${name} (\${member}) is not in this Lambda layer: the pipeline runs Snowflake queries only; add it back in scripts/build.mjs to use Azure stages or Azure workload identity\`);
+};
+module.exports = new Proxy({}, {
+  get: (_, member) => (typeof member !== 'string' || member === '__esModule' || member === 'then' ? undefined : leftOut(member)),
+});
+`;
+}
+
 /**
  * Copies packages and their installed dependency closure into `modules`, keeping each
  * package's place relative to the project's node_modules so that Node resolves them the
- * same way from /opt/nodejs/node_modules.
+ * same way from /opt/nodejs/node_modules. Left-out packages become stubs (their own
+ * dependencies are not followed); files without a run-time use are not copied.
  */
 export async function vendorPackages(names, modules, root = ROOT) {
   const projectModules = join(root, 'node_modules');
   const queue = names.map((n) => [n, root]);
   const found = new Set();
+  const stubs = new Set();
   while (queue.length) {
     const [name, from] = queue.shift();
     const dir = packageDirFrom(name, from);
-    if (!dir || found.has(dir)) continue;
+    if (!dir || found.has(dir) || stubs.has(dir)) continue;
+    if (LEFT_OUT_PACKAGES.includes(name)) {
+      stubs.add(dir);
+      continue;
+    }
     found.add(dir);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) queue.push([dep, dir]);
@@ -199,7 +249,19 @@ export async function vendorPackages(names, modules, root = ROOT) {
   // Copy outermost package folders only (a nested node_modules comes along with its parent).
   const outermost = [...found].filter((dir) => ![...found].some((other) => other !== dir && dir.startsWith(other + sep)));
   for (const dir of outermost) {
-    await cp(dir, join(modules, relative(projectModules, dir)), { recursive: true, dereference: true });
+    await cp(dir, join(modules, relative(projectModules, dir)), {
+      recursive: true,
+      dereference: true,
+      filter: (source) => (source.startsWith(join(dir, 'node_modules') + sep) && [...stubs].some((stub) => source === stub || source.startsWith(stub + sep)) ? false : isShipped(source)),
+    });
+  }
+  for (const dir of stubs) {
+    const target = join(modules, relative(projectModules, dir));
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    await rm(target, { recursive: true, force: true });
+    await mkdir(target, { recursive: true });
+    await writeFile(join(target, 'package.json'), `${JSON.stringify({ name: manifest.name, version: manifest.version, private: true, main: 'index.js', description: 'stub: left out of the layer' }, null, 2)}\n`);
+    await writeFile(join(target, 'index.js'), leftOutStub(manifest.name));
   }
   return found.size;
 }

@@ -1,11 +1,14 @@
 /**
- * Structured logging and metrics with Powertools. Accuracy metrics are CloudWatch EMF
+ * Structured logging, metrics and tracing with Powertools. Accuracy metrics are CloudWatch EMF
  * lines written to the function's log (no PutMetricData call, no extra IAM): namespace
  * FORECAST, dimension Algorithm (and Quantile for wQL), as the seed posted them — and nothing else
- * (no Powertools `service` dimension).
+ * (no Powertools `service` dimension). Tracing is X-Ray (template.yaml `Tracing: Active`): one
+ * subsegment per step invocation and one per AWS SDK call of the clients passed through `traced`;
+ * outside Lambda the Tracer is off (no-op).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import { describeError } from './errors';
 import type { AccuracyMetrics } from './state';
@@ -15,6 +18,12 @@ export const METRICS_NAMESPACE = 'FORECAST';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+export const tracer = new Tracer({ serviceName: SERVICE_NAME });
+
+/** An AWS SDK v3 client whose calls become X-Ray subsegments (unchanged when tracing is off). */
+export function traced<Client>(client: Client): Client {
+  return tracer.captureAWSv3Client(client);
+}
 
 /**
  * Emits one EMF metric set per algorithm: `RMSE`, `WAPE`, `AverageWQL` with dimension
@@ -41,7 +50,8 @@ export function publishAccuracyMetrics(algorithm: string, accuracy: AccuracyMetr
 
 /**
  * Wraps a step handler: request context in every log line, one line per failure with the
- * error name (the ASL contract) and message, then rethrows unchanged.
+ * error name (the ASL contract) and message, then rethrows unchanged; traced as the
+ * subsegment `## <step>` with the step and cold start as annotations.
  */
 export function withObservability<E, R>(
   step: string,
@@ -50,14 +60,28 @@ export function withObservability<E, R>(
   return async (event, context) => {
     if (context) logger.addContext(context);
     logger.appendKeys({ step });
+    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const subsegment = segment?.addNewSubsegment(`## ${step}`);
+    if (subsegment) {
+      tracer.setSegment(subsegment);
+      tracer.annotateColdStart();
+      tracer.addServiceNameAnnotation();
+      tracer.putAnnotation('step', step);
+    }
     try {
       return await handle(event, context);
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error';
+      if (subsegment) tracer.addErrorAsMetadata(error as Error);
       // Pending is the normal way to wait for Forecast: not an error worth alarming on.
       if (name === 'ResourcePending') logger.info('Waiting', { reason: describeError(error) });
       else logger.error('Step failed', { errorName: name, reason: describeError(error) });
       throw error;
+    } finally {
+      if (subsegment) {
+        subsegment.close();
+        tracer.setSegment(segment!);
+      }
     }
   };
 }

@@ -4,6 +4,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError } from './errors';
+import { traced } from './observability';
 
 type SecretsClient = Pick<SecretsManagerClient, 'send'>;
 
@@ -21,7 +22,7 @@ export function getSecretString(secretId: string): Promise<string> {
   let value = cache.get(secretId);
   if (!value) {
     value = (async () => {
-      client ??= new SecretsManagerClient({ maxAttempts: 5 });
+      client ??= traced(new SecretsManagerClient({ maxAttempts: 5 }));
       const response = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
       if (response.SecretString === undefined) throw new ConfigurationError(`Secret ${secretId} has no string value`);
       return response.SecretString;

@@ -6,10 +6,11 @@
  */
 import { ForecastClient } from '@aws-sdk/client-forecast';
 import type { ForecastPort } from '../ports/forecast';
+import { traced } from '../observability';
 
 let client: ForecastClient | undefined;
 
 export function createAmazonForecast(): ForecastPort {
-  client ??= new ForecastClient({ maxAttempts: 6, retryMode: 'adaptive' });
+  client ??= traced(new ForecastClient({ maxAttempts: 6, retryMode: 'adaptive' }));
   return client;
 }

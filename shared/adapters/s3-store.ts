@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ObjectNotFound, parseS3Uri, type ObjectBody, type ObjectInfo, type ObjectStore } from '../ports/storage';
+import { traced } from '../observability';
 
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
@@ -26,7 +27,7 @@ function isMissing(error: unknown): boolean {
 }
 
 export class S3ObjectStore implements ObjectStore {
-  constructor(readonly client: S3Client = new S3Client({})) {}
+  constructor(readonly client: S3Client = traced(new S3Client({}))) {}
 
   async put(uri: string, body: ObjectBody): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);

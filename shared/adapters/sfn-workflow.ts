@@ -8,6 +8,7 @@
  */
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EXECUTION_STATUSES, type ExecutionDescription, type ExecutionStatus, type StartedExecution, type WorkflowStarter } from '../ports/workflow';
+import { traced } from '../observability';
 
 let client: SFNClient | undefined;
 
@@ -29,7 +30,7 @@ export class StepFunctionsStarter implements WorkflowStarter {
     readonly stateMachineArn: string,
     sfn?: Pick<SFNClient, 'send'>,
   ) {
-    this.sfn = sfn ?? (client ??= new SFNClient({ maxAttempts: 5 }));
+    this.sfn = sfn ?? (client ??= traced(new SFNClient({ maxAttempts: 5 })));
   }
 
   async startExecution(name: string, input: unknown): Promise<StartedExecution> {

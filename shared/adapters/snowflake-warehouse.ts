@@ -5,7 +5,15 @@
  * (a JSON secret, fetched once per container). Values travel only as binds; query results stream
  * (`streamResult: true` + `streamRows()`), so a large table never sits in memory.
  *
- * Secret: {"account", "username", "password" | "privateKey", "warehouse", "database", "schema", "role"?, "authenticator"?}
+ * The session is pinned to what the binds mean: `TIMESTAMP_TYPE_MAPPING = TIMESTAMP_NTZ` and
+ * `TIMEZONE = UTC` right after login, so an account whose default maps TIMESTAMP to
+ * TIMESTAMP_LTZ (or has another time zone) does not shift the `YYYY-MM-DD HH:MM:SS.mmm` UTC
+ * text of a bound `Date`. The connection sends heartbeats (`clientSessionKeepAlive`), and a warm
+ * container whose session expired anyway logs in again before its next statement (never inside a
+ * transaction, whose work died with the session).
+ *
+ * Secret: {"account", "username", "password" | "privateKey", "warehouse", "database", "schema", "role"?,
+ * "authenticator"?, "accessUrl"? (a private-link or test endpoint instead of <account>.snowflakecomputing.com)}
  */
 import type { Readable } from 'node:stream';
 import { ConfigurationError } from '../errors';
@@ -29,6 +37,7 @@ export interface SnowflakeStatementLike {
   getNumUpdatedRows(): number | undefined;
 }
 export interface SnowflakeConnectionLike {
+  isUp?(): boolean;
   connect(callback: (err: Error | undefined, conn: SnowflakeConnectionLike) => void): unknown;
   execute(options: {
     sqlText: string;
@@ -61,14 +70,27 @@ interface SnowflakeSecret {
   schema?: string;
   role?: string;
   authenticator?: string;
+  accessUrl?: string;
+}
+
+/** The session parameters the adapter's binds and results rely on (see the header). */
+const SESSION_PINS = "ALTER SESSION SET TIMESTAMP_TYPE_MAPPING = 'TIMESTAMP_NTZ' TIMEZONE = 'UTC'";
+/**
+ * snowflake-sdk's codes for a session that is gone: the connection was terminated (407002,
+ * e.g. after the master token expired), the session no longer exists (390111), or the master
+ * token expired (390114).
+ */
+const SESSION_GONE = new Set(['407002', '390111', '390114']);
+function isSessionGone(error: unknown): boolean {
+  return SESSION_GONE.has(String((error as { code?: unknown } | undefined)?.code));
 }
 
 function connectionOptions(secret: SnowflakeSecret, secretArn: string): Record<string, unknown> {
   const missing = (['account', 'username'] as const).filter((k) => !secret[k]);
   if (!secret.password && !secret.privateKey) missing.push('password or privateKey' as never);
   if (missing.length > 0) throw new ConfigurationError(`Snowflake secret ${secretArn} lacks ${missing.join(', ')}`);
-  const options: Record<string, unknown> = { account: secret.account, username: secret.username, application: 'forecast-pipeline' };
-  for (const key of ['password', 'privateKey', 'warehouse', 'database', 'schema', 'role', 'authenticator'] as const) {
+  const options: Record<string, unknown> = { account: secret.account, username: secret.username, application: 'forecast-pipeline', clientSessionKeepAlive: true };
+  for (const key of ['password', 'privateKey', 'warehouse', 'database', 'schema', 'role', 'authenticator', 'accessUrl'] as const) {
     if (secret[key]) options[key] = secret[key];
   }
   if (secret.privateKey && !secret.authenticator) options.authenticator = 'SNOWFLAKE_JWT';
@@ -84,21 +106,43 @@ function fromSnowflake(value: unknown): SqlValue {
   if (value instanceof Date) return new Date(value.getTime());
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  // VARIANT/OBJECT/ARRAY: the driver has parsed the JSON already; give it back as JSON text.
+  if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
 
-class SnowflakeWarehouse implements Warehouse {
-  constructor(private readonly connection: SnowflakeConnectionLike) {}
+function send(connection: SnowflakeConnectionLike, sqlText: string, binds: readonly Bind[] | readonly (readonly Bind[])[], streamResult: boolean): Promise<SnowflakeStatementLike> {
+  return new Promise((resolve, reject) => {
+    connection.execute({ sqlText, binds, streamResult, complete: (err, stmt) => (err ? reject(err) : resolve(stmt)) });
+  });
+}
 
-  private run(sqlText: string, binds: readonly Bind[] | readonly (readonly Bind[])[], streamResult: boolean): Promise<SnowflakeStatementLike> {
-    return new Promise((resolve, reject) => {
-      this.connection.execute({
-        sqlText,
-        binds,
-        streamResult,
-        complete: (err, stmt) => (err ? reject(err) : resolve(stmt)),
-      });
-    });
+/** A logged-in connection with the session pinned (SESSION_PINS). */
+async function openSession(sdk: SnowflakeSdkLike, options: Record<string, unknown>): Promise<SnowflakeConnectionLike> {
+  const connection = sdk.createConnection(options);
+  await new Promise<void>((resolve, reject) => {
+    connection.connect((err) => (err ? reject(err) : resolve()));
+  });
+  await send(connection, SESSION_PINS, [], false);
+  return connection;
+}
+
+class SnowflakeWarehouse implements Warehouse {
+  constructor(
+    private connection: SnowflakeConnectionLike,
+    private readonly reopen: () => Promise<SnowflakeConnectionLike>,
+  ) {}
+
+  /** Sends a statement; outside a transaction, a gone session is replaced by a new one first. */
+  private async run(sqlText: string, binds: readonly Bind[] | readonly (readonly Bind[])[], streamResult: boolean): Promise<SnowflakeStatementLike> {
+    if (!this.transactionState.active && this.connection.isUp?.() === false) this.connection = await this.reopen();
+    try {
+      return await send(this.connection, sqlText, binds, streamResult);
+    } catch (error) {
+      if (this.transactionState.active || !isSessionGone(error)) throw error;
+      this.connection = await this.reopen();
+      return send(this.connection, sqlText, binds, streamResult);
+    }
   }
 
   async *query(sql: string, binds: readonly SqlValue[] = []): AsyncIterable<Row> {
@@ -181,9 +225,6 @@ export async function openSnowflakeWarehouse(options: {
   const connectOptions = connectionOptions(secret, options.secretArn);
   const sdk = await (options.sdk ?? loadSdk)();
   sdk.configure?.({ logLevel: 'ERROR' });
-  const connection = sdk.createConnection(connectOptions);
-  await new Promise<void>((resolve, reject) => {
-    connection.connect((err) => (err ? reject(err) : resolve()));
-  });
-  return new SnowflakeWarehouse(connection);
+  const reopen = () => openSession(sdk, connectOptions);
+  return new SnowflakeWarehouse(await reopen(), reopen);
 }

@@ -3,6 +3,7 @@
  * comes from the template (empty when no topic is configured → nothing is published).
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { traced } from '../observability';
 
 export interface Announcer {
   announce(subject: string, message: unknown): Promise<void>;
@@ -13,7 +14,7 @@ let client: SNSClient | undefined;
 export class SnsAnnouncer implements Announcer {
   constructor(
     readonly topicArn: string,
-    private readonly sns: Pick<SNSClient, 'send'> = (client ??= new SNSClient({ maxAttempts: 5 })),
+    private readonly sns: Pick<SNSClient, 'send'> = (client ??= traced(new SNSClient({ maxAttempts: 5 }))),
   ) {}
 
   async announce(subject: string, message: unknown): Promise<void> {

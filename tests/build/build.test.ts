@@ -3,18 +3,26 @@
  * layer on the module path (a folder laid out like /opt/nodejs/node_modules), in a separate
  * Node process that sees nothing of the project's node_modules, and invoked against a fake
  * Amazon Forecast endpoint on 127.0.0.1 (the bundled SDK client, its error classes and our
- * error names all go through the minified bundles).
+ * error names all go through the minified bundles). That process is the Node of the Lambda
+ * runtime's major (template.yaml's `nodejs<major>.x`), from the npm package `node`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildAll, layerEntry, listSteps, LAYER_PACKAGE, ROOT, sharedImports } from '../../scripts/build.mjs';
+import { buildAll, isForeignBinary, layerEntry, LEFT_OUT_PACKAGES, listSteps, LAYER_PACKAGE, ROOT, sharedImports } from '../../scripts/build.mjs';
 import { pipelineState, stateWithResults } from '../unit/steps-fixture';
+import { loadTemplate } from '../unit/template-helpers';
+import { startSnowflakeServer } from '../integration/snowflake-server';
+
+/** The Node that runs the built code: the Lambda runtime's major, installed by `npm ci`. */
+const RUNTIME_MAJOR = Number(/^nodejs(\d+)\.x$/.exec(loadTemplate().Globals.Function.Runtime)![1]);
+const RUNTIME_NODE = join(ROOT, 'node_modules', 'node', 'bin', 'node');
 
 const run = promisify(execFile);
 let outdir: string;
@@ -31,6 +39,22 @@ beforeAll(async () => {
 afterAll(async () => {
   if (outdir) await rm(outdir, { recursive: true, force: true });
 });
+
+/** The environment of a process running built code: the layer only, dummy credentials, a loopback Forecast. */
+function builtCodeEnv(forecastEndpoint: string): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    NODE_PATH: layerModules(),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_FORECAST: forecastEndpoint,
+    BUCKET: 'data-bucket',
+    FORECAST_ROLE_ARN: 'arn:aws:iam::123456789012:role/forecast',
+    POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+  };
+}
 
 /** Module names a CommonJS bundle requires at run time. */
 async function requiredModules(file: string): Promise<string[]> {
@@ -65,12 +89,46 @@ describe('Build: layer', () => {
     // The Snowflake adapter loads the SDK lazily: an external import() resolved next to the layer package.
     expect(await readFile(bundle, 'utf8')).toContain('import("snowflake-sdk")');
     expect(existsSync(join(layerModules(), '@duckdb'))).toBe(false);
-    expect(sizes.layerTotal).toBeLessThan(200 * 1048576);
+  });
+
+  it('is lean: at most 40 MiB, no type declarations, source maps of our bundles only, Lambda-platform binaries only', async () => {
+    const files: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else files.push(path);
+      }
+    };
+    await walk(layerModules());
+    expect(sizes.layerTotal).toBeLessThanOrEqual(40 * 1048576);
+    expect(files.filter((f) => /\.d\.[cm]?ts$/.test(f))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.map')).map((f) => f.slice(layerModules().length + 1))).toEqual([`${LAYER_PACKAGE}/index.js.map`]);
+    const binaries = files.filter((f) => f.endsWith('.node'));
+    expect(binaries.map((f) => f.split('/').pop())).toEqual(['sf_mini_core_0.0.1.linux-arm64-gnu.node']);
+    expect(binaries.filter((f) => isForeignBinary(f))).toEqual([]);
+    // The left-out packages are stubs of two files.
+    for (const name of LEFT_OUT_PACKAGES) expect((await readdir(join(layerModules(), name))).sort(), name).toEqual(['index.js', 'package.json']);
+    expect(files.some((f) => f.includes('/@azure/msal-'))).toBe(false);
+    expect((await stat(join(layerModules(), 'snowflake-sdk', 'package.json'))).isFile()).toBe(true);
+  });
+
+  it('knows which native binaries belong to the Lambda platform (linux arm64 glibc)', () => {
+    expect(isForeignBinary('a/sf_mini_core_0.0.1.linux-arm64-gnu.node')).toBe(false);
+    expect(isForeignBinary('a/sf_mini_core_0.0.1.linux-arm64-musl.node')).toBe(true);
+    expect(isForeignBinary('a/sf_mini_core_0.0.1.linux-x64-gnu.node')).toBe(true);
+    expect(isForeignBinary('a/sf_mini_core_0.0.1.darwin-arm64.node')).toBe(true);
+    expect(isForeignBinary('a/addon.node')).toBe(false);
+  });
+
+  it('runs the built code on the Node of the Lambda runtime', () => {
+    expect(existsSync(RUNTIME_NODE)).toBe(true);
+    expect(execFileSync(RUNTIME_NODE, ['--version'], { encoding: 'utf8' })).toMatch(new RegExp(`^v${RUNTIME_MAJOR}\\.`));
   });
 
   it('carries snowflake-sdk with its dependencies: import() from the layer package finds it (no NODE_PATH)', async () => {
     const script = "const s = await import('snowflake-sdk'); process.stdout.write(typeof (s.default ?? s).createConnection)";
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    const { stdout } = await run(RUNTIME_NODE, ['--input-type=module', '-e', script], {
       cwd: join(layerModules(), LAYER_PACKAGE),
       env: { PATH: process.env.PATH, SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true', AWS_EC2_METADATA_DISABLED: 'true' },
     });
@@ -139,22 +197,13 @@ describe('Build: built functions invoked with the built layer', () => {
       `,
     );
     // Act
-    const { stdout } = await run(process.execPath, [join(outdir, 'invoke.cjs')], {
+    const { stdout } = await run(RUNTIME_NODE, [join(outdir, 'invoke.cjs')], {
       cwd: outdir,
       env: {
-        PATH: process.env.PATH,
-        NODE_PATH: layerModules(),
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_ENDPOINT_URL_FORECAST: endpoint,
+        ...builtCodeEnv(endpoint),
         AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
         SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
-        BUCKET: 'data-bucket',
-        FORECAST_ROLE_ARN: 'arn:aws:iam::123456789012:role/forecast',
         SNOWFLAKE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sf',
-        POWERTOOLS_LOG_LEVEL: 'CRITICAL',
       },
       timeout: 60_000,
     });
@@ -179,6 +228,112 @@ describe('Build: built functions invoked with the built layer', () => {
   });
 });
 
+describe('Build: the lean layer\'s snowflake-sdk on the wire', () => {
+  it('loads the driver from the built layer and queries through the built adapter (secret from a loopback Secrets Manager)', async () => {
+    // Prepare: the Snowflake protocol stand-in, and a Secrets Manager endpoint that returns its credentials.
+    const snowflake = await startSnowflakeServer({ accountParameters: { TIMESTAMP_TYPE_MAPPING: 'TIMESTAMP_LTZ' } });
+    const secretsManager = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const secret = { account: snowflake.account, username: 'svc', password: 'secret', warehouse: 'WH', database: 'DB', schema: 'FC', accessUrl: snowflake.url };
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sf', Name: 'sf', SecretString: JSON.stringify(secret) }));
+      });
+    });
+    await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
+    const script = `
+      const { getDependencies } = require('forecast-shared');
+      (async () => {
+        const warehouse = await (await getDependencies()).warehouse();
+        const rows = [];
+        for await (const row of warehouse.query('SELECT ? AS GREETING, CAST(? AS TIMESTAMP) AS TS', ['hello', new Date('2025-02-01T00:00:00Z')])) rows.push(row);
+        await warehouse.close();
+        process.stdout.write(JSON.stringify({ rows, azure: require.resolve('@azure/storage-blob') }));
+      })();
+    `;
+    try {
+      // Act
+      const { stdout } = await run(RUNTIME_NODE, ['-e', script], {
+        cwd: outdir,
+        env: {
+          ...builtCodeEnv('http://127.0.0.1:9'),
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secretsManager.address() as { port: number }).port}`,
+          SNOWFLAKE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sf',
+          SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
+        },
+        timeout: 60_000,
+      });
+      // Assess: the layer's copy answered (the stub stands where @azure/storage-blob was).
+      const result = JSON.parse(stdout);
+      expect(result.rows).toEqual([{ GREETING: 'hello', TS: '2025-02-01T00:00:00.000Z' }]);
+      expect(result.azure).toBe(join(layerModules(), '@azure', 'storage-blob', 'index.js'));
+      expect(snowflake.statements).toEqual([expect.stringMatching(/^ALTER SESSION SET TIMESTAMP_TYPE_MAPPING/), 'SELECT ? AS GREETING, CAST(? AS TIMESTAMP) AS TS']);
+    } finally {
+      await new Promise<void>((resolve) => secretsManager.close(() => resolve()));
+      await snowflake.close();
+    }
+  });
+});
+
+describe('Build: X-Ray tracing in the built code', () => {
+  it('sends the step subsegment with its annotations and one subsegment per AWS SDK call to the X-Ray daemon', async () => {
+    // Prepare: a stand-in X-Ray daemon (UDP on 127.0.0.1) and a Forecast endpoint that creates the datasets.
+    const daemon = createSocket('udp4');
+    const documents: any[] = [];
+    daemon.on('message', (message) => documents.push(...message.toString().split('\n').slice(1).filter(Boolean).map((line) => JSON.parse(line))));
+    await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+    const forecast = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk) => (text += chunk));
+      req.on('end', () => {
+        const target = String(req.headers['x-amz-target']).replace('AmazonForecast.', '');
+        const body = target === 'CreateDataset' ? { DatasetArn: `arn:aws:forecast:us-east-1:123456789012:dataset/${JSON.parse(text).DatasetName}` } : { Status: 'ACTIVE' };
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => forecast.listen(0, '127.0.0.1', resolve));
+    const port = (server: { address(): unknown }) => (server.address() as { port: number }).port;
+    await writeFile(join(outdir, 'states-trace.json'), JSON.stringify(pipelineState()));
+    const script = `
+      const handler = require(${JSON.stringify(join(outdir, 'functions', 'create-dataset', 'index.js'))}).handler;
+      const state = JSON.parse(require('node:fs').readFileSync(${JSON.stringify(join(outdir, 'states-trace.json'))}, 'utf8'));
+      const context = { awsRequestId: 'r-1', functionName: 'create-dataset', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:create-dataset', memoryLimitInMB: '256', getRemainingTimeInMillis: () => 60000 };
+      handler(state, context).then(() => process.stdout.write('ok'), (error) => process.stdout.write(error.name));
+    `;
+    try {
+      // Act: the Lambda environment variables the X-Ray SDK and Powertools read.
+      const { stdout } = await run(RUNTIME_NODE, ['-e', script], {
+        cwd: outdir,
+        env: {
+          ...builtCodeEnv(`http://127.0.0.1:${port(forecast)}`),
+          AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${RUNTIME_MAJOR}.x`,
+          AWS_LAMBDA_FUNCTION_NAME: 'create-dataset',
+          AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+          LAMBDA_TASK_ROOT: outdir,
+          _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+          AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${port(daemon)}`,
+        },
+        timeout: 60_000,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Assess
+      expect(stdout).toBe('ok');
+      const step = documents.find((d) => d.name === '## create-dataset');
+      expect(step).toBeDefined();
+      expect(step.annotations).toEqual({ ColdStart: true, Service: 'forecast-pipeline', step: 'create-dataset' });
+      expect(step.trace_id).toBe('1-5759e988-bd862e3fe1be46a994272793');
+      // Sent inside the step's subsegment or streamed on their own (parent_id = the step's id).
+      const nested = (d: any): any[] => [d, ...(d.subsegments ?? []).flatMap(nested)];
+      const calls = documents.flatMap(nested).filter((s: any) => s.namespace === 'aws' && (s.parent_id === step.id || step.subsegments?.includes(s)));
+      expect(calls.map((c: any) => `${c.name}.${c.aws?.operation}`)).toEqual(expect.arrayContaining(['Forecast.CreateDataset', 'Forecast.DescribeDataset']));
+    } finally {
+      daemon.close();
+      await new Promise<void>((resolve) => forecast.close(() => resolve()));
+    }
+  });
+});
+
 describe('Build: SAM makefile targets', () => {
   it('make build-<LogicalId> writes the same bundle as npm run build into ARTIFACTS_DIR', async () => {
     // Prepare
@@ -187,6 +342,19 @@ describe('Build: SAM makefile targets', () => {
     await run('make', ['--no-print-directory', 'build-CreatePredictorsFunction', `ARTIFACTS_DIR=${artifacts}`], { cwd: ROOT });
     // Assess
     expect(await readFile(join(artifacts, 'index.js'), 'utf8')).toBe(await readFile(join(outdir, 'functions', 'create-predictors', 'index.js'), 'utf8'));
+  });
+});
+
+describe('Build: without npm ci', () => {
+  it('fails with a message that says to run npm ci (as sam build does on a fresh clone)', async () => {
+    // Prepare: the build script in a folder with no node_modules anywhere above it.
+    const bare = join(outdir, 'bare');
+    await mkdir(join(bare, 'scripts'), { recursive: true });
+    await copyFile(join(ROOT, 'scripts', 'build.mjs'), join(bare, 'scripts', 'build.mjs'));
+    // Act
+    const failure = await run(RUNTIME_NODE, [join(bare, 'scripts', 'build.mjs')], { cwd: bare }).then(() => undefined, (error: { stderr: string }) => error);
+    // Assess
+    expect(failure?.stderr).toContain(`esbuild is not installed: run \`npm ci\` in ${bare} first`);
   });
 });
 

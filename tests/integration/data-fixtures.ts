@@ -1,10 +1,17 @@
-/** Shared set-up of the data-path integration tests: a real DuckDB file, a real folder store, a fake workflow. */
+/**
+ * Shared set-up of the data-path integration tests: a real warehouse — a DuckDB file, or the
+ * Snowflake adapter through the real snowflake-sdk against the Snowflake protocol stand-in on
+ * 127.0.0.1 (an account whose defaults map TIMESTAMP to TIMESTAMP_LTZ in America/Los_Angeles) —,
+ * a real folder store, a fake workflow.
+ */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
 import { StoreRejectedMessages } from '../../shared/adapters/store-rejections';
+import { openSnowflakeWarehouse } from '../../shared/adapters/snowflake-warehouse';
+import { startSnowflakeServer } from './snowflake-server';
 import type { ExecutionDescription, ExecutionStatus, ForecastPort, StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
 import type { Dependencies } from '../../shared/runtime';
 import { perTestFixture } from '../per-test-fixture';
@@ -41,10 +48,35 @@ export interface DataHarness {
   close(): Promise<void>;
 }
 
-export async function openHarness(): Promise<DataHarness> {
+/** The warehouses the data-path suites run on. */
+export const WAREHOUSE_KINDS = ['duckdb', 'snowflake'] as const;
+export type WarehouseKind = (typeof WAREHOUSE_KINDS)[number];
+
+/** A warehouse of `kind` in `root`, and what closes it (for Snowflake, the server too). */
+export async function openTestWarehouse(kind: WarehouseKind, root: string): Promise<{ warehouse: Warehouse; close(): Promise<void> }> {
+  if (kind === 'duckdb') {
+    const warehouse = await openDuckDbWarehouse({ path: join(root, 'warehouse.duckdb') });
+    return { warehouse, close: () => warehouse.close() };
+  }
+  const server = await startSnowflakeServer({ path: join(root, 'snowflake.duckdb'), accountParameters: { TIMESTAMP_TYPE_MAPPING: 'TIMESTAMP_LTZ', TIMEZONE: 'America/Los_Angeles' } });
+  const warehouse = await openSnowflakeWarehouse({
+    secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:snowflake',
+    secret: async () => ({ account: server.account, username: 'svc', password: 'secret', warehouse: 'WH', database: 'DB', schema: 'FC', accessUrl: server.url }),
+  });
+  return {
+    warehouse,
+    close: async () => {
+      await warehouse.close();
+      await server.close();
+    },
+  };
+}
+
+export async function openHarness(kind: WarehouseKind = 'duckdb'): Promise<DataHarness> {
   const root = await mkdtemp(join(tmpdir(), 'data-path-'));
   const store = new FolderObjectStore(join(root, 'store'));
-  const warehouse = await openDuckDbWarehouse({ path: join(root, 'warehouse.duckdb') });
+  const opened = await openTestWarehouse(kind, root);
+  const warehouse = opened.warehouse;
   await ensureTables(warehouse);
   const workflow = new RecordingWorkflow();
   const deps: Dependencies = {
@@ -62,15 +94,15 @@ export async function openHarness(): Promise<DataHarness> {
     workflow,
     deps,
     close: async () => {
-      await warehouse.close();
+      await opened.close();
       await rm(root, { recursive: true, force: true });
     },
   };
 }
 
 /** A new harness for each test of the enclosing `describe`, closed after it. */
-export function useDataHarness(): DataHarness {
-  return perTestFixture('useDataHarness: the harness', openHarness, (h) => h.close());
+export function useDataHarness(kind: WarehouseKind = 'duckdb'): DataHarness {
+  return perTestFixture('useDataHarness: the harness', () => openHarness(kind), (h) => h.close());
 }
 
 const DAY = 86_400_000;

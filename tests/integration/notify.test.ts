@@ -3,7 +3,7 @@ import { parseConfigFromEnv, startPipelineFromEvent } from '../../shared/parse';
 import { publishResults, recordCleanupFailure, recordFailure } from '../../shared/notify';
 import { handleFailure } from '../../shared/steps/failure';
 import { pipelineStateSchema, type PipelineInput, type PipelineState } from '../../shared/state';
-import { count, seedDaily, useDataHarness, type DataHarness } from './data-fixtures';
+import { count, seedDaily, useDataHarness, WAREHOUSE_KINDS, type DataHarness } from './data-fixtures';
 import { deleteRunResults, insertForecastRows, setForecastAvailable, writeRunStatus } from '../../shared/warehouse/writers';
 
 const config = parseConfigFromEnv({});
@@ -47,8 +47,8 @@ async function runState(h: DataHarness, items: readonly string[], dataName = 'sh
   });
 }
 
-describe('Function: publishResults (DuckDB file + folder store)', () => {
-  const h = useDataHarness();
+describe.each(WAREHOUSE_KINDS)('Function: publishResults (%s warehouse + folder store)', (kind) => {
+  const h = useDataHarness(kind);
 
   it('writes every row of every part file of each export, un-logged; a re-run leaves counts unchanged', async () => {
     // Prepare: 2 models; ETS exported in 3 parts, NPTS in 2; a neighbouring folder whose name starts the same must be ignored.

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { parseConfigFromEnv, startPipelineFromEvent, type ParseSummary, type SqsBatchResponse } from '../../shared/parse';
 import { pipelineInputSchema, type PipelineInput } from '../../shared/state';
 import { InvalidInput } from '../../shared/errors';
-import { seedDaily, seedRelated, useDataHarness, type DataHarness } from './data-fixtures';
+import { seedDaily, seedRelated, useDataHarness, WAREHOUSE_KINDS, type DataHarness } from './data-fixtures';
 
 const config = parseConfigFromEnv({});
 const message = (param: Record<string, unknown>) => ({ param: { DataName: 'shop', ForecastHorizon: 7, dateCreate: '20240301', ...param } });
@@ -11,8 +11,8 @@ async function text(h: DataHarness, uri: string): Promise<string> {
   return (await h.store.get(uri)).toString('utf8');
 }
 
-describe('Function: startPipelineFromEvent (DuckDB file + folder store)', () => {
-  const h = useDataHarness();
+describe.each(WAREHOUSE_KINDS)('Function: startPipelineFromEvent (%s warehouse + folder store)', (kind) => {
+  const h = useDataHarness(kind);
 
   it('writes cleaned headerless CSVs, starts one execution with the full PipelineInput (rows in = rows out)', async () => {
     // Prepare: 3 items × 70 days from 2024-01-01; dateCreate 2024-03-01 splits 60 history days from 10 validation days.

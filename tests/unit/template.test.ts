@@ -48,13 +48,15 @@ function allStatements(): { owner: string; statement: Json }[] {
 }
 
 describe('template: functions and layer', () => {
-  it('declares one function per step, on nodejs22.x, each with the shared layer and a makefile build', () => {
+  it('declares one function per step, on nodejs24.x arm64, each with the shared layer and a makefile build', () => {
     expect(functions.map(([id]) => id).sort()).toEqual(Object.keys(FORECAST_ACTIONS).sort());
-    expect(globals.Runtime).toBe('nodejs22.x');
+    expect(globals.Runtime).toBe('nodejs24.x');
+    expect(globals.Architectures).toEqual(['arm64']);
     expect(globals.Layers).toEqual([{ Ref: 'SharedLayer' }]);
     expect(globals.Handler).toBe('index.handler');
     for (const [id, fn] of functions) {
-      expect(fn.Properties.Runtime ?? globals.Runtime, id).toBe('nodejs22.x');
+      expect(fn.Properties.Runtime ?? globals.Runtime, id).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures ?? globals.Architectures, id).toEqual(['arm64']);
       expect(fn.Metadata.BuildMethod, id).toBe('makefile');
       const [entry] = fn.Metadata.BuildProperties.EntryPoints as string[];
       expect(existsSync(join(ROOT, entry!)), `${id}: ${entry}`).toBe(true);
@@ -65,7 +67,8 @@ describe('template: functions and layer', () => {
     const makefile = readFileSync(join(ROOT, 'Makefile'), 'utf8');
     const [layerId, layer] = resourcesOfType(template, 'AWS::Serverless::LayerVersion')[0]!;
     expect(layer.Metadata.BuildMethod).toBe('makefile');
-    expect(layer.Properties.CompatibleRuntimes).toContain('nodejs22.x');
+    expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs24.x']);
+    expect(layer.Properties.CompatibleArchitectures).toEqual(['arm64']);
     expect(makefile).toMatch(new RegExp(`^build-${layerId}:\\n\\t\\$\\(BUILD\\) --layer --artifacts-dir "\\$\\(ARTIFACTS_DIR\\)"`, 'm'));
     for (const [id, fn] of functions) {
       const step = (fn.Metadata.BuildProperties.EntryPoints[0] as string).split('/')[1];
@@ -230,12 +233,17 @@ describe('template: least privilege', () => {
 
   it('gives the secret, S3 and SNS only to the functions that use them', () => {
     const uses = (id: string) => policyTemplatesOf(fnByName[id]!).sort();
-    expect(uses('ParseFunction')).toEqual(['AWSSecretsManagerGetSecretValuePolicy', 'S3CrudPolicy', 'SQSSendMessagePolicy']);
+    expect(uses('ParseFunction')).toEqual(['AWSSecretsManagerGetSecretValuePolicy', 'SQSSendMessagePolicy']);
     expect(uses('NotifyFunction')).toEqual(['AWSSecretsManagerGetSecretValuePolicy', 'S3ReadPolicy', 'SNSPublishMessagePolicy']);
     expect(uses('FailureFunction')).toEqual(['AWSSecretsManagerGetSecretValuePolicy', 'SNSPublishMessagePolicy']);
     for (const id of Object.keys(FORECAST_ACTIONS).filter((f) => /^(Create|Delete)/.test(f))) expect(uses(id), id).toEqual([]);
-    const parseStates = statementsOf(fnByName.ParseFunction!).flatMap((s) => asArray(s.Action));
+    const parseStates = statementsOf(fnByName.ParseFunction!).flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('states:'));
     expect(parseStates.sort()).toEqual(['states:DescribeExecution', 'states:StartExecution']);
+  });
+
+  it('lets parse write and delete objects of the data bucket only: no reads, no listing, no bucket-level writes', () => {
+    const s3 = statementsOf(fnByName.ParseFunction!).filter((s) => asArray(s.Action).some((a: string) => a.startsWith('s3:')));
+    expect(s3).toEqual([{ Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'], Resource: { 'Fn::Sub': '${DataBucket.Arn}/*' } }]);
   });
 
   it('lets the state machine invoke exactly the step functions', () => {
@@ -298,5 +306,19 @@ describe('template: state machine and outputs', () => {
   it('passes cfn-lint (with the SAM transform) without a finding', () => {
     const output = execFileSync('cfn-lint', ['template.yaml'], { cwd: ROOT, encoding: 'utf8' });
     expect(output.trim()).toBe('');
+  });
+});
+
+describe('template: tracing and memory', () => {
+  it('traces every function and the state machine with X-Ray', () => {
+    expect(globals.Tracing).toBe('Active');
+    for (const [id, fn] of functions) expect(fn.Properties.Tracing ?? globals.Tracing, id).toBe('Active');
+    for (const [id, machine] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) expect(machine.Properties.Tracing, id).toEqual({ Enabled: true });
+  });
+
+  it('gives the functions that load snowflake-sdk more than the 256 MB default (measured in docs/aws.md)', () => {
+    const memory = (id: string) => fnByName[id]!.Properties.MemorySize ?? globals.MemorySize;
+    for (const id of ['ParseFunction', 'NotifyFunction', 'FailureFunction']) expect(memory(id), id).toBeGreaterThanOrEqual(512);
+    expect(globals.MemorySize).toBe(256);
   });
 });
