@@ -90,6 +90,8 @@ export const pipelineInputSchema = z.object({
     performDelete: z.boolean(),
     /** Applied by parse to target and validation values; notify applies its inverse. */
     transform: z.enum(TRANSFORM_NAMES as [string, ...string[]]),
+    /** Demand: notify floors forecasts at zero (the message's `AllowNegative: true` turns it off). */
+    nonNegative: z.boolean().default(true),
     frequency: frequencySchema,
     forecastHorizon: z.number().int().positive().max(500),
     timestampFormat: z.enum(TIMESTAMP_FORMATS),

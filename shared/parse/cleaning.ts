@@ -54,6 +54,8 @@ export interface CleaningOptions {
   readonly timestampFormat: TimestampFormat;
   /** Applied to target values (TARGET and VALIDATION); related features are never transformed. */
   readonly transform: TransformName;
+  /** Negative target values are data, not errors to forward-fill (the message's `AllowNegative`). */
+  readonly keepNegatives?: boolean;
 }
 
 export interface CleaningStats {
@@ -70,6 +72,8 @@ export interface CleaningStats {
 }
 
 const DATE_ONLY_MS = 86_400_000;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** A rejected value as the error shows it: JSON, but Infinity and NaN by name (JSON.stringify makes them null). */
 function shown(value: unknown): string {
@@ -174,12 +178,16 @@ export class RowCleaner {
     if (rawItem === null || rawItem === undefined || String(rawItem).trim() === '') {
       this.fail(`row ${this.stats.rows + 1}: ITEM_ID is empty`);
     }
-    return String(rawItem);
+    const item = String(rawItem);
+    // A newline or another control character in an id breaks line-based tools downstream (and
+    // Forecast's own CSV reading): it is rejected, named, before anything trains.
+    if (CONTROL_CHARACTER.test(item)) this.fail(`row ${this.stats.rows + 1}: ITEM_ID ${JSON.stringify(item)} contains a control character (a newline, tab or similar)`);
+    return item;
   }
 
   /** A target value after the forward fill: negative or missing → the item's previous value (or null). */
   private filled(n: number | null): number | null {
-    if (n !== null && n >= 0) {
+    if (n !== null && (n >= 0 || this.options.keepNegatives === true)) {
       this.lastValue = n;
       this.itemObserved++;
       return n;

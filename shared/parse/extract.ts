@@ -23,6 +23,8 @@ export interface ExtractOptions {
   readonly frequency: Frequency;
   readonly timestampFormat: TimestampFormat;
   readonly transform: TransformName;
+  /** Keep negative target values (the message's `AllowNegative`). */
+  readonly keepNegatives?: boolean;
   readonly schemaOverride?: readonly Attribute[] | undefined;
   /** Checked against the inferred schema before anything is written (e.g. validation vs target). */
   readonly checkSchema?: (schema: DatasetSchema) => void;
@@ -64,7 +66,7 @@ export async function extractToCsv(warehouse: Warehouse, store: ObjectStore, opt
     await batches.return?.();
     throw error;
   }
-  const cleaner = new RowCleaner({ schema, frequency: options.frequency, timestampFormat: options.timestampFormat, transform: options.transform });
+  const cleaner = new RowCleaner({ schema, frequency: options.frequency, timestampFormat: options.timestampFormat, transform: options.transform, keepNegatives: options.keepNegatives });
 
   async function* csv(): AsyncIterable<string> {
     let buffer = '';

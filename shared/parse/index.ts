@@ -75,7 +75,9 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
   const parameters = { dataName: param.DataName, dateCreate: param.dateCreate, runId, frequency: frequency.text };
   const warehouse = await deps.warehouse();
   const written: string[] = [];
-  const common = { frequency, timestampFormat, transform: config.transform };
+  // log1p cannot carry values ≤ −1: a series that may be negative runs untransformed.
+  const transform: TransformName = param.AllowNegative ? 'none' : config.transform;
+  const common = { frequency, timestampFormat, transform, keepNegatives: param.AllowNegative };
   try {
     const target = await extractToCsv(warehouse, deps.store, {
       ...common,
@@ -114,7 +116,7 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
       if (validation) written.push(validation.uri);
     }
 
-    const input = buildPipelineInput({ param, bucket: deps.settings.bucket, transform: config.transform, target, related, validation });
+    const input = buildPipelineInput({ param, bucket: deps.settings.bucket, transform, target, related, validation });
     return { input, rows: { target: target.stats.rows, related: related?.stats.rows ?? 0, validation: validation?.stats.rows ?? 0 } };
   } catch (error) {
     if (error instanceof InvalidInput) {

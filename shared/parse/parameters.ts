@@ -5,7 +5,7 @@
  */
 import { InvalidInput } from '../errors';
 import { addPeriods, isDateOnly, parseFrequency } from '../frequency';
-import type { MessageParam } from '../message';
+import { HPO_MODELS, type MessageParam } from '../message';
 import { executionName, resourceName } from '../names';
 import { s3Uri } from '../ports/storage';
 import {
@@ -31,8 +31,6 @@ export const ALGORITHM_ARNS: Partial<Record<Model, string>> = {
 
 /** Models whose horizon may be at most ⅓ of the series (forecast-api.md, "Limits on parameters"). */
 const THIRD_LIMITED: readonly Model[] = ['CNNQR', 'DEEPARP', 'AUTOML', 'AUTOPREDICTOR'];
-/** HPO applies to these only. */
-const HPO_MODELS: readonly Model[] = ['CNNQR', 'DEEPARP'];
 
 /** The seed's target filling, one fresh object per predictor. */
 function targetFilling(): Record<string, string> {
@@ -59,7 +57,9 @@ export function runPrefix(bucket: string, param: Pick<MessageParam, 'DataName' |
 /**
  * Horizon and backtest limits against the longest item history, per model (Forecast's rules):
  * horizon ≤ min(500, ⅓·length) for CNN-QR, DeepAR+, AutoML, AutoPredictor; ≤ length − 1 otherwise;
- * and every backtest window needs horizon ≤ offset < ½·length with offset = horizon.
+ * every backtest window needs horizon ≤ offset < ½·length with offset = horizon; and each model's
+ * backtest windows, stepping back by the offset, must leave at least 2 periods to train the
+ * earliest one on (length ≥ horizon · windows + 2). Each problem names the field to change.
  */
 export function checkHorizon(param: MessageParam, historyLength: number): void {
   const h = param.ForecastHorizon;
@@ -70,6 +70,14 @@ export function checkHorizon(param: MessageParam, historyLength: number): void {
   for (const model of param.Models) {
     if (THIRD_LIMITED.includes(model) && 3 * h > historyLength) {
       problems.push(`${model}: ForecastHorizon ${h} exceeds ⅓ of the history (${historyLength} periods → at most ${Math.floor(historyLength / 3)})`);
+    }
+    const own = param.ModelOverrides?.[model]?.NumberOfBacktestWindows;
+    const windows = own ?? param.NumberOfBacktestWindows;
+    if (2 * h < historyLength && h * windows + 2 > historyLength) {
+      const field = own === undefined ? 'NumberOfBacktestWindows' : `ModelOverrides.${model}.NumberOfBacktestWindows`;
+      problems.push(
+        `${field} ${windows} for ${model}: ${windows} backtest windows of ForecastHorizon ${h} need at least ${h * windows + 2} periods of history; the longest item has ${historyLength} (at most ${Math.max(1, Math.floor((historyLength - 2) / h))} windows)`,
+      );
     }
   }
   if (problems.length > 0) throw new InvalidInput(`Data too short for the request: ${problems.join('; ')}`, problems);
@@ -178,6 +186,7 @@ export function buildPipelineInput(input: BuildInput): PipelineInput {
       bucket,
       performDelete: param.PerformDelete,
       transform: input.transform,
+      nonNegative: !param.AllowNegative,
       frequency: param.ForecastFrequency,
       forecastHorizon: param.ForecastHorizon,
       timestampFormat,

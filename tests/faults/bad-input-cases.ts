@@ -87,6 +87,15 @@ export const BAD_MESSAGES: readonly BadMessage[] = [
   message('a quantile of 0.001', withParam({ ForecastTypes: ['0.001'] }), /ForecastTypes/),
   message('a quantile of 0', withParam({ ForecastTypes: ['0.0'] }), /ForecastTypes/),
   message('backtest windows override of 9', withParam({ ModelOverrides: { ETS: { NumberOfBacktestWindows: 9 } } }), /NumberOfBacktestWindows/),
+  // checkable before training (issue 12 item 7): Forecast's hyperparameter and HPO rules, reserved keys
+  message('an unknown NPTS hyperparameter', withParam({ ModelOverrides: { NPTS: { TrainingParameters: { likelihood: 'gaussian' } } } }), /ModelOverrides\.NPTS\.TrainingParameters\.likelihood/),
+  message('a bad NPTS kernel_type', withParam({ ModelOverrides: { NPTS: { TrainingParameters: { kernel_type: 'gauss' } } } }), /ModelOverrides\.NPTS\.TrainingParameters\.kernel_type: must be exponential or uniform/),
+  message('a hyperparameter for ETS (it has none)', withParam({ ModelOverrides: { ETS: { TrainingParameters: { alpha: '0.3' } } } }), /ModelOverrides\.ETS\.TrainingParameters\.alpha/),
+  message('TrainingParameters for AUTOPREDICTOR', withParam({ Models: ['AUTOPREDICTOR'], ModelOverrides: { AUTOPREDICTOR: { TrainingParameters: { epochs: '5' } } } }), /ModelOverrides\.AUTOPREDICTOR\.TrainingParameters/),
+  message('PerformHPO on ETS (no HPO)', withParam({ ModelOverrides: { ETS: { PerformHPO: true } } }), /ModelOverrides\.ETS\.PerformHPO/),
+  message('__proto__ as an override model', `{"param": ${JSON.stringify(VALID_PARAM).slice(0, -1)}, "ModelOverrides": {"__proto__": {"NumberOfBacktestWindows": 2}}}}`, /ModelOverrides\.__proto__/),
+  message('__proto__ as a hyperparameter', `{"param": ${JSON.stringify(VALID_PARAM).slice(0, -1)}, "ModelOverrides": {"NPTS": {"TrainingParameters": {"__proto__": "1"}}}}}`, /TrainingParameters\.__proto__/),
+  message('a hyperparameter name that is an injection', withParam({ ModelOverrides: { NPTS: { TrainingParameters: { "x'; DROP TABLE t; --": '1' } } } }), /TrainingParameters/),
   message('override of a model not requested', withParam({ ModelOverrides: { ARIMA: { NumberOfBacktestWindows: 2 } } }), /ARIMA/),
   message('an unknown TimestampFormat', withParam({ TimestampFormat: 'dd/MM/yyyy' }), /TimestampFormat/),
 
@@ -165,6 +174,19 @@ export const BAD_DATA: readonly BadData[] = [
   },
   { name: 'an item with a single data point', rows: [...good(), ...dailySeries('item_single', 1)], names: /item_single/ },
   { name: 'the horizon is too long for the history', rows: dailySeries('item_short', 20), param: { ForecastHorizon: 60 }, names: /horizon|ForecastHorizon/i },
+  {
+    name: 'more backtest windows than the history holds (per-model override)',
+    rows: dailySeries('item_short', 20),
+    param: { ForecastHorizon: 7, ModelOverrides: { NPTS: { NumberOfBacktestWindows: 3 } } },
+    names: /ModelOverrides\.NPTS\.NumberOfBacktestWindows 3 for NPTS/,
+  },
+  {
+    name: 'more backtest windows than the history holds (message-wide)',
+    rows: dailySeries('item_short', 30),
+    param: { ForecastHorizon: 7, NumberOfBacktestWindows: 5 },
+    names: /NumberOfBacktestWindows 5 for ETS/,
+  },
+  { name: 'an item id with a newline', rows: [...good(), ...dailySeries('item\nINFO fake log line', 60)], names: /ITEM_ID \\?"item\\+nINFO fake log line\\?" contains a control character/ },
   {
     name: 'hourly timestamps under a daily frequency',
     rows: [...good(), { item: 'item_good', at: '2024-02-28 13:00:00', value: 5 }],
