@@ -11,11 +11,13 @@ import { executionName } from '../names';
 import type { Dependencies } from '../runtime';
 import type { PipelineInput } from '../state';
 import { TRANSFORM_NAMES, type TransformName } from '../transform';
-import { tableNamesFromEnv } from '../warehouse/layout';
+import { dataIssuesTableDdl, tableNamesFromEnv } from '../warehouse/layout';
+import { replaceDataIssues, type DataIssueRow } from '../warehouse/writers';
 import { bindQuery, queriesFromEnv, type InputQueries } from '../warehouse/queries';
 import type { Attribute } from '../state';
 import { extractToCsv, type Extracted } from './extract';
-import { buildPipelineInput, runPrefix, timestampFormatFor } from './parameters';
+import { buildPipelineInput, checkFreshness, runPrefix, timestampFormatFor } from './parameters';
+import { seriesKey } from './cleaning';
 import { checkCompatible, parseSchemaOverride } from './schema';
 
 export { buildPipelineInput, checkHorizon, runPrefix, timestampFormatFor } from './parameters';
@@ -47,18 +49,43 @@ export interface ParseSummary {
   readonly executionArn: string;
   readonly alreadyStarted: boolean;
   readonly rows: { readonly target: number; readonly related: number; readonly validation: number };
+  /** Target series left out of the run (recorded in the data-issues table with their reasons). */
+  readonly quarantined: number;
+  /** Run-level warnings recorded in the data-issues table (stale data). */
+  readonly warnings: readonly string[];
 }
 
 /** One validated message end to end. `config` defaults to the environment's. */
 export async function startPipeline(message: Message, deps: Dependencies, config: ParseConfig = (cachedConfig ??= parseConfigFromEnv())): Promise<ParseSummary> {
-  const { input, rows } = await prepareRun(message.param, deps, config);
+  const { input, rows, issues } = await prepareRun(message.param, deps, config);
+  await recordDataIssues(deps, input, issues);
   const started = await deps.workflow.startExecution(input.run.runId, input);
-  return { runId: input.run.runId, executionArn: started.executionArn, alreadyStarted: started.alreadyStarted, rows };
+  return {
+    runId: input.run.runId,
+    executionArn: started.executionArn,
+    alreadyStarted: started.alreadyStarted,
+    rows,
+    quarantined: issues.filter((i) => i.issue === 'QUARANTINED').length,
+    warnings: issues.filter((i) => i.issue !== 'QUARANTINED').map((i) => i.reason),
+  };
+}
+
+/**
+ * Writes the run's data issues (replacing earlier ones of the same run) before the execution
+ * starts, so the summary, the report and a SQL user see why an item is missing from the forecasts.
+ */
+async function recordDataIssues(deps: Dependencies, input: PipelineInput, issues: readonly DataIssueRow[]): Promise<void> {
+  const warehouse = await deps.warehouse();
+  const tables = tableNamesFromEnv();
+  await warehouse.execute(dataIssuesTableDdl(tables));
+  await warehouse.transaction((tx) => replaceDataIssues(tx, { dataName: input.run.dataName, runId: input.run.runId }, issues, tables));
 }
 
 export interface PreparedRun {
   readonly input: PipelineInput;
   readonly rows: ParseSummary['rows'];
+  /** Quarantined target series and run-level warnings, for the data-issues table. */
+  readonly issues: readonly DataIssueRow[];
 }
 
 /**
@@ -88,12 +115,16 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
     });
     if (!target) throw new InvalidInput(`TARGET_QUERY returned no rows for DataName ${JSON.stringify(param.DataName)} and dateCreate ${param.dateCreate}`, ['TARGET_QUERY: no rows']);
     written.push(target.uri);
+    // The related and validation rows of a quarantined series are left out with it.
+    const quarantined = target.stats.quarantined;
+    const exclude = new Set(quarantined.map((q) => seriesKey(q.item, q.dimensions === null ? [] : Object.values(q.dimensions))));
 
     let related: Extracted | undefined;
     if (config.queries.related) {
       related = await extractToCsv(warehouse, deps.store, {
         ...common,
         transform: 'none',
+        exclude,
         kind: 'RELATED',
         ...bindQuery(config.queries.related, parameters),
         uri: `${prefix}related.csv`,
@@ -107,6 +138,7 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
     if (config.queries.validation) {
       validation = await extractToCsv(warehouse, deps.store, {
         ...common,
+        exclude,
         kind: 'VALIDATION',
         ...bindQuery(config.queries.validation, parameters),
         uri: `${prefix}validate.csv`,
@@ -117,7 +149,12 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
     }
 
     const input = buildPipelineInput({ param, bucket: deps.settings.bucket, transform, target, related, validation });
-    return { input, rows: { target: target.stats.rows, related: related?.stats.rows ?? 0, validation: validation?.stats.rows ?? 0 } };
+    const stale = checkFreshness(param, target);
+    const issues: DataIssueRow[] = [
+      ...quarantined.map((q): DataIssueRow => ({ issue: 'QUARANTINED', itemId: q.item, dimensions: q.dimensions === null ? null : JSON.stringify(q.dimensions), reason: q.reason })),
+      ...(stale ? [{ issue: 'STALE_DATA', itemId: null, dimensions: null, reason: stale } as const] : []),
+    ];
+    return { input, rows: { target: target.stats.rows, related: related?.stats.rows ?? 0, validation: validation?.stats.rows ?? 0 }, issues };
   } catch (error) {
     if (error instanceof InvalidInput) {
       await Promise.all(written.map((uri) => deps.store.delete(uri).catch(() => undefined)));

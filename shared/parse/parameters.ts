@@ -16,7 +16,7 @@ import {
   type PipelineInput,
   type PredictorSpec,
 } from '../state';
-import type { TimestampFormat } from '../time';
+import { parseCompactDate, type TimestampFormat } from '../time';
 import type { TransformName } from '../transform';
 import type { Extracted } from './extract';
 
@@ -168,6 +168,32 @@ export function checkRelatedCoverage(param: MessageParam, target: Extracted, rel
       ['RELATED_QUERY: does not cover the forecast horizon'],
     );
   }
+}
+
+/**
+ * `dateCreate` is where the forecast starts (the default TARGET_QUERY reads the history before it),
+ * but a forecast starts after the data's last timestamp. When the data ends early, the first
+ * forecast periods lie before dateCreate: each period that ends on or before dateCreate is "in the
+ * past". Every one of them in the past is an error naming dateCreate (nothing useful would be
+ * forecast); some of them is a warning, returned for the run's data-issues record; none is fine.
+ */
+export function checkFreshness(param: MessageParam, target: Extracted): string | undefined {
+  const last = target.stats.last;
+  if (!last) return undefined;
+  const frequency = parseFrequency(param.ForecastFrequency);
+  const start = parseCompactDate(param.dateCreate).getTime();
+  const h = param.ForecastHorizon;
+  let past = 0;
+  while (past < h && addPeriods(last, frequency, past + 2).getTime() <= start) past++;
+  if (past === 0) return undefined;
+  const first = addPeriods(last, frequency, 1).toISOString();
+  if (past === h) {
+    throw new InvalidInput(
+      `dateCreate ${param.dateCreate}: the target data ends ${last.toISOString()}, so the forecast would start ${first} and all ${h} forecast periods (${frequency.text}) would lie before dateCreate; load newer data or set dateCreate to the day after the data ends`,
+      ['dateCreate: the data ends before the forecast would start'],
+    );
+  }
+  return `the target data ends ${last.toISOString()}: the forecast starts ${first}, not at dateCreate ${param.dateCreate}, and its first ${past} of ${h} periods (${frequency.text}) lie before dateCreate`;
 }
 
 /** The full, validated PipelineInput (deterministic: a redelivered message builds the same document). */

@@ -21,6 +21,8 @@ export interface TableNames {
   readonly runs: string;
   /** Output: one row per dataset with the seed's forecast_available flag. */
   readonly parameters: string;
+  /** Output (written by parse): what the data of a run got wrong: quarantined items, stale data. */
+  readonly dataIssues: string;
 }
 
 export const DEFAULT_TABLES: TableNames = {
@@ -30,6 +32,7 @@ export const DEFAULT_TABLES: TableNames = {
   metrics: 'FORECAST_METRICS',
   runs: 'FORECAST_RUNS',
   parameters: 'FORECAST_PARAMETERS',
+  dataIssues: 'FORECAST_DATA_ISSUES',
 };
 
 const TABLE_ENV: Record<keyof TableNames, string> = {
@@ -39,6 +42,7 @@ const TABLE_ENV: Record<keyof TableNames, string> = {
   metrics: 'METRICS_TABLE',
   runs: 'RUNS_TABLE',
   parameters: 'PARAMETERS_TABLE',
+  dataIssues: 'DATA_ISSUES_TABLE',
 };
 
 /** Table names from the environment (each optional, validated as plain identifiers). */
@@ -69,7 +73,20 @@ export function inputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   ];
 }
 
-/** DDL of the tables notify and the failure step write. */
+/** DDL of the table parse writes a run's data issues to (one row per quarantined item or warning). */
+export function dataIssuesTableDdl(tables: TableNames = DEFAULT_TABLES): string {
+  return `CREATE TABLE IF NOT EXISTS ${tables.dataIssues} (
+  DATASET_NAME VARCHAR NOT NULL,
+  RUN_ID VARCHAR NOT NULL,
+  ISSUE VARCHAR NOT NULL,
+  ITEM_ID VARCHAR,
+  DIMENSIONS VARCHAR,
+  REASON VARCHAR NOT NULL,
+  RECORDED_AT TIMESTAMP NOT NULL
+)`;
+}
+
+/** DDL of the tables notify, the failure step and parse write. */
 export function outputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${tables.forecasts} (
@@ -111,6 +128,7 @@ export function outputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   LAST_RUN_ID VARCHAR,
   UPDATED_AT TIMESTAMP NOT NULL
 )`,
+    dataIssuesTableDdl(tables),
   ];
 }
 

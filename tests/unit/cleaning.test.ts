@@ -13,11 +13,13 @@ function cleaner(frequency = 'D', transform: 'log1p' | 'none' = 'none') {
   return new RowCleaner({ schema, frequency: parseFrequency(frequency), timestampFormat: 'yyyy-MM-dd', transform });
 }
 
+/** Every CSV line the rows make (a series' first lines are handed out once it is known to be trainable). */
 function lines(rows: Row[], transform: 'log1p' | 'none' = 'none'): string[] {
   const c = cleaner('D', transform);
-  const out = rows.map((r) => c.line(r).trimEnd());
+  let text = rows.map((r) => c.line(r)).join('');
   c.finish();
-  return out;
+  text += c.rest();
+  return text === '' ? [] : text.trimEnd().split('\n');
 }
 
 describe('Function: fillSeries', () => {
@@ -74,9 +76,41 @@ describe('Class: RowCleaner', () => {
     expect(() => cleaner().line({ TIMESTAMP: new Date(Date.UTC(2024, 0, 1, 6)), ITEM_ID: 'a', TARGET_VALUE: 1 })).toThrow(/has a time of day, but the timestamp format is yyyy-MM-dd/);
   });
 
-  it('rejects a target item with no usable value or a single point', () => {
-    expect(() => lines([row('a', 0, -1), row('a', 1, null)])).toThrow(/item "a": all 2 target values are negative or missing/);
-    expect(() => lines([row('a', 0, 1), row('a', 1, 1), row('b', 0, 1)])).toThrow(/item "b": a single data point/);
+  it('quarantines a target item with no usable value, a single point or a newline in its id, and keeps the rest', () => {
+    // Prepare
+    const c = cleaner();
+    const rows = [row('a', 0, -1), row('a', 1, null), row('b', 0, 1), row('b', 1, 2), row('c', 0, 1), row('d\nforged', 0, 1), row('d\nforged', 1, 1), row('e', 0, null), row('e', 1, 3)];
+
+    // Act
+    const text = rows.map((r) => c.line(r)).join('');
+    const stats = c.finish();
+
+    // Assess
+    expect((text + c.rest()).trimEnd().split('\n')).toEqual(['2024-01-01,b,1', '2024-01-02,b,2', '2024-01-01,e,', '2024-01-02,e,3']);
+    expect(stats).toMatchObject({ rows: 4, items: 2, longestSeries: 2 });
+    expect(stats.quarantined).toEqual([
+      { item: 'a', dimensions: null, reason: expect.stringMatching(/all 2 target values are negative or missing/) },
+      { item: 'c', dimensions: null, reason: expect.stringMatching(/a single data point/) },
+      { item: 'd\nforged', dimensions: null, reason: expect.stringMatching(/ITEM_ID "d\\nforged" contains a control character/) },
+    ]);
+  });
+
+  it('fails a target whose every item is quarantined, saying why', () => {
+    expect(() => lines([row('a', 0, -1), row('a', 1, null), row('b', 0, 1)])).toThrow(
+      /every item is quarantined, nothing is left to forecast: item "a": all 2 target values are negative or missing.*; item "b": a single data point/,
+    );
+  });
+
+  it('keeps negative values as data when asked (AllowNegative)', () => {
+    // Prepare
+    const c = new RowCleaner({ schema: inferSchema('TARGET', row('a', 0, 1)), frequency: parseFrequency('D'), timestampFormat: 'yyyy-MM-dd', transform: 'none', keepNegatives: true });
+
+    // Act
+    const text = [row('a', 0, -5), row('a', 1, null), row('a', 2, 2)].map((r) => c.line(r)).join('');
+    c.finish();
+
+    // Assess
+    expect((text + c.rest()).trimEnd().split('\n')).toEqual(['2024-01-01,a,-5', '2024-01-02,a,-5', '2024-01-03,a,2']);
   });
 
   it('rejects an empty item id and a timestamp that is not one', () => {
@@ -89,12 +123,11 @@ describe('Class: RowCleaner', () => {
     const c = cleaner();
 
     // Act
-    const out = c.line(row('a,"b"', 0, 1));
-    c.line(row('a,"b"', 9, 1));
+    const out = c.line(row('a,"b"', 0, 1)) + c.line(row('a,"b"', 9, 1));
     const stats = c.finish();
 
     // Assess
-    expect(out).toBe('2024-01-01,"a,""b""",1\n');
+    expect(out).toBe('2024-01-01,"a,""b""",1\n2024-01-10,"a,""b""",1\n');
     expect(stats).toMatchObject({ rows: 2, items: 1, longestSeries: 10 });
   });
 

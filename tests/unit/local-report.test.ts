@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
 import type { Warehouse } from '../../shared/ports';
 import { ensureTables, writeTargetInputRows } from '../../shared/warehouse/layout';
-import { insertForecastRows, writeRunStatus, type ForecastRow } from '../../shared/warehouse/writers';
+import { insertForecastRows, replaceDataIssues, writeRunStatus, type ForecastRow } from '../../shared/warehouse/writers';
 import { readReportData } from '../../local/report';
 import { renderReportPage } from '../../local/report-page';
 
@@ -87,6 +87,27 @@ describe('Local report: readReportData and the page', () => {
     // Assess
     expect(data.run.cleanupError).toBe('Delete-Datasets: ResourceInUseException: in use');
     expect(html).toContain('cleanup failed <b>Delete-Datasets: ResourceInUseException: in use</b>');
+  });
+
+  it('shows the quarantined items with their reasons and the warnings of the run', async () => {
+    // Prepare
+    await replaceDataIssues(warehouse, RUN, [
+      { issue: 'QUARANTINED', itemId: 'lonely<b>', dimensions: null, reason: 'a single data point (2025-01-30T00:00:00.000Z)' },
+      { issue: 'QUARANTINED', itemId: 'empty', dimensions: '{"store":"s1"}', reason: 'all 3 target values are negative or missing' },
+      { issue: 'STALE_DATA', itemId: null, dimensions: null, reason: 'the target data ends 2025-01-28' },
+    ]);
+
+    // Act
+    const data = await readReportData(warehouse, RUN.runId);
+    const html = renderReportPage(data);
+
+    // Assess
+    expect(data.run.dataIssues.map((i) => i.itemId)).toEqual(['empty', 'lonely<b>', null]);
+    expect(html).toContain('quarantined <b>2 items</b> left out of the run');
+    expect(html).toContain('<b>&#34;empty&#34; {&#34;store&#34;:&#34;s1&#34;}</b>: all 3 target values are negative or missing');
+    expect(html).toContain('&#34;lonely&#60;b&#62;&#34;');
+    expect(html).toContain('warning <b>the target data ends 2025-01-28</b>');
+    await replaceDataIssues(warehouse, RUN, []);
   });
 
   it('throws a clear error for a run the warehouse does not know', async () => {
