@@ -109,7 +109,7 @@ export async function readRunSummary(warehouse: Warehouse, runId: string, tables
   const dataName = run.dataName;
   const counts = await all(
     warehouse.query(
-      `SELECT MODEL, PREDICTOR_NAME, COUNT(*) AS N, COUNT(DISTINCT ITEM_ID) AS ITEMS FROM ${tables.forecasts}
+      `SELECT MODEL, PREDICTOR_NAME, COUNT(*) AS N, COUNT(DISTINCT (ITEM_ID, COALESCE(DIMENSIONS, ''))) AS ITEMS FROM ${tables.forecasts}
        WHERE DATASET_NAME = ? AND RUN_ID = ? GROUP BY MODEL, PREDICTOR_NAME ORDER BY MODEL`,
       [dataName, runId],
     ),

@@ -59,6 +59,8 @@ export const predictorSpecSchema = z.object({
   performAutoML: z.boolean(),
   performHPO: z.boolean(),
   trainingParameters: z.record(z.string(), z.string()).optional(),
+  /** The target's dimension attributes (e.g. `store`): each item × dimension values is its own series. */
+  forecastDimensions: z.array(z.string().min(1)).optional(),
   backtestWindows: z.number().int().min(1).max(5),
   backtestWindowOffset: z.number().int().positive(),
   forecastHorizon: z.number().int().positive().max(500),

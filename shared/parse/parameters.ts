@@ -19,6 +19,7 @@ import {
 import { parseCompactDate, type TimestampFormat } from '../time';
 import type { TransformName } from '../transform';
 import type { Extracted } from './extract';
+import { dimensionsOf } from './schema';
 
 export const ALGORITHM_ARNS: Partial<Record<Model, string>> = {
   CNNQR: 'arn:aws:forecast:::algorithm/CNN-QR',
@@ -109,7 +110,7 @@ function datasetSpec(kind: 'TARGET' | 'RELATED', extracted: Extracted, param: Me
   };
 }
 
-function predictorSpecs(param: MessageParam, features: readonly string[]): PredictorSpec[] {
+function predictorSpecs(param: MessageParam, features: readonly string[], dimensions: readonly string[]): PredictorSpec[] {
   return param.Models.map((model): PredictorSpec => {
     const override = param.ModelOverrides?.[model] ?? {};
     const backtestWindows = override.NumberOfBacktestWindows ?? param.NumberOfBacktestWindows;
@@ -132,6 +133,7 @@ function predictorSpecs(param: MessageParam, features: readonly string[]): Predi
     const arn = ALGORITHM_ARNS[model];
     if (arn) spec.algorithmArn = arn;
     if (trainingParameters) spec.trainingParameters = trainingParameters;
+    if (dimensions.length > 0) spec.forecastDimensions = [...dimensions];
     const filling = relatedFilling(features);
     if (filling) spec.relatedFilling = filling;
     return spec;
@@ -203,7 +205,7 @@ export function buildPipelineInput(input: BuildInput): PipelineInput {
   if (related) checkRelatedCoverage(param, target, related);
   const timestampFormat = timestampFormatFor(param);
   const features = related ? related.schema.columns.filter((c) => c.role === 'feature').map((c) => c.attribute.AttributeName) : [];
-  const predictors = predictorSpecs(param, features);
+  const predictors = predictorSpecs(param, features, dimensionsOf(target.schema));
   const document: PipelineInput = {
     run: {
       runId: executionName(param.DataName, param.dateCreate),

@@ -101,6 +101,29 @@ describe('Class: RowCleaner', () => {
     );
   });
 
+  it('keys series by item and every dimension: each item × store is filled and checked on its own', () => {
+    // Prepare
+    const storeRow = (item: string, store: string | null, d: number, value: unknown): Row => ({ TIMESTAMP: day(d), ITEM_ID: item, STORE: store, TARGET_VALUE: value as number });
+    const make = () => new RowCleaner({ schema: inferSchema('TARGET', storeRow('a', 's1', 0, 1)), frequency: parseFrequency('D'), timestampFormat: 'yyyy-MM-dd', transform: 'none' });
+    const c = make();
+    const rows = [storeRow('a', 's1', 0, 5), storeRow('a', 's1', 1, -1), storeRow('a', 's2', 0, null), storeRow('a', 's2', 1, 7), storeRow('a', 's3', 0, 1), storeRow('b', 's1', 0, 2), storeRow('b', 's1', 1, 3)];
+
+    // Act
+    const text = rows.map((r) => c.line(r)).join('');
+    const stats = c.finish();
+
+    // Assess: no "duplicate rows for TIMESTAMP" across stores, no fill leaking from s1 into s2, s3 quarantined on its own
+    expect((text + c.rest()).trimEnd().split('\n')).toEqual(['2024-01-01,a,5,s1', '2024-01-02,a,5,s1', '2024-01-01,a,,s2', '2024-01-02,a,7,s2', '2024-01-01,b,2,s1', '2024-01-02,b,3,s1']);
+    expect(stats).toMatchObject({ rows: 6, items: 3 });
+    expect(stats.quarantined).toEqual([{ item: 'a', dimensions: { store: 's3' }, reason: expect.stringMatching(/a single data point/) }]);
+    const again = make();
+    expect(() => [storeRow('a', 's1', 0, 1), storeRow('a', 's2', 0, 1), storeRow('a', 's1', 1, 1)].forEach((r) => again.line(r))).toThrow(
+      /item "a" STORE "s1" appears again after other items; rows must be ordered by ITEM_ID, STORE, TIMESTAMP/,
+    );
+    const duplicate = make();
+    expect(() => [storeRow('a', 's1', 0, 1), storeRow('a', 's1', 0, 1)].forEach((r) => duplicate.line(r))).toThrow(/item "a" STORE "s1": duplicate rows for TIMESTAMP/);
+  });
+
   it('keeps negative values as data when asked (AllowNegative)', () => {
     // Prepare
     const c = new RowCleaner({ schema: inferSchema('TARGET', row('a', 0, 1)), frequency: parseFrequency('D'), timestampFormat: 'yyyy-MM-dd', transform: 'none', keepNegatives: true });

@@ -110,6 +110,34 @@ describe('Local report: readReportData and the page', () => {
     await replaceDataIssues(warehouse, RUN, []);
   });
 
+  it('keys series by item and dimensions: one chart per item × store, its history, forecasts and actuals', async () => {
+    // Prepare: a run whose target carries a STORE dimension
+    const run = { dataName: 'dims', runId: 'dims_2025_02_01' };
+    await warehouse.execute('CREATE TABLE STORE_SALES (DATASET_NAME VARCHAR, ITEM_ID VARCHAR, STORE VARCHAR, TIMESTAMP TIMESTAMP, TARGET_VALUE DOUBLE)');
+    await warehouse.insertRows(
+      'STORE_SALES',
+      ['DATASET_NAME', 'ITEM_ID', 'STORE', 'TIMESTAMP', 'TARGET_VALUE'],
+      ['s1', 's2'].flatMap((store, k) => Array.from({ length: 40 }, (_, d) => ['dims', 'a', store, new Date(START + (d - 30) * DAY), k + 1])),
+    );
+    const forecasts: ForecastRow[] = ['s1', 's2'].flatMap((store, k) =>
+      Array.from({ length: 7 }, (_, h) => ({ model: 'ETS', predictorName: 'dims_ETS', itemId: 'a', dimensions: JSON.stringify({ store }), date: new Date(START + h * DAY), forecastType: 'p50', value: 10 * (k + 1) })),
+    );
+    await insertForecastRows(warehouse, run, forecasts);
+    await writeRunStatus(warehouse, run, { dateCreate: '20250201', status: 'SUCCEEDED', reason: null, failedModels: [], forecastRows: forecasts.length, metricRows: 0 });
+    const query = (op: string) => `SELECT TIMESTAMP, ITEM_ID, STORE, TARGET_VALUE FROM STORE_SALES WHERE DATASET_NAME = :DATA_NAME AND TIMESTAMP ${op} CAST(:FORECAST_START AS TIMESTAMP) ORDER BY ITEM_ID, STORE, TIMESTAMP`;
+
+    // Act
+    const data = await readReportData(warehouse, run.runId, { queries: { target: query('<'), validation: query('>='), related: undefined } });
+
+    // Assess
+    expect(data.items.map((i) => i.id)).toEqual(['a (store s2)', 'a (store s1)']);
+    expect(data.run.itemsTotal).toBe(2);
+    const s1 = data.items.find((i) => i.id === 'a (store s1)')!;
+    expect(s1.history.v.every((v) => v === 1)).toBe(true);
+    expect(s1.actuals.v).toEqual(Array(7).fill(1));
+    expect(s1.forecasts.ETS!.values.p50).toEqual(Array(7).fill(10));
+  });
+
   it('throws a clear error for a run the warehouse does not know', async () => {
     await expect(readReportData(warehouse, 'nope_2025_01_01')).rejects.toThrow('The warehouse has no run nope_2025_01_01');
   });
