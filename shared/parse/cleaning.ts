@@ -190,12 +190,16 @@ export class RowCleaner {
     return text;
   }
 
-  private onGrid(from: number, to: number): boolean {
-    if (this.fixedStep !== undefined) return (to - from) % this.fixedStep === 0;
-    const a = new Date(from);
-    const b = new Date(to);
-    const steps = periodsBetween(a, b, this.options.frequency);
-    return steps >= 1 && addPeriods(a, this.options.frequency, steps).getTime() === to;
+  /**
+   * Whether `to` lies a whole number of periods after the previous timestamp of the series. Months
+   * and years count from the series' first timestamp, its calendar (`addPeriods`): data on the 30th
+   * goes Jan 30, Feb 29, Mar 30; month-end data Jan 31, Feb 29, Mar 31.
+   */
+  private onGrid(to: number): boolean {
+    if (this.fixedStep !== undefined) return (to - this.previous) % this.fixedStep === 0;
+    const anchor = new Date(this.itemStart);
+    const steps = periodsBetween(anchor, new Date(to), this.options.frequency);
+    return steps >= 1 && addPeriods(anchor, this.options.frequency, steps).getTime() === to;
   }
 
   /** Why the current target series cannot be trained, or undefined when it can. */
@@ -411,7 +415,7 @@ export class RowCleaner {
         this.fail(`${this.label}: duplicate rows for TIMESTAMP ${t.toISOString()} (one row per ${this.ordering.replace(/, TIMESTAMP$/, '')} and TIMESTAMP)`);
       } else if (ms < this.previous) {
         this.fail(`${this.label}: TIMESTAMP ${t.toISOString()} comes after ${new Date(this.previous).toISOString()}; rows must be ordered by ${this.ordering}`);
-      } else if (!this.onGrid(this.previous, ms)) {
+      } else if (!this.onGrid(ms)) {
         this.fail(`${this.label}: TIMESTAMP ${t.toISOString()} is not a whole number of ${this.options.frequency.text} periods after ${new Date(this.previous).toISOString()}`);
       }
     }

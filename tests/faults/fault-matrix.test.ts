@@ -542,3 +542,53 @@ describe('fault matrix: data-level cases (bad items, dimensions)', () => {
     tally.add({ scenario: 'item × store dimensions (6 series)', expected: 'SUCCEEDED', observed: `${observed.execution} / ${observed.rows.statusRows[0]?.STATUS}`, asExpected: true, rowsLost: 0, rowsDuplicated: 0, resourcesLeft: 0, seconds: (Date.now() - started) / 1000 });
   }, T);
 });
+
+describe('fault matrix: data-level cases (calendars)', () => {
+  /** `count` timestamps on the data's own calendar, the last `after` of them from dateCreate on (validation actuals). */
+  async function calendarScenario(name: string, frequency: string, dates: readonly Date[], horizon: number): Promise<void> {
+    const dataName = nextDataName();
+    await withWarehouse(async (w) => {
+      await ensureTables(w);
+      await writeTargetInputRows(
+        w,
+        Array.from({ length: ITEMS }, (_, i) => dates.map((timestamp, d) => ({ dataName, itemId: `item_${i}`, timestamp, value: 20 + 5 * i + (d % 4) }))).flat(),
+      );
+    });
+    const started = Date.now();
+    const msg = { param: { ...message(dataName, '20240301').param, ForecastFrequency: frequency, ForecastHorizon: horizon } };
+    // Act
+    const result = await run(msg);
+    // Assess: forecasts on the data's own dates, and realised accuracy found an actual for every forecast date
+    const runId = executionName(dataName, '20240301');
+    const expectedDates = dates.filter((d) => d.getTime() >= Date.UTC(2024, 2, 1)).slice(0, horizon).map((d) => d.toISOString());
+    const { forecastDates, observations } = await withWarehouse(async (w) => {
+      const found: string[] = [];
+      for await (const row of w.query(`SELECT DISTINCT FORECAST_DATE FROM FORECAST_RESULTS WHERE RUN_ID = ? ORDER BY FORECAST_DATE`, [runId])) found.push((row.FORECAST_DATE as Date).toISOString());
+      let n = 0;
+      for await (const row of w.query(`SELECT VALUE FROM FORECAST_METRICS WHERE RUN_ID = ? AND MODEL = 'ETS' AND SOURCE = 'REALISED' AND METRIC = 'OBSERVATIONS'`, [runId])) n = Number(row.VALUE);
+      return { forecastDates: found, observations: n };
+    });
+    expect(result.execution?.status).toBe('SUCCEEDED');
+    expect(forecastDates).toEqual(expectedDates);
+    expect(observations).toBe(ITEMS * horizon);
+    const observed = await observe(dataName, runId, result.execution?.status);
+    expect(observed.rows.distinctForecastKeys).toBe(ITEMS * horizon * TYPES.length * MODELS.length);
+    expect(observed.rows.forecastRows).toBe(observed.rows.distinctForecastKeys);
+    expect(observed.left).toEqual([]);
+    tally.add({ scenario: name, expected: 'SUCCEEDED', observed: `${observed.execution} / ${observed.rows.statusRows[0]?.STATUS}`, asExpected: true, rowsLost: 0, rowsDuplicated: 0, resourcesLeft: 0, seconds: (Date.now() - started) / 1000 });
+  }
+
+  const DAY = 86_400_000;
+  it('weekly data on Wednesdays → forecasts on Wednesdays, realised accuracy over every forecast week', () =>
+    // Wednesday 2024-02-28 is the last history week; 60 weeks of history, 7 after.
+    calendarScenario('weekly data on Wednesdays', 'W', Array.from({ length: 67 }, (_, k) => new Date(Date.UTC(2024, 1, 28) + (k - 59) * 7 * DAY)), 7), T);
+
+  it('monthly data on month ends → accepted, forecasts on month ends (Mar 31, Apr 30, May 31)', () =>
+    calendarScenario('monthly data on month ends', 'M', Array.from({ length: 51 }, (_, k) => new Date(Date.UTC(2020, 3 + k, 0))), 3), T);
+
+  it('quarter-end 3M data → accepted, forecasts on quarter ends', () =>
+    calendarScenario('quarterly (3M) data on quarter ends', '3M', Array.from({ length: 27 }, (_, k) => new Date(Date.UTC(2018, 3 * k, 0))), 2), T);
+
+  it('monthly data on the 15th → forecasts on the 15th', () =>
+    calendarScenario('monthly data on the 15th', 'M', Array.from({ length: 53 }, (_, k) => new Date(Date.UTC(2020, k, 15))), 3), T);
+});

@@ -162,6 +162,27 @@ describe('Class: RowCleaner', () => {
   });
 });
 
+describe('Class: RowCleaner calendars', () => {
+  const at = (y: number, m: number, d: number): Row => ({ TIMESTAMP: new Date(Date.UTC(y, m - 1, d)), ITEM_ID: 'a', TARGET_VALUE: 1 });
+  const clean = (frequency: string, rows: Row[]) => {
+    const c = new RowCleaner({ schema: inferSchema('TARGET', at(2024, 1, 1)), frequency: parseFrequency(frequency), timestampFormat: 'yyyy-MM-dd', transform: 'none' });
+    rows.forEach((r) => c.line(r));
+    return c.finish();
+  };
+
+  it('accepts month-end monthly data (Feb 29 then Mar 31), quarter-end 3M data and data on the 30th', () => {
+    expect(clean('M', [at(2024, 1, 31), at(2024, 2, 29), at(2024, 3, 31), at(2024, 4, 30)]).longestSeries).toBe(4);
+    expect(clean('M', [at(2024, 2, 29), at(2024, 3, 31), at(2024, 5, 31)]).longestSeries).toBe(4);
+    expect(clean('3M', [at(2023, 12, 31), at(2024, 3, 31), at(2024, 6, 30), at(2024, 9, 30)]).longestSeries).toBe(4);
+    expect(clean('M', [at(2024, 1, 30), at(2024, 2, 29), at(2024, 3, 30)]).longestSeries).toBe(3);
+  });
+
+  it('accepts weekly data on any weekday, and still rejects a date off the series calendar', () => {
+    expect(clean('W', [at(2024, 2, 7), at(2024, 2, 14), at(2024, 2, 28)]).longestSeries).toBe(4);
+    expect(() => clean('M', [at(2024, 1, 31), at(2024, 2, 29), at(2024, 3, 29)])).toThrow(/2024-03-29.* is not a whole number of M periods/);
+  });
+});
+
 describe('Function: toNumber', () => {
   it('maps empty to null and garbage to undefined', () => {
     expect([toNumber(null), toNumber(''), toNumber(' 2 '), toNumber('x'), toNumber(Infinity), toNumber(true)]).toEqual([null, null, 2, undefined, undefined, undefined]);
