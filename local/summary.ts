@@ -90,11 +90,11 @@ export function issueSeries(issue: DataIssueInfo): string {
 }
 
 /** Lines for the closing summary: the quarantined series (the first few, then a count) and every warning. */
-export function formatDataIssues(issues: readonly DataIssueInfo[], shown = 5): string[] {
+export function formatDataIssues(issues: readonly DataIssueInfo[], shown = 5, table = tableNamesFromEnv().dataIssues): string[] {
   const quarantined = issues.filter((i) => i.issue === 'QUARANTINED');
   const lines: string[] = [];
   if (quarantined.length > 0) {
-    lines.push(`  quarantined: ${quarantined.length} item${quarantined.length === 1 ? '' : 's'} left out of the run (${'FORECAST_DATA_ISSUES'})`);
+    lines.push(`  quarantined: ${quarantined.length} item${quarantined.length === 1 ? '' : 's'} left out of the run (${table})`);
     for (const q of quarantined.slice(0, shown)) lines.push(`    ${issueSeries(q)}: ${q.reason}`);
     if (quarantined.length > shown) lines.push(`    … and ${quarantined.length - shown} more`);
   }
