@@ -8,6 +8,7 @@ import { optionalEnv, choiceEnv } from '../env';
 import { parseFrequency } from '../frequency';
 import { parseConsoleEvent, parseMessageBody, type Message, type MessageParam } from '../message';
 import { executionName } from '../names';
+import { logger } from '../observability';
 import type { Dependencies } from '../runtime';
 import type { PipelineInput } from '../state';
 import { TRANSFORM_NAMES, type TransformName } from '../transform';
@@ -75,6 +76,15 @@ export async function startPipeline(message: Message, deps: Dependencies, config
  * starts, so the summary, the report and a SQL user see why an item is missing from the forecasts.
  */
 async function recordDataIssues(deps: Dependencies, input: PipelineInput, issues: readonly DataIssueRow[]): Promise<void> {
+  if (issues.length > 0) {
+    const quarantined = issues.filter((i) => i.issue === 'QUARANTINED');
+    logger.warn('Data issues recorded for the run', {
+      runId: input.run.runId,
+      quarantined: quarantined.length,
+      firstQuarantined: quarantined.slice(0, 5).map((q) => ({ item: q.itemId, dimensions: q.dimensions, reason: q.reason })),
+      warnings: issues.filter((i) => i.issue !== 'QUARANTINED').map((i) => i.reason),
+    });
+  }
   const warehouse = await deps.warehouse();
   const tables = tableNamesFromEnv();
   await warehouse.execute(dataIssuesTableDdl(tables));
