@@ -38,16 +38,36 @@ export function forecastInverse(transform: TransformName, options: ForecastInver
     .filter((q): q is { level: number; index: number } => q.level !== undefined)
     .sort((a, b) => a.level - b.level)
     .map((q) => q.index);
+  const nonNegative = options.nonNegative;
   return (row) => {
-    const out = row.map((y) => {
-      if (y === null) return null;
+    const out: (number | null)[] = new Array(row.length);
+    for (let i = 0; i < row.length; i++) {
+      const y = row[i]!;
+      if (y === null) {
+        out[i] = null;
+        continue;
+      }
       const x = inverse(y);
       // `+ 0` turns −0 into 0: a floored value must not print as "-0".
-      return options.nonNegative && !(x > 0) ? 0 : x + 0;
-    });
-    const present = levels.filter((i) => out[i] !== null);
-    const sorted = present.map((i) => out[i]!).sort((a, b) => a - b);
-    present.forEach((i, k) => (out[i] = sorted[k]!));
+      out[i] = nonNegative && !(x > 0) ? 0 : x + 0;
+    }
+    // Rows are almost always in order already: rearrange only when a quantile crosses a lower one.
+    let previous = -Infinity;
+    let crossed = false;
+    for (const i of levels) {
+      const v = out[i];
+      if (v === null) continue;
+      if (v! < previous) {
+        crossed = true;
+        break;
+      }
+      previous = v!;
+    }
+    if (crossed) {
+      const present = levels.filter((i) => out[i] !== null);
+      const sorted = present.map((i) => out[i]!).sort((a, b) => a - b);
+      present.forEach((i, k) => (out[i] = sorted[k]!));
+    }
     return out;
   };
 }

@@ -72,6 +72,8 @@ export function checkHorizon(param: MessageParam, historyLength: number): void {
     if (THIRD_LIMITED.includes(model) && 3 * h > historyLength) {
       problems.push(`${model}: ForecastHorizon ${h} exceeds ⅓ of the history (${historyLength} periods → at most ${Math.floor(historyLength / 3)})`);
     }
+    // AutoPredictor takes no backtest settings (it backtests once, over the horizon).
+    if (model === 'AUTOPREDICTOR') continue;
     const own = param.ModelOverrides?.[model]?.NumberOfBacktestWindows;
     const windows = own ?? param.NumberOfBacktestWindows;
     if (2 * h < historyLength && h * windows + 2 > historyLength) {

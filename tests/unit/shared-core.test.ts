@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createOutcome, deleteOutcome, RESOURCE_STATUSES } from '../../shared/status';
 import { addPeriods, anchoredPeriodStart, parseFrequency, periodsBetween, periodStart, seasonLength } from '../../shared/frequency';
 import { executionName, resourceName, MAX_RESOURCE_NAME, RESOURCE_NAME_PATTERN } from '../../shared/names';
-import { TRANSFORMS } from '../../shared/transform';
+import { forecastInverse, TRANSFORMS } from '../../shared/transform';
 import { ResourceFailed, ResourcePending } from '../../shared/errors';
 import { parseTimestamp, formatExportDate, parseCompactDate } from '../../shared/time';
 
@@ -102,6 +102,18 @@ describe('transforms', () => {
       const { forward, inverse } = TRANSFORMS.log1p;
       expect(Math.abs(inverse(forward(x)) - x)).toBeLessThanOrEqual(1e-9 * Math.max(1, x));
     }
+  });
+  it('forecastInverse floors demand at zero and re-orders crossing quantiles, leaving missing values and the mean in place', () => {
+    // Prepare: columns p90, mean, p10, p50 (export order is not quantile order)
+    const real = forecastInverse('none', { nonNegative: true, quantiles: [0.9, undefined, 0.1, 0.5] });
+    const signed = forecastInverse('none', { nonNegative: false, quantiles: [0.9, undefined, 0.1, 0.5] });
+
+    // Act + Assess
+    expect(real([3, -1, -2, 5])).toEqual([5, 0, 0, 3]);
+    expect(real([3, 2, null, 1])).toEqual([3, 2, null, 1]);
+    expect(real([1, 2, null, 3])).toEqual([3, 2, null, 1]);
+    expect(signed([3, -1, -2, 5])).toEqual([5, -1, -2, 3]);
+    expect(Object.is(real([-0, -0, -0, -0])[1], -0)).toBe(false);
   });
 });
 
