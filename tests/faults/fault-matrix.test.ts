@@ -9,7 +9,7 @@
  * Scenarios share one local root and run in sequence; each uses its own DataName.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -496,27 +496,39 @@ describe('fault matrix: data-level cases (bad items, dimensions)', () => {
     judge('2 bad items quarantined next to 3 good ones', { run: 'SUCCEEDED' }, await observe(dataName, executionName(dataName, '20240301'), result.execution?.status), (Date.now() - started) / 1000);
   }, T);
 
-  it('item × store dimensions → every series its own forecast, keyed by item and store, realised accuracy against its own actuals', async () => {
-    // Prepare: the small dataset's 3 items in 2 stores (store s2 sells twice as much), in a table with a STORE column
+  it('item × store dimensions with related data → every series its own forecast, keyed by item and store, realised accuracy against its own actuals, a bad store quarantined alone', async () => {
+    // Prepare: the small dataset's 3 items in 2 stores (store s2 sells twice as much), in a table
+    // with a STORE column; prices per item and store; item_0 also in store s3 with one data point
     const dataName = nextDataName();
     const table = 'FM_INPUT_STORES';
+    const related = 'FM_RELATED_STORES';
     await withWarehouse(async (w) => {
       await ensureTables(w);
       await w.execute(`CREATE TABLE IF NOT EXISTS ${table} (DATASET_NAME VARCHAR, ITEM_ID VARCHAR, STORE VARCHAR, TIMESTAMP TIMESTAMP, TARGET_VALUE DOUBLE)`);
+      await w.execute(`CREATE TABLE IF NOT EXISTS ${related} (DATASET_NAME VARCHAR, ITEM_ID VARCHAR, STORE VARCHAR, TIMESTAMP TIMESTAMP, PRICE DOUBLE)`);
       const rows = smallDataset(dataName, { items: ITEMS, days: HISTORY_DAYS, forecastStart: forecastStart('20240301'), after: HORIZON });
       await w.insertRows(table, ['DATASET_NAME', 'ITEM_ID', 'STORE', 'TIMESTAMP', 'TARGET_VALUE'], [
         ...rows.map((r) => [dataName, r.itemId, 's1', r.timestamp, r.value]),
         ...rows.map((r) => [dataName, r.itemId, 's2', r.timestamp, 2 * r.value!]),
+        [dataName, 'item_0', 's3', new Date(Date.UTC(2024, 1, 29)), 5],
       ]);
+      await w.insertRows(related, ['DATASET_NAME', 'ITEM_ID', 'STORE', 'TIMESTAMP', 'PRICE'], ['s1', 's2', 's3'].flatMap((store) => rows.map((r) => [dataName, r.itemId, store, r.timestamp, store === 's1' ? 2 : 3])));
     });
     const query = (op: string) =>
       `SELECT TIMESTAMP, ITEM_ID, STORE, TARGET_VALUE FROM ${table} WHERE DATASET_NAME = :DATA_NAME AND TIMESTAMP ${op} CAST(:FORECAST_START AS TIMESTAMP) ORDER BY ITEM_ID, STORE, TIMESTAMP`;
+    const relatedQuery = `SELECT TIMESTAMP, ITEM_ID, STORE, PRICE FROM ${related} WHERE DATASET_NAME = :DATA_NAME ORDER BY ITEM_ID, STORE, TIMESTAMP`;
     const started = Date.now();
     // Act
-    const output = await runChild(message(dataName, '20240301'), { TARGET_QUERY: query('<'), VALIDATION_QUERY: query('>='), RELATED_QUERY: '-' });
+    const output = await runChild(message(dataName, '20240301'), { TARGET_QUERY: query('<'), VALIDATION_QUERY: query('>='), RELATED_QUERY: relatedQuery });
     // Assess: 6 series × horizon × types per model, each once; s2's forecasts about twice s1's; realised accuracy found its actuals
     const runId = executionName(dataName, '20240301');
     expect(output).toMatch(/Run \S+: execution SUCCEEDED/);
+    expect(output).toMatch(/quarantined: 1 item left out of the run/);
+    expect(output).toContain('"item_0" {"store":"s3"}: a single data point');
+    // The related rows of the quarantined series are left out with it; the others are keyed by item and store.
+    const relatedCsv = await readFile(join(localPaths(root).storeRoot, localPaths(root).bucket, dataName, '20240301', 'related.csv'), 'utf8');
+    expect(relatedCsv).toContain(',item_0,s2,3\n');
+    expect(relatedCsv).not.toContain(',item_0,s3,');
     const observed = await observe(dataName, runId, 'SUCCEEDED');
     const perStore = await withWarehouse(async (w) => {
       const found: Record<string, number> = {};
