@@ -16,7 +16,7 @@ import { parseConfigFromEnv, startPipelineFromEvent, type ParseConfig, type SqsB
 import type { StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
 import type { Dependencies } from '../../shared/runtime';
 import { DEFAULT_TABLES, ensureTables, writeRelatedInputRows, writeTargetInputRows } from '../../shared/warehouse/layout';
-import { BAD_DATA, BAD_MESSAGES, SURVIVABLE_DATA, VALID_PARAM, dailySeries, type ActualRow } from './bad-input-cases';
+import { BAD_DATA, BAD_MESSAGES, SURVIVABLE_DATA, VALID_PARAM, dailySeries, type ActualRow, type BadData } from './bad-input-cases';
 
 const BUCKET = 'bad-input-bucket';
 /** Longest error text we accept: a hostile 1 MiB field must not be echoed back whole into logs. */
@@ -41,11 +41,17 @@ function toDate(at: string): Date {
   return new Date(at.length === 10 ? `${at}T00:00:00Z` : `${at.replace(' ', 'T')}Z`);
 }
 
-async function seed(dataName: string, rows: readonly ActualRow[]): Promise<void> {
+async function seed(dataName: string, rows: readonly ActualRow[], related: BadData['related'] = undefined): Promise<void> {
   await writeTargetInputRows(
     warehouse,
     rows.map((r) => ({ dataName, itemId: r.item, timestamp: toDate(r.at), value: r.value })),
   );
+  if (related) {
+    await writeRelatedInputRows(
+      warehouse,
+      related.map((r) => ({ dataName, itemId: r.item, timestamp: toDate(r.at), price: r.price, promotion: r.promotion })),
+    );
+  }
 }
 
 async function tableCounts(): Promise<Record<string, number>> {
@@ -166,13 +172,7 @@ describe('bad input: bad data behind a valid message', () => {
   it.each(BAD_DATA.map((c, i) => [c.name, c, i] as const))('rejects %s', async (_name, badCase, index) => {
     // Prepare: each case in its own dataset of the same warehouse
     const dataName = `bad_data_${index}`;
-    await seed(dataName, badCase.rows);
-    if (badCase.related) {
-      await writeRelatedInputRows(
-        warehouse,
-        badCase.related.map((r) => ({ dataName, itemId: r.item, timestamp: toDate(r.at), price: r.price, promotion: r.promotion })),
-      );
-    }
+    await seed(dataName, badCase.rows, badCase.related);
     const body = JSON.stringify({ param: { ...VALID_PARAM, DataName: dataName, ...badCase.param } });
     const before = await tableCounts();
     // Act
@@ -195,13 +195,7 @@ describe('bad input: bad items and stale data behind a valid message are recorde
   it.each(SURVIVABLE_DATA.map((c, i) => [c.name, c, i] as const))('survives %s', async (_name, dataCase, index) => {
     // Prepare
     const dataName = `survivable_${index}`;
-    await seed(dataName, dataCase.rows);
-    if (dataCase.related) {
-      await writeRelatedInputRows(
-        warehouse,
-        dataCase.related.map((r) => ({ dataName, itemId: r.item, timestamp: toDate(r.at), price: r.price, promotion: r.promotion })),
-      );
-    }
+    await seed(dataName, dataCase.rows, dataCase.related);
     const body = JSON.stringify({ param: { ...VALID_PARAM, DataName: dataName } });
 
     // Act: twice, as a redelivered message would
