@@ -8,7 +8,7 @@
  * series. A mask remembers which target values were observed: filled values are never scored.
  */
 import { InvalidInput } from '../shared/errors';
-import { addPeriods, periodStart, periodsBetween, type Frequency } from '../shared/frequency';
+import { addPeriods, anchoredPeriodStart, periodStart, periodsBetween, type Frequency } from '../shared/frequency';
 import { BinaryWriter, readEngineData, type BinaryFile, type StoredArray } from './binary';
 
 export interface ImportedItem {
@@ -209,7 +209,35 @@ interface Bucketed {
   size: number;
 }
 
-function bucketise(data: ImportedData, frequency: Frequency, column: string, keyIndexes: readonly number[]): Map<string, Bucketed> {
+/** Maps a timestamp to the start of its period. */
+type PeriodOf = (t: Date) => Date;
+
+/**
+ * The calendar of a dataset. When every timestamp lies on the grid through the latest one
+ * (`anchoredPeriodStart`: the data is already at the forecast frequency, on its own dates), periods
+ * follow that grid: weekly data on Wednesdays, monthly data on the 15th or on month ends is
+ * forecast on its own dates, continuing from the last one, so realised accuracy finds its actuals.
+ * Finer data aggregated to a coarser frequency (daily to weekly) uses the period starts
+ * (`periodStart`: weeks from Monday, months from the 1st), as Forecast aggregates.
+ */
+function calendarOf(data: ImportedData, frequency: Frequency): PeriodOf {
+  let latest = -Infinity;
+  for (const item of data.items) for (let i = 0; i < item.t.length; i++) if (item.t[i]! > latest) latest = item.t[i]!;
+  if (!Number.isFinite(latest)) return (t) => periodStart(t, frequency);
+  const anchor = new Date(latest);
+  const checked = new Set<number>();
+  for (const item of data.items) {
+    for (let i = 0; i < item.t.length; i++) {
+      const t = item.t[i]!;
+      if (checked.has(t)) continue;
+      if (anchoredPeriodStart(new Date(t), frequency, anchor).getTime() !== t) return (d) => periodStart(d, frequency);
+      checked.add(t);
+    }
+  }
+  return (t) => anchoredPeriodStart(t, frequency, anchor);
+}
+
+function bucketise(data: ImportedData, frequency: Frequency, column: string, keyIndexes: readonly number[], periodOfTime: PeriodOf): Map<string, Bucketed> {
   const groups = new Map<string, Bucketed>();
   // First pass: the group of each item and the number of points per group, so each group's points
   // go straight into typed arrays of the right size (no growing arrays of boxed numbers).
@@ -223,14 +251,14 @@ function bucketise(data: ImportedData, frequency: Frequency, column: string, key
     return id;
   });
   for (const [id, { key, count }] of counts) groups.set(id, { key, buckets: new Float64Array(count), values: new Float64Array(count), size: 0 });
-  const periodOf = new Map<number, number>(); // timestamps repeat across items: one periodStart each
+  const periodOf = new Map<number, number>(); // timestamps repeat across items: one period start each
   data.items.forEach((item, index) => {
     const group = groups.get(groupIds[index]!)!;
     const values = item.values[column];
     for (let i = 0; i < item.t.length; i++) {
       const t = item.t[i]!;
       let bucket = periodOf.get(t);
-      if (bucket === undefined) periodOf.set(t, (bucket = periodStart(new Date(t), frequency).getTime()));
+      if (bucket === undefined) periodOf.set(t, (bucket = periodOfTime(new Date(t)).getTime()));
       group.buckets[group.size] = bucket;
       group.values[group.size] = values ? values[i]! : NaN;
       group.size++;
@@ -299,7 +327,8 @@ export function buildSeries(options: BuildSeriesOptions): SeriesSet {
   const dimensions = options.dimensions ?? [];
   const filling = options.filling ?? DEFAULT_TARGET_FILLING;
   const targetColumn = options.targetColumn ?? 'target_value';
-  const groups = bucketise(target, frequency, targetColumn, keyIndexesFor(target, dimensions, 'target'));
+  const calendar = calendarOf(target, frequency);
+  const groups = bucketise(target, frequency, targetColumn, keyIndexesFor(target, dimensions, 'target'), calendar);
   let endMs = -Infinity;
   for (const group of groups.values()) for (const bucket of group.buckets) if (bucket > endMs) endMs = bucket;
   if (!Number.isFinite(endMs)) throw new InvalidInput('The target time series dataset holds no rows');
@@ -332,18 +361,18 @@ export function buildSeries(options: BuildSeriesOptions): SeriesSet {
     series.push({ key: group.key, start, values, observed });
   }
   series.sort((a, b) => (a.key.join('\u0000') < b.key.join('\u0000') ? -1 : 1));
-  if (options.related) attachRelated(series, options, end);
+  if (options.related) attachRelated(series, options, calendar);
   return { frequency, series, end, length };
 }
 
-function attachRelated(series: RegularSeries[], options: BuildSeriesOptions, end: Date): void {
+function attachRelated(series: RegularSeries[], options: BuildSeriesOptions, calendar: PeriodOf): void {
   const related = options.related!;
   const horizon = options.horizon ?? 0;
   const dimensions = options.dimensions ?? [];
   const indexes = keyIndexesFor(related, dimensions, 'related');
   for (const column of related.numericColumns) {
     const rules = options.relatedFilling?.[column] ?? {};
-    const groups = bucketise(related, options.frequency, column, indexes);
+    const groups = bucketise(related, options.frequency, column, indexes, calendar);
     for (const s of series as { key: readonly string[]; start: Date; values: Float64Array; related?: Record<string, Float64Array> }[]) {
       const group = groups.get(JSON.stringify(s.key));
       const n = s.values.length + horizon;
@@ -368,7 +397,6 @@ function attachRelated(series: RegularSeries[], options: BuildSeriesOptions, end
       s.related = { ...(s.related ?? {}), [column]: out };
     }
   }
-  void end;
 }
 
 /** Binary container of a series set (the predictor keeps the series it was trained on). */

@@ -3,6 +3,7 @@
  * Everything is inline, so the file opens anywhere without a network (and without a server).
  */
 import type { ReportData } from './report';
+import { issueSeries } from './summary';
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON safe inside a <script> element (no `</script>`, no HTML comment openers). */
@@ -439,6 +440,22 @@ const SCRIPT = String.raw`
 `;
 
 /** The complete HTML document of a run report. */
+/** The run's data issues under the header: quarantined series (each with its reason) and warnings. */
+function dataIssuesHtml(issues: ReportData['run']['dataIssues']): string {
+  if (issues.length === 0) return '';
+  const quarantined = issues.filter((i) => i.issue === 'QUARANTINED');
+  const warnings = issues.filter((i) => i.issue !== 'QUARANTINED');
+  const parts: string[] = [];
+  for (const w of warnings) parts.push(`<div class="facts" style="margin-top:6px"><span>warning <b>${escapeHtml(w.reason)}</b></span></div>`);
+  if (quarantined.length > 0) {
+    const rows = quarantined.map((q) => `<li><b>${escapeHtml(issueSeries(q))}</b>: ${escapeHtml(q.reason)}</li>`).join('');
+    parts.push(
+      `<details id="quarantined" class="facts" style="margin-top:6px"><summary>quarantined <b>${quarantined.length} item${quarantined.length === 1 ? '' : 's'}</b> left out of the run</summary><ul>${rows}</ul></details>`,
+    );
+  }
+  return parts.join('\n  ');
+}
+
 export function renderReportPage(data: ReportData): string {
   const run = data.run;
   const title = `Forecast run ${run.runId}`;
@@ -466,6 +483,7 @@ export function renderReportPage(data: ReportData): string {
   <div class="facts">${facts.map(([k, v]) => `<span>${escapeHtml(k)} <b>${escapeHtml(v)}</b></span>`).join('')}</div>
   ${run.reason ? `<div class="facts" style="margin-top:6px"><span>reason <b>${escapeHtml(run.reason)}</b></span></div>` : ''}
   ${run.cleanupError ? `<div class="facts" style="margin-top:6px"><span>cleanup failed <b>${escapeHtml(run.cleanupError)}</b></span></div>` : ''}
+  ${dataIssuesHtml(run.dataIssues)}
 </header>
 <main>
 <section id="comparison">

@@ -57,6 +57,30 @@ export interface ReportOptions {
   readonly frequency?: string;
 }
 
+const TARGET_COLUMNS = new Set(['TIMESTAMP', 'ITEM_ID', 'TARGET_VALUE']);
+
+/**
+ * The series a row belongs to, as the report names it: the item id, then its dimension values by
+ * name (`a (store s1)`), the same for a query row (its dimension columns) and a forecast row (its
+ * DIMENSIONS JSON, attribute names in lower case).
+ */
+function seriesId(item: string, dimensions: Readonly<Record<string, string>> | null): string {
+  if (dimensions === null) return item;
+  const entries = Object.entries(dimensions);
+  return entries.length === 0 ? item : `${item} (${entries.map(([name, value]) => `${name} ${value}`).join(', ')})`;
+}
+
+/** A query row's dimensions: in target and validation rows every extra column, in related rows the text columns. */
+function rowDimensions(row: Readonly<Record<string, unknown>>, kind: 'target' | 'related'): Record<string, string> | null {
+  let found: Record<string, string> | null = null;
+  for (const [column, value] of Object.entries(row)) {
+    if (TARGET_COLUMNS.has(column)) continue;
+    if (kind === 'related' && typeof value !== 'string') continue;
+    (found ??= {})[column.toLowerCase()] = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
+  }
+  return found;
+}
+
 const round = (value: number | null): number | null => (value === null || !Number.isFinite(value) ? null : Math.round(value * 1000) / 1000);
 const asDate = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
 const typeOrder = (label: string) => (label === 'mean' ? 1000 : Number(label.slice(1)));
@@ -80,7 +104,7 @@ export async function readReportData(warehouse: Warehouse, runId: string, option
     for await (const row of warehouse.query(sql, binds)) {
       const t = asDate(row.TIMESTAMP).getTime();
       if (t >= forecastStart) continue;
-      const id = String(row.ITEM_ID);
+      const id = seriesId(String(row.ITEM_ID), rowDimensions(row, 'target'));
       let series = history.get(id);
       if (!series) history.set(id, (series = { t: [], v: [], total: 0 }));
       const value = row.TARGET_VALUE === null ? null : Number(row.TARGET_VALUE);
@@ -109,10 +133,10 @@ export async function readReportData(warehouse: Warehouse, runId: string, option
   const types = new Set<string>();
   let lastForecast = forecastStart;
   for await (const row of warehouse.query(
-    `SELECT ITEM_ID, MODEL, FORECAST_DATE, FORECAST_TYPE, VALUE FROM ${tables.forecasts} WHERE DATASET_NAME = ? AND RUN_ID = ?`,
+    `SELECT ITEM_ID, DIMENSIONS, MODEL, FORECAST_DATE, FORECAST_TYPE, VALUE FROM ${tables.forecasts} WHERE DATASET_NAME = ? AND RUN_ID = ?`,
     [dataName, runId],
   )) {
-    const id = String(row.ITEM_ID);
+    const id = seriesId(String(row.ITEM_ID), typeof row.DIMENSIONS === 'string' ? (JSON.parse(row.DIMENSIONS) as Record<string, string>) : null);
     const model = String(row.MODEL);
     forecastItems.add(id);
     models.add(model);
@@ -134,7 +158,7 @@ export async function readReportData(warehouse: Warehouse, runId: string, option
   if (queries.validation) {
     const { sql, binds } = bindQuery(queries.validation, parameters);
     for await (const row of warehouse.query(sql, binds)) {
-      const id = String(row.ITEM_ID);
+      const id = seriesId(String(row.ITEM_ID), rowDimensions(row, 'target'));
       const t = asDate(row.TIMESTAMP).getTime();
       if (!shown.has(id) || t < forecastStart || t > lastForecast) continue;
       let series = actuals.get(id);
@@ -152,7 +176,7 @@ export async function readReportData(warehouse: Warehouse, runId: string, option
       const { sql, binds } = bindQuery(queries.related, parameters);
       for await (const row of warehouse.query(sql, binds)) {
         if (!('PROMOTION' in row)) break;
-        const id = String(row.ITEM_ID);
+        const id = seriesId(String(row.ITEM_ID), rowDimensions(row, 'related'));
         const t = asDate(row.TIMESTAMP).getTime();
         if (!shown.has(id) || t < windowStart || t > lastForecast || !(Number(row.PROMOTION) > 0)) continue;
         let list = promo.get(id);

@@ -25,7 +25,7 @@ import { LOCAL_FORECAST_ROLE, PROJECT_ROOT, duckDbMemoryLimit, localPaths, repor
 import { createProgress, type ProgressOutput } from './progress';
 import { datasetRows, seedDemoDataset } from './seed';
 import { parseStepCrashRules } from './step-faults';
-import { formatSummaryTable, readRunSummary, type RunSummary } from './summary';
+import { formatDataIssues, formatSummaryTable, readRunSummary, type RunSummary } from './summary';
 import { IdleClosingWarehouse } from './idle-warehouse';
 import { readQueueFunction } from './template';
 import { DEFAULT_RETRY_WAITS, LocalWorkflowStarter, lambdaContext, loadHandler, type RetryWaits } from './workflow';
@@ -311,6 +311,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     if (summary?.reason) say(out, `  reason: ${summary.reason}`);
     if (summary?.cleanupError) say(out, `  cleanup failed: ${summary.cleanupError} (see forecast-pipeline resources)`);
     if (summary?.postDeliveryError) say(out, `  failed after the results were delivered: ${summary.postDeliveryError}`);
+    for (const line of formatDataIssues(summary?.dataIssues ?? [])) say(out, line);
     if (summary && summary.models.length > 0) {
       say(out);
       say(out, formatSummaryTable(summary));

@@ -18,6 +18,14 @@ export interface ModelSummary {
   readonly realised: Readonly<Record<string, number>>;
 }
 
+/** A data issue parse recorded for the run: a quarantined series, or a warning on the whole run. */
+export interface DataIssueInfo {
+  readonly issue: string;
+  readonly itemId: string | null;
+  readonly dimensions: string | null;
+  readonly reason: string;
+}
+
 /** A run's row of the run-status table. */
 export interface RunStatusInfo {
   readonly runId: string;
@@ -30,6 +38,8 @@ export interface RunStatusInfo {
   /** A failure after the results were committed (the run's status stays what was delivered). */
   readonly postDeliveryError: string | null;
   readonly failedModels: readonly string[];
+  /** Quarantined series and warnings parse recorded (QUARANTINED first, then the run's warnings). */
+  readonly dataIssues: readonly DataIssueInfo[];
 }
 
 export interface RunSummary extends RunStatusInfo {
@@ -64,7 +74,35 @@ export async function readRunStatus(warehouse: Warehouse, runId: string, tables:
     cleanupError: run.CLEANUP_ERROR === null || run.CLEANUP_ERROR === undefined ? null : String(run.CLEANUP_ERROR),
     postDeliveryError: run.POST_DELIVERY_ERROR === null || run.POST_DELIVERY_ERROR === undefined ? null : String(run.POST_DELIVERY_ERROR),
     failedModels,
+    dataIssues: await readDataIssues(warehouse, String(run.DATASET_NAME), runId, tables),
   };
+}
+
+/** The data issues parse recorded for the run. */
+export async function readDataIssues(warehouse: Warehouse, dataName: string, runId: string, tables: TableNames = tableNamesFromEnv()): Promise<DataIssueInfo[]> {
+  const rows = await all(
+    warehouse.query(`SELECT ISSUE, ITEM_ID, DIMENSIONS, REASON FROM ${tables.dataIssues} WHERE DATASET_NAME = ? AND RUN_ID = ? ORDER BY ISSUE, ITEM_ID, DIMENSIONS`, [dataName, runId]),
+  );
+  const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+  return rows.map((r) => ({ issue: String(r.ISSUE), itemId: text(r.ITEM_ID), dimensions: text(r.DIMENSIONS), reason: String(r.REASON) }));
+}
+
+/** The series an issue names: `"a"` or `"a" {"store":"s1"}`. */
+export function issueSeries(issue: DataIssueInfo): string {
+  return `${JSON.stringify(issue.itemId)}${issue.dimensions ? ` ${issue.dimensions}` : ''}`;
+}
+
+/** Lines for the closing summary: the quarantined series (the first few, then a count) and every warning. */
+export function formatDataIssues(issues: readonly DataIssueInfo[], shown = 5, table = tableNamesFromEnv().dataIssues): string[] {
+  const quarantined = issues.filter((i) => i.issue === 'QUARANTINED');
+  const lines: string[] = [];
+  if (quarantined.length > 0) {
+    lines.push(`  quarantined: ${quarantined.length} item${quarantined.length === 1 ? '' : 's'} left out of the run (${table})`);
+    for (const q of quarantined.slice(0, shown)) lines.push(`    ${issueSeries(q)}: ${q.reason}`);
+    if (quarantined.length > shown) lines.push(`    … and ${quarantined.length - shown} more`);
+  }
+  for (const w of issues.filter((i) => i.issue !== 'QUARANTINED')) lines.push(`  warning (${w.issue}): ${w.reason}`);
+  return lines;
 }
 
 /** The run's summary, or undefined when the warehouse has no status row for it. */
@@ -74,7 +112,7 @@ export async function readRunSummary(warehouse: Warehouse, runId: string, tables
   const dataName = run.dataName;
   const counts = await all(
     warehouse.query(
-      `SELECT MODEL, PREDICTOR_NAME, COUNT(*) AS N, COUNT(DISTINCT ITEM_ID) AS ITEMS FROM ${tables.forecasts}
+      `SELECT MODEL, PREDICTOR_NAME, COUNT(*) AS N, COUNT(DISTINCT (ITEM_ID, COALESCE(DIMENSIONS, ''))) AS ITEMS FROM ${tables.forecasts}
        WHERE DATASET_NAME = ? AND RUN_ID = ? GROUP BY MODEL, PREDICTOR_NAME ORDER BY MODEL`,
       [dataName, runId],
     ),

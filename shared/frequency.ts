@@ -68,7 +68,19 @@ export function seasonLength(freq: Frequency): number {
 
 const MS: Partial<Record<FrequencyUnit, number>> = { min: 60_000, H: 3_600_000, D: 86_400_000, W: 604_800_000 };
 
-/** `t` moved by `steps` periods of `freq` (months clamp to the month's last day). */
+const lastDayOfMonth = (year: number, month: number) => new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+
+/** Whether `t` falls on the last day of its month (a month-end calendar: Jan 31, Feb 29, Jun 30). */
+export function isMonthEnd(t: Date): boolean {
+  return t.getUTCDate() === lastDayOfMonth(t.getUTCFullYear(), t.getUTCMonth());
+}
+
+/**
+ * `t` moved by `steps` periods of `freq`, on `t`'s own calendar. Months keep the day of the month
+ * and clamp it to a shorter month's last day (Jan 30 + 1 month = Feb 29, + 2 = Mar 30); a month
+ * end stays a month end (Feb 29 + 1 month = Mar 31, Mar 31 + 3 months = Jun 30), so month-end and
+ * quarter-end data lie on their grid.
+ */
 export function addPeriods(t: Date, freq: Frequency, steps: number): Date {
   const fixed = MS[freq.unit];
   if (fixed !== undefined) return new Date(t.getTime() + fixed * freq.count * steps);
@@ -77,12 +89,12 @@ export function addPeriods(t: Date, freq: Frequency, steps: number): Date {
   const m = t.getUTCMonth() + months;
   const targetYear = y + Math.floor(m / 12);
   const targetMonth = ((m % 12) + 12) % 12;
-  const lastDay = new Date(Date.UTC(targetYear, targetMonth + 1, 0)).getUTCDate();
+  const lastDay = lastDayOfMonth(targetYear, targetMonth);
   return new Date(
     Date.UTC(
       targetYear,
       targetMonth,
-      Math.min(t.getUTCDate(), lastDay),
+      isMonthEnd(t) ? lastDay : Math.min(t.getUTCDate(), lastDay),
       t.getUTCHours(),
       t.getUTCMinutes(),
       t.getUTCSeconds(),
@@ -124,6 +136,35 @@ export function periodStart(t: Date, freq: Frequency): Date {
       return new Date(Date.UTC(y, mo - (mo % freq.count), 1));
     case 'Y':
       return new Date(Date.UTC(y, 0, 1));
+  }
+}
+
+/**
+ * The start of the period of `freq` that holds `t`, on the data's own calendar: the grid through
+ * `anchor` (a timestamp of the data). Weekly data on Wednesdays has Wednesday-to-Tuesday weeks,
+ * monthly data on the 15th has periods from the 15th, month-end data periods ending on month ends
+ * (and `3M` quarter-end data its quarters), so forecasts carry the dates the data carries. Daily
+ * and shorter periods keep their fixed boundaries (`periodStart`).
+ */
+export function anchoredPeriodStart(t: Date, freq: Frequency, anchor: Date): Date {
+  const day = (d: Date) => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  switch (freq.unit) {
+    case 'W': {
+      const step = MS.W! * freq.count;
+      const a = day(anchor);
+      return new Date(a + Math.floor((day(t) - a) / step) * step);
+    }
+    case 'M':
+    case 'Y': {
+      const a = new Date(day(anchor));
+      const months = (freq.unit === 'Y' ? 12 : 1) * freq.count;
+      const between = (t.getUTCFullYear() - a.getUTCFullYear()) * 12 + (t.getUTCMonth() - a.getUTCMonth());
+      const k = Math.floor(between / months);
+      const start = addPeriods(a, freq, k);
+      return start.getTime() <= t.getTime() ? start : addPeriods(a, freq, k - 1);
+    }
+    default:
+      return periodStart(t, freq);
   }
 }
 

@@ -9,19 +9,32 @@ import { isFrequency, isDateOnly, parseFrequency } from './frequency';
 import { MAX_DATA_NAME, RESOURCE_NAME_PATTERN } from './names';
 import { forecastTypeSchema, MODELS, modelSchema, type Model } from './state';
 import { TIMESTAMP_FORMATS, parseCompactDate } from './time';
+import { TUNABLE_ALGORITHMS, trainingParameterProblems } from './training-parameters';
 
 /** The models a run trains when the message names none: the four the built-in engine and Amazon Forecast both run. */
 export const DEFAULT_MODELS: readonly Model[] = ['ETS', 'ARIMA', 'NPTS', 'PROPHET'];
 /** The seed's forecast types. */
 export const DEFAULT_FORECAST_TYPES: readonly string[] = ['0.50', '0.80', '0.90', '0.95', '0.99'];
 
+/** Forecast hyperparameter names (`context_length`, `kernel_type`, `epochs`): never `__proto__` or an injection. */
+const HYPERPARAMETER_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** The models HPO applies to (Forecast: DeepAR+ and CNN-QR only). */
+export const HPO_MODELS: readonly Model[] = ['CNNQR', 'DEEPARP'];
+/** The models that take no TrainingParameters: they choose and tune their algorithms themselves. */
+const SELF_TUNING_MODELS: readonly Model[] = ['AUTOML', 'AUTOPREDICTOR'];
+
 /** Per-model settings that replace the message-wide ones for that model only (seed TODO 2 and 5). */
 export const modelOverrideSchema = z
   .object({
     NumberOfBacktestWindows: z.number().int().min(1).max(5).optional(),
     /** Fixed hyperparameters (Forecast `TrainingParameters`, string values); HPO is switched off when given. */
-    TrainingParameters: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
-    /** Force HPO on or off (CNNQR and DEEPARP only); default on for those two unless TrainingParameters are given. */
+    TrainingParameters: z
+      .record(
+        z.string().regex(HYPERPARAMETER_NAME, 'a hyperparameter name is letters, digits and _ (a letter first)'),
+        z.union([z.string(), z.number(), z.boolean()]).transform(String),
+      )
+      .optional(),
+    /** Force HPO on or off (CNNQR and DEEPARP only, rejected as true elsewhere); default on for those two unless TrainingParameters are given. */
     PerformHPO: z.boolean().optional(),
   })
   .strict();
@@ -66,12 +79,29 @@ export const messageParamSchema = z
       .default([...DEFAULT_FORECAST_TYPES]),
     ModelOverrides: z.partialRecord(modelSchema, modelOverrideSchema).optional(),
     TimestampFormat: z.enum(TIMESTAMP_FORMATS).optional(),
+    /**
+     * The target may be negative (a balance, a net flow): negative values are kept instead of
+     * forward-filled, the run uses no log transform, and forecasts are not floored at zero.
+     */
+    AllowNegative: z.boolean().default(false),
   })
   .strict()
   .superRefine((param, ctx) => {
-    for (const model of Object.keys(param.ModelOverrides ?? {})) {
-      if (!param.Models.includes(model as Model)) {
+    for (const [model, override] of Object.entries(param.ModelOverrides ?? {}) as [Model, ModelOverride][]) {
+      if (!param.Models.includes(model)) {
         ctx.addIssue({ code: 'custom', path: ['ModelOverrides', model], input: model, message: `overrides a model that is not in Models (${param.Models.join(', ')})` });
+      }
+      if (override.PerformHPO === true && !HPO_MODELS.includes(model)) {
+        ctx.addIssue({ code: 'custom', path: ['ModelOverrides', model, 'PerformHPO'], input: true, message: `HPO applies only to ${HPO_MODELS.join(' and ')}, not ${model}` });
+      }
+      const params = override.TrainingParameters ?? {};
+      if (SELF_TUNING_MODELS.includes(model) && Object.keys(params).length > 0) {
+        ctx.addIssue({ code: 'custom', path: ['ModelOverrides', model, 'TrainingParameters'], input: params, message: `${model} takes no TrainingParameters (it chooses its algorithms itself)` });
+      }
+      if ((TUNABLE_ALGORITHMS as readonly string[]).includes(model)) {
+        for (const problem of trainingParameterProblems(model, params)) {
+          ctx.addIssue({ code: 'custom', path: ['ModelOverrides', model, 'TrainingParameters', problem.key], input: params[problem.key], message: problem.rule });
+        }
       }
     }
     if (param.TimestampFormat === 'yyyy-MM-dd' && !isDateOnly(parseFrequency(param.ForecastFrequency))) {
@@ -130,11 +160,29 @@ export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map(describeIssue);
 }
 
+/** Keys JavaScript gives a meaning of its own: zod drops `__proto__` from records without a word. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** No field of the message nests deeper than this; deeper values are rejected by the schema anyway. */
+const MAX_KEY_DEPTH = 8;
+
+/** `path: reserved key` for every own key of an object in the message that JavaScript treats specially. */
+function reservedKeyIssues(value: unknown, path: string, depth = 0): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || depth > MAX_KEY_DEPTH) return [];
+  const issues: string[] = [];
+  for (const key of Object.keys(value)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    if (RESERVED_KEYS.has(key)) issues.push(`${at}: a reserved key, never a model, field or hyperparameter name`);
+    else issues.push(...reservedKeyIssues((value as Record<string, unknown>)[key], at, depth + 1));
+  }
+  return issues;
+}
+
 /** Validates `{ param: … }`; throws InvalidInput whose message lists every violation. */
 export function parseMessage(value: unknown): Message {
   const result = messageSchema.safeParse(value, { reportInput: true });
-  if (!result.success) {
-    const issues = describeIssues(result.error);
+  const reserved = reservedKeyIssues(value, '');
+  if (!result.success || reserved.length > 0) {
+    const issues = [...reserved, ...(result.success ? [] : describeIssues(result.error))];
     throw new InvalidInput(`Invalid message: ${issues.join('; ')}`, issues);
   }
   return result.data;

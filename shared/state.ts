@@ -59,6 +59,8 @@ export const predictorSpecSchema = z.object({
   performAutoML: z.boolean(),
   performHPO: z.boolean(),
   trainingParameters: z.record(z.string(), z.string()).optional(),
+  /** The target's dimension attributes (e.g. `store`): each item × dimension values is its own series. */
+  forecastDimensions: z.array(z.string().min(1)).optional(),
   backtestWindows: z.number().int().min(1).max(5),
   backtestWindowOffset: z.number().int().positive(),
   forecastHorizon: z.number().int().positive().max(500),
@@ -98,6 +100,8 @@ export const pipelineInputSchema = z.object({
     performDelete: z.boolean(),
     /** Applied by parse to target and validation values; notify applies its inverse. */
     transform: z.enum(TRANSFORM_NAMES as [string, ...string[]]),
+    /** Demand: notify floors forecasts at zero (the message's `AllowNegative: true` turns it off). */
+    nonNegative: z.boolean().default(true),
     frequency: frequencySchema,
     forecastHorizon: z.number().int().positive().max(500),
     timestampFormat: z.enum(TIMESTAMP_FORMATS),

@@ -2,12 +2,11 @@
  * Algorithms of the built-in engine: Forecast algorithm ARNs ↔ model specs, TrainingParameters
  * validation, and the per-series fallback chain.
  *
- * TrainingParameters accepted (as in Forecast; values are strings):
- * - NPTS: `context_length` (int ≥ 1), `kernel_type` (`exponential` | `uniform`), `exp_kernel_weights`
- *   (0.001–1000), `use_seasonal_model` (`true` | `false`), `use_default_time_features` (accepted, no effect).
- * - ETS, ARIMA, Prophet: Forecast has none; the engine accepts none either (InvalidInputException).
+ * TrainingParameters: Forecast's rules per algorithm live in shared/training-parameters.ts (parse
+ * checks the message against the same rules); a violation is an InvalidInputException here.
  */
 import { InvalidInput } from '../../shared/errors';
+import { validateTrainingParameters } from '../../shared/training-parameters';
 import { autoArima } from './arima';
 import { autoEts } from './ets';
 import { npts } from './npts';
@@ -42,38 +41,7 @@ export function algorithmFromArn(arn: string): Algorithm {
   throw new InvalidInput(`AlgorithmArn "${arn}" is not a supported algorithm; use one of ${supported}`);
 }
 
-const NPTS_PARAMETERS = ['context_length', 'kernel_type', 'exp_kernel_weights', 'use_seasonal_model', 'use_default_time_features'];
-
-/** Checks TrainingParameters against the algorithm's rules; the message names the key and value. */
-export function validateTrainingParameters(algorithm: string, params: Readonly<Record<string, string>> = {}): void {
-  const allowed = algorithm === 'NPTS' ? NPTS_PARAMETERS : [];
-  for (const [key, value] of Object.entries(params)) {
-    if (!allowed.includes(key)) {
-      throw new InvalidInput(
-        `TrainingParameters.${key} is not a hyperparameter of ${algorithm}` +
-          (allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (it takes none)'),
-      );
-    }
-    const bad = (rule: string) => new InvalidInput(`TrainingParameters.${key} must be ${rule}, got "${value}"`);
-    switch (key) {
-      case 'context_length':
-        if (!/^\d+$/.test(value) || Number(value) < 1) throw bad('an integer ≥ 1');
-        break;
-      case 'kernel_type':
-        if (value !== 'exponential' && value !== 'uniform') throw bad('exponential or uniform');
-        break;
-      case 'exp_kernel_weights': {
-        const v = Number(value);
-        if (!Number.isFinite(v) || v < 0.001 || v > 1000) throw bad('a number from 0.001 to 1000');
-        break;
-      }
-      case 'use_seasonal_model':
-      case 'use_default_time_features':
-        if (value !== 'true' && value !== 'false') throw bad('true or false');
-        break;
-    }
-  }
-}
+export { validateTrainingParameters };
 
 /** What some specs need beyond TrainingParameters (AUTO backtests over the forecast horizon). */
 export interface SpecContext {

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, dateValue, timestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import type { BatchColumn, ColumnBatch, Row, SqlValue, Warehouse } from '../ports/warehouse';
-import { assertIdentifier, batchRows, formatSqlTimestamp, runTransaction } from '../warehouse/sql';
+import { assertIdentifier, batchRows, formatSqlTimestamp, inTransaction, newTransactionState, outsideOthersTransactions, runTransaction } from '../warehouse/sql';
 import { ConfigurationError } from '../errors';
 
 function toBind(value: SqlValue): DuckDBValue {
@@ -221,8 +221,11 @@ async function* prefetched(result: DuckDBResult): AsyncIterable<DuckDBDataChunk>
 class DuckDbWarehouse implements Warehouse {
   /** One statement at a time per connection: DuckDB connections are not re-entrant. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** One transaction at a time on the connection; nested calls join it. */
-  private readonly transactionState = { active: false };
+  /**
+   * One transaction at a time on the connection; nested calls join it, concurrent callers wait,
+   * and statements from outside it wait for it to end (they would otherwise land inside it).
+   */
+  private readonly transactionState = newTransactionState();
 
   constructor(
     private readonly instance: DuckDBInstance,
@@ -249,7 +252,7 @@ class DuckDbWarehouse implements Warehouse {
    * database); inside one it must see the transaction's writes, so it uses the main connection.
    */
   private async *onConnection<T>(stream: (connection: DuckDBConnection) => AsyncIterable<T>): AsyncIterable<T> {
-    const own = this.transactionState.active ? undefined : await this.instance.connect();
+    const own = inTransaction(this.transactionState) ? undefined : await this.instance.connect();
     try {
       yield* stream(own ?? this.connection);
     } finally {
@@ -320,7 +323,7 @@ class DuckDbWarehouse implements Warehouse {
   }
 
   execute(sql: string, binds: readonly SqlValue[] = []): Promise<number> {
-    return this.serial(async () => (await this.connection.run(sql, binds.map(toBind))).rowsChanged);
+    return outsideOthersTransactions(this.transactionState, () => this.serial(async () => (await this.connection.run(sql, binds.map(toBind))).rowsChanged));
   }
 
   /** Table column names in table order (the appender fills every column, in that order). */
@@ -341,7 +344,11 @@ class DuckDbWarehouse implements Warehouse {
    * thousand with bound INSERTs). The appender writes in the connection's current transaction,
    * so `transaction()` still makes a run's rows land all together or not at all.
    */
-  async insertRows(
+  insertRows(table: string, columns: readonly string[], rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>): Promise<number> {
+    return outsideOthersTransactions(this.transactionState, () => this.append(table, columns, rows));
+  }
+
+  private async append(
     table: string,
     columns: readonly string[],
     rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>,

@@ -19,7 +19,7 @@ import type { Readable } from 'node:stream';
 import { ConfigurationError } from '../errors';
 import type { Row, SqlValue, Warehouse } from '../ports/warehouse';
 import { getSecretJson } from '../secrets';
-import { assertIdentifier, batchRows, formatSqlTimestamp, runTransaction } from '../warehouse/sql';
+import { assertIdentifier, batchRows, formatSqlTimestamp, newTransactionState, runTransaction } from '../warehouse/sql';
 
 /** Rows per bulk INSERT (array binds). */
 const INSERT_BATCH_ROWS = 5000;
@@ -196,7 +196,7 @@ class SnowflakeWarehouse implements Warehouse {
   }
 
   /** One transaction at a time on the connection; nested calls join it. */
-  private readonly transactionState = { active: false };
+  private readonly transactionState = newTransactionState();
 
   transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T> {
     return runTransaction(this, this.transactionState, work);

@@ -6,7 +6,7 @@
 import { InvalidInput } from '../errors';
 import type { ObjectStore } from '../ports/storage';
 import { parseTimestamp } from '../time';
-import { TRANSFORMS, type TransformName } from '../transform';
+import { forecastInverse, type TransformName } from '../transform';
 import { readCsvRecords } from './csv';
 
 const PART = /^(.+)_(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z)_part(\d+)\.csv$/i;
@@ -62,9 +62,16 @@ export function labelOf(forecastType: string): string {
 
 const isTypeColumn = (name: string) => name === 'mean' || quantileOf(name) !== undefined;
 
-/** Streams the rows of the given part files in order, inverse-transformed. */
-export async function* readExportRows(store: ObjectStore, parts: readonly string[], transform: TransformName): AsyncIterable<ExportRow> {
-  const inverse = TRANSFORMS[transform].inverse;
+/**
+ * Streams the rows of the given part files in order, back in real units (`forecastInverse`: the
+ * inverse transform, demand floored at zero unless `nonNegative` is false, quantiles in order).
+ */
+export async function* readExportRows(
+  store: ObjectStore,
+  parts: readonly string[],
+  transform: TransformName,
+  options: { readonly nonNegative: boolean } = { nonNegative: true },
+): AsyncIterable<ExportRow> {
   const dates = new Map<string, Date>();
   for (const uri of parts) {
     let header: string[] | undefined;
@@ -72,6 +79,7 @@ export async function* readExportRows(store: ObjectStore, parts: readonly string
     let dateIndex = -1;
     let dims: [string, number][] = [];
     let types: [string, number][] = [];
+    let realUnits: (row: readonly (number | null)[]) => (number | null)[] = (row) => [...row];
     let line = 1;
     for await (const record of readCsvRecords(store.read(uri))) {
       if (!header) {
@@ -82,6 +90,7 @@ export async function* readExportRows(store: ObjectStore, parts: readonly string
         types = header.map((h, i) => [h, i] as [string, number]).filter(([h]) => isTypeColumn(h));
         if (types.length === 0) throw new InvalidInput(`${uri}: header ${JSON.stringify(header)} has no forecast-type column (p50, mean, …)`);
         dims = header.map((h, i) => [h, i] as [string, number]).filter(([h, i]) => i !== itemIndex && i !== dateIndex && !isTypeColumn(h));
+        realUnits = forecastInverse(transform, { nonNegative: options.nonNegative, quantiles: types.map(([label]) => quantileOf(label)) });
         continue;
       }
       line++;
@@ -97,13 +106,16 @@ export async function* readExportRows(store: ObjectStore, parts: readonly string
         if (dates.size > 50_000) dates.clear();
         dates.set(dateText, date);
       }
-      const values = types.map(([label, index]): readonly [string, number | null] => {
-        const text = record[index]!.trim();
-        if (text === '') return [label, null];
-        const n = Number(text);
-        if (!Number.isFinite(n)) throw new InvalidInput(`${uri} line ${line}: ${label} ${JSON.stringify(text)} is not a number`);
-        return [label, inverse(n)];
-      });
+      const real = realUnits(
+        types.map(([label, index]) => {
+          const text = record[index]!.trim();
+          if (text === '') return null;
+          const n = Number(text);
+          if (!Number.isFinite(n)) throw new InvalidInput(`${uri} line ${line}: ${label} ${JSON.stringify(text)} is not a number`);
+          return n;
+        }),
+      );
+      const values = types.map(([label], k): readonly [string, number | null] => [label, real[k]!]);
       yield {
         itemId: record[itemIndex]!,
         dimensions: dims.length > 0 ? Object.fromEntries(dims.map(([name, index]) => [name, record[index]!])) : null,

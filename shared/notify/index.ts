@@ -155,7 +155,7 @@ export async function publishResults(state: PipelineState, deps: Dependencies): 
     for (const d of delivered) {
       const accuracy = new RealisedAccuracy();
       async function* rows(): AsyncIterable<ForecastRow> {
-        for await (const row of readExportRows(deps.store, d.parts, transform)) {
+        for await (const row of readExportRows(deps.store, d.parts, transform, { nonNegative: state.run.nonNegative })) {
           const dimensions = row.dimensions ? JSON.stringify(row.dimensions) : null;
           if (actuals) {
             const actual = actuals.values.get(actualKey(row.itemId, actuals.dimensions, row.dimensions, row.date.getTime()));

@@ -1,17 +1,23 @@
 /**
- * Cleaning, one row at a time, per item in timestamp order (memory flat in the row count):
+ * Cleaning, one row at a time, per series in timestamp order (memory flat in the row count). A
+ * series is an item and its dimension values (item × store): with dimensions, every series is
+ * cleaned, filled and checked on its own.
  *
- * - Rows must come grouped by item and ordered by timestamp (the queries end with
- *   `ORDER BY ITEM_ID, TIMESTAMP`); an item seen again later, a timestamp going back, or the same
- *   (item, timestamp) twice is an error naming the item and the timestamps.
+ * - Rows must come grouped by series and ordered by timestamp (the queries end with
+ *   `ORDER BY ITEM_ID[, dimensions], TIMESTAMP`); a series seen again later, a timestamp going back,
+ *   or the same (series, timestamp) twice is an error naming the series and the timestamps.
  * - Consecutive timestamps of an item lie a whole number of periods apart (gaps are allowed:
  *   Forecast fills them); a timestamp off that grid, or a time of day under a date-only format,
  *   is an error.
  * - Target and validation values: a negative or missing value becomes missing and is
  *   forward-filled from the same item's previous value; leading ones stay missing (empty in
  *   the CSV). Then the run's transform (log1p) applies. Non-numeric values are errors.
- * - Target items: an item with no usable value (all negative or missing) or a single data point
- *   cannot be trained or backtested; it is an error naming the item (not silently dropped).
+ * - Target series that cannot be trained or backtested are quarantined, not fatal: one with no
+ *   usable value (all negative or missing), a single data point, or an item id holding a control
+ *   character (a newline would forge lines downstream). Their rows are left out, each is recorded
+ *   with its reason in `stats.quarantined` (parse writes them to the warehouse), and the rest of the
+ *   run goes on; a target whose every series is quarantined is an error listing the reasons. A
+ *   series' first rows are held back only until it has 2 rows and a usable value.
  * - Related features: numbers are kept as they are (a feature may legitimately be negative,
  *   e.g. a price change); missing stays empty; non-numeric is an error.
  */
@@ -48,12 +54,29 @@ export function fillSeries(values: readonly (number | null)[]): (number | null)[
   });
 }
 
+/** A target series left out of the run, and why. */
+export interface QuarantinedSeries {
+  readonly item: string;
+  /** Dimension values by attribute name (`{"store": "s1"}`), or null without dimensions. */
+  readonly dimensions: Readonly<Record<string, string>> | null;
+  readonly reason: string;
+}
+
+/** The key of a series across datasets: the item id and its dimension values. */
+export function seriesKey(item: string, dimensionValues: readonly string[]): string {
+  return dimensionValues.length === 0 ? item : `${item}\u0001${dimensionValues.join('\u0001')}`;
+}
+
 export interface CleaningOptions {
   readonly schema: DatasetSchema;
   readonly frequency: Frequency;
   readonly timestampFormat: TimestampFormat;
   /** Applied to target values (TARGET and VALIDATION); related features are never transformed. */
   readonly transform: TransformName;
+  /** Negative target values are data, not errors to forward-fill (the message's `AllowNegative`). */
+  readonly keepNegatives?: boolean;
+  /** Series keys (`seriesKey`) whose rows are skipped: the target's quarantined series, in related and validation data. */
+  readonly exclude?: ReadonlySet<string>;
 }
 
 export interface CleaningStats {
@@ -67,9 +90,19 @@ export interface CleaningStats {
   leadingMissing: number;
   first: Date | undefined;
   last: Date | undefined;
+  /** Target series left out, with their reasons (`rows`, `items`, `first`, `last` count only the kept ones). */
+  quarantined: QuarantinedSeries[];
 }
 
 const DATE_ONLY_MS = 86_400_000;
+const NO_DIMENSIONS: string[] = [];
+
+/** A dimension value as text (and as part of a series key). */
+function dimensionText(raw: unknown): string {
+  return raw === null || raw === undefined ? '' : raw instanceof Date ? raw.toISOString() : String(raw);
+}
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** A rejected value as the error shows it: JSON, but Infinity and NaN by name (JSON.stringify makes them null). */
 function shown(value: unknown): string {
@@ -85,11 +118,29 @@ function csvField(text: string): string {
  * One instance per dataset; `line(row)` throws InvalidInput naming the item, timestamp, column and value.
  */
 export class RowCleaner {
-  readonly stats: CleaningStats = { rows: 0, items: 0, longestSeries: 0, filled: 0, leadingMissing: 0, first: undefined, last: undefined };
+  readonly stats: CleaningStats = { rows: 0, items: 0, longestSeries: 0, filled: 0, leadingMissing: 0, first: undefined, last: undefined, quarantined: [] };
   private readonly seen = new Set<string>();
+  /** The current series' key (the item id when there are no dimensions: the fast path compares it to the row's id). */
   private item: string | undefined;
+  /** The current series' item id, its dimension values, and how errors name it (`item "a"`, `item "a" STORE "s1"`). */
+  private itemId = '';
+  private dimensionValues: string[] = [];
+  private label = '';
   /** The current item id as a CSV field (quoted when needed), computed once per item. */
   private itemField = '';
+  /** Rows of the current series are dropped: it is quarantined (`skipReason`) or excluded. */
+  private skipping = false;
+  private skipReason: string | undefined;
+  /** CSV text of the current target series held back until it has 2 rows and a usable value. */
+  private pending = '';
+  private settled = false;
+  /** CSV text ready to hand out (`line`, `lines`, `rest`). */
+  private out = '';
+  /** Rows read, for error messages (kept and left out alike). */
+  private rowsRead = 0;
+  private readonly dimensionColumns: string[];
+  private readonly dimensionNames: string[];
+  private readonly ordering: string;
   private itemStart = 0;
   private previous = 0;
   private lastValue: number | null = null;
@@ -107,13 +158,17 @@ export class RowCleaner {
     const unitMs: Partial<Record<Frequency['unit'], number>> = { min: 60_000, H: 3_600_000, D: DATE_ONLY_MS, W: 7 * DATE_ONLY_MS };
     const ms = unitMs[options.frequency.unit];
     this.fixedStep = ms === undefined ? undefined : ms * options.frequency.count;
+    const dimensions = options.schema.columns.filter((c) => c.role === 'dimension');
+    this.dimensionColumns = dimensions.map((c) => c.column);
+    this.dimensionNames = dimensions.map((c) => c.attribute.AttributeName);
+    this.ordering = ['ITEM_ID', ...this.dimensionColumns, 'TIMESTAMP'].join(', ');
   }
 
   private fail(message: string): never {
     throw new InvalidInput(`${this.query}: ${message}`, [message]);
   }
 
-  private timestampOf(value: SqlValue | undefined, item: string): Date {
+  private timestampOf(value: SqlValue | undefined, label: string): Date {
     if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
     if (typeof value === 'string') {
       try {
@@ -122,7 +177,7 @@ export class RowCleaner {
         /* reported below with the item */
       }
     }
-    return this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${JSON.stringify(value ?? null)} is not a timestamp`);
+    return this.fail(`${label}: TIMESTAMP ${JSON.stringify(value ?? null)} is not a timestamp`);
   }
 
   private formatMs(ms: number): string {
@@ -135,51 +190,111 @@ export class RowCleaner {
     return text;
   }
 
-  private onGrid(from: number, to: number): boolean {
-    if (this.fixedStep !== undefined) return (to - from) % this.fixedStep === 0;
-    const a = new Date(from);
-    const b = new Date(to);
-    const steps = periodsBetween(a, b, this.options.frequency);
-    return steps >= 1 && addPeriods(a, this.options.frequency, steps).getTime() === to;
+  /**
+   * Whether `to` lies a whole number of periods after the previous timestamp of the series. Months
+   * and years count from the series' first timestamp, its calendar (`addPeriods`): data on the 30th
+   * goes Jan 30, Feb 29, Mar 30; month-end data Jan 31, Feb 29, Mar 31.
+   */
+  private onGrid(to: number): boolean {
+    if (this.fixedStep !== undefined) return (to - this.previous) % this.fixedStep === 0;
+    const anchor = new Date(this.itemStart);
+    const steps = periodsBetween(anchor, new Date(to), this.options.frequency);
+    return steps >= 1 && addPeriods(anchor, this.options.frequency, steps).getTime() === to;
+  }
+
+  /** Why the current target series cannot be trained, or undefined when it can. */
+  private unusable(): string | undefined {
+    if (this.options.schema.kind !== 'TARGET') return undefined;
+    if (this.itemObserved === 0) return `all ${this.itemRows} target values are negative or missing; the item has no usable history`;
+    if (this.itemRows === 1) return `a single data point (${new Date(this.itemStart).toISOString()}); an item needs at least 2 to be trained and backtested`;
+    return undefined;
   }
 
   private endItem(): void {
     if (this.item === undefined) return;
-    const length = this.fixedStep !== undefined
-      ? Math.round((this.previous - this.itemStart) / this.fixedStep) + 1
-      : periodsBetween(new Date(this.itemStart), new Date(this.previous), this.options.frequency) + 1;
-    if (length > this.stats.longestSeries) this.stats.longestSeries = length;
-    if (this.options.schema.kind === 'TARGET') {
-      const item = JSON.stringify(this.item);
-      if (this.itemObserved === 0) {
-        this.fail(`item ${item}: all ${this.itemRows} target values are negative or missing; the item has no usable history`);
-      }
-      if (this.itemRows === 1) {
-        this.fail(`item ${item}: a single data point (${new Date(this.itemStart).toISOString()}); an item needs at least 2 to be trained and backtested`);
-      }
+    const reason = this.skipReason ?? (this.skipping ? undefined : this.unusable());
+    if (reason !== undefined) {
+      this.stats.quarantined.push({
+        item: this.itemId,
+        dimensions: this.dimensionNames.length === 0 ? null : Object.fromEntries(this.dimensionNames.map((d, i) => [d, this.dimensionValues[i]!])),
+        reason,
+      });
+    } else if (!this.skipping) {
+      const length = this.fixedStep !== undefined
+        ? Math.round((this.previous - this.itemStart) / this.fixedStep) + 1
+        : periodsBetween(new Date(this.itemStart), new Date(this.previous), this.options.frequency) + 1;
+      if (length > this.stats.longestSeries) this.stats.longestSeries = length;
+      this.stats.items++;
+      this.stats.rows += this.itemRows;
+      if (this.stats.first === undefined || this.itemStart < this.stats.first.getTime()) this.stats.first = new Date(this.itemStart);
+      if (this.stats.last === undefined || this.previous > this.stats.last.getTime()) this.stats.last = new Date(this.previous);
+      this.out += this.pending;
     }
+    this.pending = '';
   }
 
-  /** Call once after the last row. */
+  /** Call once after the last row; then `rest()` hands out the text still held. */
   finish(): CleaningStats {
     this.endItem();
     this.item = undefined;
+    if (this.options.schema.kind === 'TARGET' && this.stats.items === 0 && this.stats.quarantined.length > 0) {
+      const shown = this.stats.quarantined.slice(0, 5).map((q) => `${this.describe(q.item, q.dimensions === null ? [] : Object.values(q.dimensions))}: ${q.reason}`);
+      const more = this.stats.quarantined.length - shown.length;
+      this.fail(`every item is quarantined, nothing is left to forecast: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`);
+    }
     return this.stats;
   }
 
-  private firstMs = Infinity;
-  private lastMs = -Infinity;
+  /** The CSV text not handed out yet (after `finish`: the end of the file). */
+  rest(): string {
+    const text = this.out;
+    this.out = '';
+    return text;
+  }
+
+  private describe(item: string, dimensionValues: readonly string[]): string {
+    let text = `item ${JSON.stringify(item)}`;
+    for (let i = 0; i < dimensionValues.length; i++) text += ` ${this.dimensionColumns[i]} ${JSON.stringify(dimensionValues[i])}`;
+    return text;
+  }
 
   private itemOf(rawItem: SqlValue | undefined): string {
     if (rawItem === null || rawItem === undefined || String(rawItem).trim() === '') {
-      this.fail(`row ${this.stats.rows + 1}: ITEM_ID is empty`);
+      this.fail(`row ${this.rowsRead}: ITEM_ID is empty`);
     }
     return String(rawItem);
   }
 
+  /** Starts the series of `item` with these dimension values (its key not seen before). */
+  private startSeries(key: string, item: string, dimensionValues: string[], ms: number): void {
+    this.endItem();
+    this.seen.add(key);
+    this.item = key;
+    this.itemId = item;
+    this.dimensionValues = dimensionValues;
+    this.label = this.describe(item, dimensionValues);
+    this.itemField = csvField(item);
+    this.itemStart = ms;
+    this.previous = ms;
+    this.lastValue = null;
+    this.itemRows = 0;
+    this.itemObserved = 0;
+    this.skipReason = undefined;
+    this.skipping = this.options.exclude?.has(key) === true;
+    this.settled = this.options.schema.kind !== 'TARGET';
+    if (!this.skipping && CONTROL_CHARACTER.test(item)) {
+      // A newline or another control character in an id breaks line-based tools downstream (and
+      // Forecast's own CSV reading): the target's series is quarantined; elsewhere it is an error.
+      const reason = `ITEM_ID ${JSON.stringify(item)} contains a control character (a newline, tab or similar)`;
+      if (this.options.schema.kind !== 'TARGET') this.fail(`row ${this.rowsRead}: ${reason}`);
+      this.skipping = true;
+      this.skipReason = reason;
+    }
+  }
+
   /** A target value after the forward fill: negative or missing → the item's previous value (or null). */
   private filled(n: number | null): number | null {
-    if (n !== null && n >= 0) {
+    if (n !== null && (n >= 0 || this.options.keepNegatives === true)) {
       this.lastValue = n;
       this.itemObserved++;
       return n;
@@ -205,7 +320,8 @@ export class RowCleaner {
   /**
    * The CSV lines of a whole column batch, the same text as `line` of each of its rows. Rows of the
    * current item with a timestamp on the grid and numeric values take the typed fast path; every
-   * other row (a new item, NULLs, anything to reject) goes through `line`, with the same state.
+   * other row (a new item, NULLs, anything to reject or leave out) goes through the row path, with
+   * the same state.
    */
   lines(batch: ColumnBatch): string {
     const n = batch.length;
@@ -218,10 +334,9 @@ export class RowCleaner {
       itemColumn?.kind === 'values' &&
       this.fixedStep !== undefined &&
       columns.every((c, i) => c.role === 'timestamp' || c.role === 'item' || sources[i]?.kind === 'number');
-    let out = '';
     if (!fast) {
-      for (let r = 0; r < n; r++) out += this.line(batchRow(batch, r));
-      return out;
+      for (let r = 0; r < n; r++) this.consume(batchRow(batch, r));
+      return this.rest();
     }
     const ms = tsColumn.ms;
     const tsNulls = tsColumn.nulls;
@@ -239,18 +354,19 @@ export class RowCleaner {
     for (let r = 0; r < n; r++) {
       const t = ms[r]!;
       const item = items[r];
-      // Not the current item, a NULL or out-of-range timestamp, a time of day under a date-only
-      // format, not strictly after the previous one or off the grid: the row path decides.
+      // Not the current item, a series left out, a NULL or out-of-range timestamp, a time of day
+      // under a date-only format, not strictly after the previous one or off the grid: the row path decides.
       if (
         item !== this.item ||
         typeof item !== 'string' ||
+        this.skipping ||
         (tsNulls !== null && tsNulls[r] === 1) ||
         !(t <= 8.64e15 && t >= -8.64e15) ||
         (dateOnly && t % DATE_ONLY_MS !== 0) ||
         t <= this.previous ||
         (t - this.previous) % step !== 0
       ) {
-        out += this.line(batchRow(batch, r));
+        this.consume(batchRow(batch, r));
         continue;
       }
       let bad = false;
@@ -259,75 +375,85 @@ export class RowCleaner {
         if (source !== undefined && (source.nulls === null || source.nulls[r] !== 1) && !Number.isFinite(source.values[r]!)) bad = true;
       }
       if (bad) {
-        out += this.line(batchRow(batch, r));
+        this.consume(batchRow(batch, r));
         continue;
       }
       row = r;
+      this.rowsRead++;
       this.accept(t);
-      out += this.csvLine(t, numberAt, noDimension);
+      this.emit(this.csvLine(t, numberAt, noDimension));
     }
-    return out;
+    return this.rest();
   }
 
-  /** One CSV line (with `\n`) for one query row. */
+  /** The CSV text (lines with `\n`) this query row makes ready: its own line, or none while its series is held back or left out, or several once it is settled. */
   line(row: Row): string {
+    this.consume(row);
+    return this.rest();
+  }
+
+  private consume(row: Row): void {
+    this.rowsRead++;
     const rawItem = row.ITEM_ID;
     // Fast path: the same item as the previous row (already checked when it started).
-    const item = typeof rawItem === 'string' && rawItem === this.item ? rawItem : this.itemOf(rawItem);
-    const t = this.timestampOf(row.TIMESTAMP, item);
+    const item = typeof rawItem === 'string' && this.item !== undefined && rawItem === this.itemId ? rawItem : this.itemOf(rawItem);
+    const dims = this.dimensionColumns.length === 0 ? NO_DIMENSIONS : this.dimensionColumns.map((c) => dimensionText(row[c]));
+    const key = seriesKey(item, dims);
+    const t = this.timestampOf(row.TIMESTAMP, key === this.item ? this.label : this.describe(item, dims));
     const ms = t.getTime();
-    if (this.options.timestampFormat === 'yyyy-MM-dd' && ms % DATE_ONLY_MS !== 0) {
-      this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${t.toISOString()} has a time of day, but the timestamp format is yyyy-MM-dd`);
-    }
-    if (item !== this.item) {
-      if (this.seen.has(item)) {
-        this.fail(`item ${JSON.stringify(item)} appears again after other items; rows must be ordered by ITEM_ID, TIMESTAMP`);
+    if (key !== this.item) {
+      if (this.seen.has(key)) {
+        this.fail(`${this.describe(item, dims)} appears again after other items; rows must be ordered by ${this.ordering}`);
       }
-      this.endItem();
-      this.seen.add(item);
-      this.item = item;
-      this.itemField = csvField(item);
-      this.itemStart = ms;
-      this.lastValue = null;
-      this.itemRows = 0;
-      this.itemObserved = 0;
-      this.stats.items++;
-    } else if (ms === this.previous) {
-      this.fail(`item ${JSON.stringify(item)}: duplicate rows for TIMESTAMP ${t.toISOString()} (one row per item and timestamp)`);
-    } else if (ms < this.previous) {
-      this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${t.toISOString()} comes after ${new Date(this.previous).toISOString()}; rows must be ordered by ITEM_ID, TIMESTAMP`);
-    } else if (!this.onGrid(this.previous, ms)) {
-      this.fail(`item ${JSON.stringify(item)}: TIMESTAMP ${t.toISOString()} is not a whole number of ${this.options.frequency.text} periods after ${new Date(this.previous).toISOString()}`);
+      this.startSeries(key, item, dims, ms);
+    }
+    if (this.options.timestampFormat === 'yyyy-MM-dd' && ms % DATE_ONLY_MS !== 0) {
+      this.fail(`${this.label}: TIMESTAMP ${t.toISOString()} has a time of day, but the timestamp format is yyyy-MM-dd`);
+    }
+    if (this.itemRows > 0) {
+      if (ms === this.previous) {
+        this.fail(`${this.label}: duplicate rows for TIMESTAMP ${t.toISOString()} (one row per ${this.ordering.replace(/, TIMESTAMP$/, '')} and TIMESTAMP)`);
+      } else if (ms < this.previous) {
+        this.fail(`${this.label}: TIMESTAMP ${t.toISOString()} comes after ${new Date(this.previous).toISOString()}; rows must be ordered by ${this.ordering}`);
+      } else if (!this.onGrid(ms)) {
+        this.fail(`${this.label}: TIMESTAMP ${t.toISOString()} is not a whole number of ${this.options.frequency.text} periods after ${new Date(this.previous).toISOString()}`);
+      }
     }
     this.accept(ms);
+    if (this.skipping) return;
     const columns = this.options.schema.columns;
     const numberAt = (i: number) => {
       const column = columns[i]!.column;
       const raw = row[column];
       const n = toNumber(raw);
-      if (n === undefined) this.fail(`item ${JSON.stringify(item)} at ${t.toISOString()}: ${column} ${shown(raw)} is not a number`);
+      if (n === undefined) this.fail(`${this.label} at ${t.toISOString()}: ${column} ${shown(raw)} is not a number`);
       return n;
     };
     const dimensionAt = (i: number) => {
       const raw = row[columns[i]!.column];
-      return raw === null || raw === undefined ? '' : csvField(raw instanceof Date ? raw.toISOString() : String(raw));
+      return raw === null || raw === undefined ? '' : csvField(dimensionText(raw));
     };
-    return this.csvLine(ms, numberAt, dimensionAt);
+    this.emit(this.csvLine(ms, numberAt, dimensionAt));
   }
 
-  /** Counts an accepted row of the current item at `ms` (its order and grid already checked). */
+  /** Counts an accepted row of the current series at `ms` (its order and grid already checked). */
   private accept(ms: number): void {
     this.previous = ms;
-    if (ms < this.firstMs) {
-      this.firstMs = ms;
-      this.stats.first = new Date(ms);
-    }
-    if (ms > this.lastMs) {
-      this.lastMs = ms;
-      this.stats.last = new Date(ms);
-    }
-    this.stats.rows++;
     this.itemRows++;
+  }
+
+  /** Hands out a line of the current series, or holds it back until the series is known to be trainable. */
+  private emit(text: string): void {
+    if (this.settled) {
+      this.out += text;
+      return;
+    }
+    this.pending += text;
+    if (this.itemRows >= 2 && this.itemObserved >= 1) {
+      this.settled = true;
+      this.out += this.pending;
+      this.pending = '';
+    }
   }
 
   /**

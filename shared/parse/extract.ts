@@ -23,6 +23,10 @@ export interface ExtractOptions {
   readonly frequency: Frequency;
   readonly timestampFormat: TimestampFormat;
   readonly transform: TransformName;
+  /** Keep negative target values (the message's `AllowNegative`). */
+  readonly keepNegatives?: boolean;
+  /** Series keys to leave out (the target's quarantined series, in related and validation data). */
+  readonly exclude?: ReadonlySet<string>;
   readonly schemaOverride?: readonly Attribute[] | undefined;
   /** Checked against the inferred schema before anything is written (e.g. validation vs target). */
   readonly checkSchema?: (schema: DatasetSchema) => void;
@@ -64,7 +68,14 @@ export async function extractToCsv(warehouse: Warehouse, store: ObjectStore, opt
     await batches.return?.();
     throw error;
   }
-  const cleaner = new RowCleaner({ schema, frequency: options.frequency, timestampFormat: options.timestampFormat, transform: options.transform });
+  const cleaner = new RowCleaner({
+    schema,
+    frequency: options.frequency,
+    timestampFormat: options.timestampFormat,
+    transform: options.transform,
+    keepNegatives: options.keepNegatives,
+    exclude: options.exclude,
+  });
 
   async function* csv(): AsyncIterable<string> {
     let buffer = '';
@@ -81,6 +92,7 @@ export async function extractToCsv(warehouse: Warehouse, store: ObjectStore, opt
     }
     // Checks of the last item run before the object is complete: a rejected dataset leaves no file.
     cleaner.finish();
+    buffer += cleaner.rest();
     if (buffer.length > 0) yield buffer;
   }
 

@@ -8,15 +8,18 @@ import { optionalEnv, choiceEnv } from '../env';
 import { parseFrequency } from '../frequency';
 import { parseConsoleEvent, parseMessageBody, type Message, type MessageParam } from '../message';
 import { executionName } from '../names';
+import { logger } from '../observability';
 import type { Dependencies } from '../runtime';
 import type { PipelineInput } from '../state';
 import { TRANSFORM_NAMES, type TransformName } from '../transform';
-import { tableNamesFromEnv } from '../warehouse/layout';
+import { dataIssuesTableDdl, tableNamesFromEnv } from '../warehouse/layout';
+import { replaceDataIssues, type DataIssueRow } from '../warehouse/writers';
 import { bindQuery, queriesFromEnv, type InputQueries } from '../warehouse/queries';
 import type { Attribute } from '../state';
 import { extractToCsv, type Extracted } from './extract';
 import { decideAttempt, FORCE_NEW_ATTEMPT_ATTRIBUTE, messageHash, type Delivery } from './attempts';
-import { buildPipelineInput, runPrefix, timestampFormatFor, type AttemptIdentity } from './parameters';
+import { buildPipelineInput, checkFreshness, runPrefix, timestampFormatFor, type AttemptIdentity } from './parameters';
+import { seriesKey } from './cleaning';
 import { checkCompatible, parseSchemaOverride } from './schema';
 
 export { buildPipelineInput, checkHorizon, runPrefix, timestampFormatFor, type AttemptIdentity } from './parameters';
@@ -53,6 +56,10 @@ export interface ParseSummary {
   readonly alreadyStarted: boolean;
   /** Rows extracted for a new attempt; zero when the message belonged to an existing one (nothing read). */
   readonly rows: { readonly target: number; readonly related: number; readonly validation: number };
+  /** Target series left out of the run (recorded in the data-issues table with their reasons). */
+  readonly quarantined: number;
+  /** Run-level warnings recorded in the data-issues table (stale data). */
+  readonly warnings: readonly string[];
 }
 
 const NO_ROWS = { target: 0, related: 0, validation: 0 } as const;
@@ -80,13 +87,23 @@ export async function startPipeline(
       // workflow also resumes an execution whose process died.
       const { execution } = decision;
       const started = await deps.workflow.startExecution(execution.name, execution.input);
-      return { runId, attempt: decision.attempt, executionName: execution.name, executionArn: started.executionArn, alreadyStarted: true, rows: NO_ROWS };
+      return { runId, attempt: decision.attempt, executionName: execution.name, executionArn: started.executionArn, alreadyStarted: true, rows: NO_ROWS, quarantined: 0, warnings: [] };
     }
     const identity = { attempt: decision.attempt, messageHash: request.messageHash, messageId: request.messageId };
-    const { input, rows } = await prepareRun(message.param, deps, config, identity);
+    const { input, rows, issues } = await prepareRun(message.param, deps, config, identity);
+    await recordDataIssues(deps, input, issues);
     try {
       const started = await deps.workflow.startExecution(decision.name, input);
-      return { runId, attempt: decision.attempt, executionName: decision.name, executionArn: started.executionArn, alreadyStarted: started.alreadyStarted, rows };
+      return {
+        runId,
+        attempt: decision.attempt,
+        executionName: decision.name,
+        executionArn: started.executionArn,
+        alreadyStarted: started.alreadyStarted,
+        rows,
+        quarantined: issues.filter((i) => i.issue === 'QUARANTINED').length,
+        warnings: issues.filter((i) => i.issue !== 'QUARANTINED').map((i) => i.reason),
+      };
     } catch (error) {
       // Another parse started this attempt between our decision and our start: decide again.
       if ((error as { name?: string }).name !== 'ExecutionAlreadyExists' || race + 1 >= ATTEMPT_RACES) throw error;
@@ -94,9 +111,31 @@ export async function startPipeline(
   }
 }
 
+/**
+ * Writes the run's data issues (replacing those of its earlier attempts) before the execution
+ * starts, so the summary, the report and a SQL user see why an item is missing from the forecasts.
+ */
+async function recordDataIssues(deps: Dependencies, input: PipelineInput, issues: readonly DataIssueRow[]): Promise<void> {
+  if (issues.length > 0) {
+    const quarantined = issues.filter((i) => i.issue === 'QUARANTINED');
+    logger.warn('Data issues recorded for the run', {
+      runId: input.run.runId,
+      quarantined: quarantined.length,
+      firstQuarantined: quarantined.slice(0, 5).map((q) => ({ item: q.itemId, dimensions: q.dimensions, reason: q.reason })),
+      warnings: issues.filter((i) => i.issue !== 'QUARANTINED').map((i) => i.reason),
+    });
+  }
+  const warehouse = await deps.warehouse();
+  const tables = tableNamesFromEnv();
+  await warehouse.execute(dataIssuesTableDdl(tables));
+  await warehouse.transaction((tx) => replaceDataIssues(tx, { dataName: input.run.dataName, runId: input.run.runId }, issues, tables));
+}
+
 export interface PreparedRun {
   readonly input: PipelineInput;
   readonly rows: ParseSummary['rows'];
+  /** Quarantined target series and run-level warnings, for the data-issues table. */
+  readonly issues: readonly DataIssueRow[];
 }
 
 /**
@@ -113,7 +152,9 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
   const parameters = { dataName: param.DataName, dateCreate: param.dateCreate, runId, frequency: frequency.text };
   const warehouse = await deps.warehouse();
   const written: string[] = [];
-  const common = { frequency, timestampFormat, transform: config.transform };
+  // log1p cannot carry values ≤ −1: a series that may be negative runs untransformed.
+  const transform: TransformName = param.AllowNegative ? 'none' : config.transform;
+  const common = { frequency, timestampFormat, transform, keepNegatives: param.AllowNegative };
   try {
     const target = await extractToCsv(warehouse, deps.store, {
       ...common,
@@ -124,12 +165,16 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
     });
     if (!target) throw new InvalidInput(`TARGET_QUERY returned no rows for DataName ${JSON.stringify(param.DataName)} and dateCreate ${param.dateCreate}`, ['TARGET_QUERY: no rows']);
     written.push(target.uri);
+    // The related and validation rows of a quarantined series are left out with it.
+    const quarantined = target.stats.quarantined;
+    const exclude = new Set(quarantined.map((q) => seriesKey(q.item, q.dimensions === null ? [] : Object.values(q.dimensions))));
 
     let related: Extracted | undefined;
     if (config.queries.related) {
       related = await extractToCsv(warehouse, deps.store, {
         ...common,
         transform: 'none',
+        exclude,
         kind: 'RELATED',
         ...bindQuery(config.queries.related, parameters),
         uri: `${prefix}related.csv`,
@@ -143,6 +188,7 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
     if (config.queries.validation) {
       validation = await extractToCsv(warehouse, deps.store, {
         ...common,
+        exclude,
         kind: 'VALIDATION',
         ...bindQuery(config.queries.validation, parameters),
         uri: `${prefix}validate.csv`,
@@ -152,8 +198,13 @@ export async function prepareRun(param: MessageParam, deps: Dependencies, config
       if (validation) written.push(validation.uri);
     }
 
-    const input = buildPipelineInput({ param, attempt, bucket: deps.settings.bucket, transform: config.transform, target, related, validation });
-    return { input, rows: { target: target.stats.rows, related: related?.stats.rows ?? 0, validation: validation?.stats.rows ?? 0 } };
+    const input = buildPipelineInput({ param, attempt, bucket: deps.settings.bucket, transform, target, related, validation });
+    const stale = checkFreshness(param, target);
+    const issues: DataIssueRow[] = [
+      ...quarantined.map((q): DataIssueRow => ({ issue: 'QUARANTINED', itemId: q.item, dimensions: q.dimensions === null ? null : JSON.stringify(q.dimensions), reason: q.reason })),
+      ...(stale ? [{ issue: 'STALE_DATA', itemId: null, dimensions: null, reason: stale } as const] : []),
+    ];
+    return { input, rows: { target: target.stats.rows, related: related?.stats.rows ?? 0, validation: validation?.stats.rows ?? 0 }, issues };
   } catch (error) {
     if (error instanceof InvalidInput) {
       await Promise.all(written.map((uri) => deps.store.delete(uri).catch(() => undefined)));

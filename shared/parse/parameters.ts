@@ -5,7 +5,7 @@
  */
 import { InvalidInput } from '../errors';
 import { addPeriods, isDateOnly, parseFrequency } from '../frequency';
-import type { MessageParam } from '../message';
+import { HPO_MODELS, type MessageParam } from '../message';
 import { attemptExecutionName, attemptParts, executionName, resourceName } from '../names';
 import { s3Uri } from '../ports/storage';
 import {
@@ -16,9 +16,10 @@ import {
   type PipelineInput,
   type PredictorSpec,
 } from '../state';
-import type { TimestampFormat } from '../time';
+import { parseCompactDate, type TimestampFormat } from '../time';
 import type { TransformName } from '../transform';
 import type { Extracted } from './extract';
+import { dimensionsOf } from './schema';
 
 export const ALGORITHM_ARNS: Partial<Record<Model, string>> = {
   CNNQR: 'arn:aws:forecast:::algorithm/CNN-QR',
@@ -31,8 +32,6 @@ export const ALGORITHM_ARNS: Partial<Record<Model, string>> = {
 
 /** Models whose horizon may be at most ⅓ of the series (forecast-api.md, "Limits on parameters"). */
 const THIRD_LIMITED: readonly Model[] = ['CNNQR', 'DEEPARP', 'AUTOML', 'AUTOPREDICTOR'];
-/** HPO applies to these only. */
-const HPO_MODELS: readonly Model[] = ['CNNQR', 'DEEPARP'];
 
 /** The seed's target filling, one fresh object per predictor. */
 function targetFilling(): Record<string, string> {
@@ -62,7 +61,9 @@ export function runPrefix(bucket: string, param: Pick<MessageParam, 'DataName' |
 /**
  * Horizon and backtest limits against the longest item history, per model (Forecast's rules):
  * horizon ≤ min(500, ⅓·length) for CNN-QR, DeepAR+, AutoML, AutoPredictor; ≤ length − 1 otherwise;
- * and every backtest window needs horizon ≤ offset < ½·length with offset = horizon.
+ * every backtest window needs horizon ≤ offset < ½·length with offset = horizon; and each model's
+ * backtest windows, stepping back by the offset, must leave at least 2 periods to train the
+ * earliest one on (length ≥ horizon · windows + 2). Each problem names the field to change.
  */
 export function checkHorizon(param: MessageParam, historyLength: number): void {
   const h = param.ForecastHorizon;
@@ -73,6 +74,16 @@ export function checkHorizon(param: MessageParam, historyLength: number): void {
   for (const model of param.Models) {
     if (THIRD_LIMITED.includes(model) && 3 * h > historyLength) {
       problems.push(`${model}: ForecastHorizon ${h} exceeds ⅓ of the history (${historyLength} periods → at most ${Math.floor(historyLength / 3)})`);
+    }
+    // AutoPredictor takes no backtest settings (it backtests once, over the horizon).
+    if (model === 'AUTOPREDICTOR') continue;
+    const own = param.ModelOverrides?.[model]?.NumberOfBacktestWindows;
+    const windows = own ?? param.NumberOfBacktestWindows;
+    if (2 * h < historyLength && h * windows + 2 > historyLength) {
+      const field = own === undefined ? 'NumberOfBacktestWindows' : `ModelOverrides.${model}.NumberOfBacktestWindows`;
+      problems.push(
+        `${field} ${windows} for ${model}: ${windows} backtest windows of ForecastHorizon ${h} need at least ${h * windows + 2} periods of history; the longest item has ${historyLength} (at most ${Math.max(1, Math.floor((historyLength - 2) / h))} windows)`,
+      );
     }
   }
   if (problems.length > 0) throw new InvalidInput(`Data too short for the request: ${problems.join('; ')}`, problems);
@@ -112,7 +123,7 @@ function datasetSpec(kind: 'TARGET' | 'RELATED', extracted: Extracted, param: Me
   };
 }
 
-function predictorSpecs(param: MessageParam, features: readonly string[], attempt: number): PredictorSpec[] {
+function predictorSpecs(param: MessageParam, features: readonly string[], dimensions: readonly string[], attempt: number): PredictorSpec[] {
   return param.Models.map((model): PredictorSpec => {
     const override = param.ModelOverrides?.[model] ?? {};
     const backtestWindows = override.NumberOfBacktestWindows ?? param.NumberOfBacktestWindows;
@@ -135,6 +146,7 @@ function predictorSpecs(param: MessageParam, features: readonly string[], attemp
     const arn = ALGORITHM_ARNS[model];
     if (arn) spec.algorithmArn = arn;
     if (trainingParameters) spec.trainingParameters = trainingParameters;
+    if (dimensions.length > 0) spec.forecastDimensions = [...dimensions];
     const filling = relatedFilling(features);
     if (filling) spec.relatedFilling = filling;
     return spec;
@@ -173,7 +185,34 @@ export function checkRelatedCoverage(param: MessageParam, target: Extracted, rel
   }
 }
 
+/**
+ * `dateCreate` is where the forecast starts (the default TARGET_QUERY reads the history before it),
+ * but a forecast starts after the data's last timestamp. When the data ends early, the first
+ * forecast periods lie before dateCreate: each period that ends on or before dateCreate is "in the
+ * past". Every one of them in the past is an error naming dateCreate (nothing useful would be
+ * forecast); some of them is a warning, returned for the run's data-issues record; none is fine.
+ */
+export function checkFreshness(param: MessageParam, target: Extracted): string | undefined {
+  const last = target.stats.last;
+  if (!last) return undefined;
+  const frequency = parseFrequency(param.ForecastFrequency);
+  const start = parseCompactDate(param.dateCreate).getTime();
+  const h = param.ForecastHorizon;
+  let past = 0;
+  while (past < h && addPeriods(last, frequency, past + 2).getTime() <= start) past++;
+  if (past === 0) return undefined;
+  const first = addPeriods(last, frequency, 1).toISOString();
+  if (past === h) {
+    throw new InvalidInput(
+      `dateCreate ${param.dateCreate}: the target data ends ${last.toISOString()}, so the forecast would start ${first} and all ${h} forecast periods (${frequency.text}) would lie before dateCreate; load newer data or set dateCreate to the day after the data ends`,
+      ['dateCreate: the data ends before the forecast would start'],
+    );
+  }
+  return `the target data ends ${last.toISOString()}: the forecast starts ${first}, not at dateCreate ${param.dateCreate}, and its first ${past} of ${h} periods (${frequency.text}) lie before dateCreate`;
+}
+
 /** The full, validated PipelineInput of one attempt (deterministic: the same attempt and data build the same document). */
+
 export function buildPipelineInput(input: BuildInput): PipelineInput {
   const { param, bucket, target, related, validation } = input;
   const { attempt } = input.attempt;
@@ -181,7 +220,7 @@ export function buildPipelineInput(input: BuildInput): PipelineInput {
   if (related) checkRelatedCoverage(param, target, related);
   const timestampFormat = timestampFormatFor(param);
   const features = related ? related.schema.columns.filter((c) => c.role === 'feature').map((c) => c.attribute.AttributeName) : [];
-  const predictors = predictorSpecs(param, features, attempt);
+  const predictors = predictorSpecs(param, features, dimensionsOf(target.schema), attempt);
   const document: PipelineInput = {
     run: {
       runId: executionName(param.DataName, param.dateCreate),
@@ -194,6 +233,7 @@ export function buildPipelineInput(input: BuildInput): PipelineInput {
       bucket,
       performDelete: param.PerformDelete,
       transform: input.transform,
+      nonNegative: !param.AllowNegative,
       frequency: param.ForecastFrequency,
       forecastHorizon: param.ForecastHorizon,
       timestampFormat,

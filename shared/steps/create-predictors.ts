@@ -78,6 +78,7 @@ async function sendCreate(forecast: ForecastPort, spec: PredictorSpec, state: Pi
       ForecastHorizon: spec.forecastHorizon,
       ForecastTypes: [...spec.forecastTypes],
       ForecastFrequency: state.run.frequency,
+      ForecastDimensions: spec.forecastDimensions ? [...spec.forecastDimensions] : undefined,
       DataConfig: {
         DatasetGroupArn: datasetGroupArn,
         AttributeConfigs: [
@@ -101,7 +102,11 @@ async function sendCreate(forecast: ForecastPort, spec: PredictorSpec, state: Pi
       BackTestWindowOffset: spec.backtestWindowOffset,
     },
     InputDataConfig: { DatasetGroupArn: datasetGroupArn },
-    FeaturizationConfig: { ForecastFrequency: state.run.frequency, Featurizations: featurizations(spec) },
+    FeaturizationConfig: {
+      ForecastFrequency: state.run.frequency,
+      ForecastDimensions: spec.forecastDimensions ? [...spec.forecastDimensions] : undefined,
+      Featurizations: featurizations(spec),
+    },
   }));
   return out.PredictorArn;
 }

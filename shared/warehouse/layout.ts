@@ -23,6 +23,8 @@ export interface TableNames {
   readonly attempts: string;
   /** Output: one row per dataset with the seed's forecast_available flag. */
   readonly parameters: string;
+  /** Output (written by parse): what the data of a run got wrong: quarantined items, stale data. */
+  readonly dataIssues: string;
 }
 
 export const DEFAULT_TABLES: TableNames = {
@@ -33,6 +35,7 @@ export const DEFAULT_TABLES: TableNames = {
   runs: 'FORECAST_RUNS',
   attempts: 'FORECAST_RUN_ATTEMPTS',
   parameters: 'FORECAST_PARAMETERS',
+  dataIssues: 'FORECAST_DATA_ISSUES',
 };
 
 const TABLE_ENV: Record<keyof TableNames, string> = {
@@ -43,6 +46,7 @@ const TABLE_ENV: Record<keyof TableNames, string> = {
   runs: 'RUNS_TABLE',
   attempts: 'RUN_ATTEMPTS_TABLE',
   parameters: 'PARAMETERS_TABLE',
+  dataIssues: 'DATA_ISSUES_TABLE',
 };
 
 /** Table names from the environment (each optional, validated as plain identifiers). */
@@ -73,6 +77,19 @@ export function inputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   ];
 }
 
+/** DDL of the table parse writes a run's data issues to (one row per quarantined item or warning). */
+export function dataIssuesTableDdl(tables: TableNames = DEFAULT_TABLES): string {
+  return `CREATE TABLE IF NOT EXISTS ${tables.dataIssues} (
+  DATASET_NAME VARCHAR NOT NULL,
+  RUN_ID VARCHAR NOT NULL,
+  ISSUE VARCHAR NOT NULL,
+  ITEM_ID VARCHAR,
+  DIMENSIONS VARCHAR,
+  REASON VARCHAR NOT NULL,
+  RECORDED_AT TIMESTAMP NOT NULL
+)`;
+}
+
 /** The status columns FORECAST_RUNS and FORECAST_RUN_ATTEMPTS share (a run's row shows one attempt's). */
 const STATUS_COLUMNS = [
   'STATUS VARCHAR NOT NULL',
@@ -84,7 +101,7 @@ const STATUS_COLUMNS = [
   'CLEANUP_ERROR VARCHAR',
 ].join(',\n  ');
 
-/** DDL of the tables notify and the failure step write. */
+/** DDL of the tables notify, the failure step and parse write. */
 export function outputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${tables.forecasts} (
@@ -132,6 +149,7 @@ export function outputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   LAST_RUN_ID VARCHAR,
   UPDATED_AT TIMESTAMP NOT NULL
 )`,
+    dataIssuesTableDdl(tables),
   ];
 }
 

@@ -2,6 +2,7 @@
  * SQL helpers shared by both warehouse adapters and the default queries. Values never enter SQL
  * text: configured queries name their parameters (`:DATA_NAME`), which become positional `?` binds.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ConfigurationError } from '../errors';
 import type { Row, SqlValue, Warehouse } from '../ports/warehouse';
 
@@ -96,22 +97,63 @@ export async function* batchRows(rows: AsyncIterable<Row>, size = 1024): AsyncIt
   if (batch.length > 0) yield batch;
 }
 
+/** A connection's transactions: the one open now (if any) and the ones waiting for it. */
+export interface TransactionState {
+  active: boolean;
+  /** Settles when every transaction begun so far on the connection has ended. */
+  queue: Promise<void>;
+}
+
+export function newTransactionState(): TransactionState {
+  return { active: false, queue: Promise.resolve() };
+}
+
+/** The connection whose transaction the current async context runs inside. */
+const insideTransaction = new AsyncLocalStorage<TransactionState>();
+
+/** Whether the calling code runs inside this connection's open transaction (a nested call, or the transaction's own work). */
+export function inTransaction(state: TransactionState): boolean {
+  return state.active && insideTransaction.getStore() === state;
+}
+
 /**
- * BEGIN … COMMIT around `work` on one connection, ROLLBACK when it throws. A nested call joins the
- * open transaction (`state.active`), so writers can open one without knowing whether a caller did.
+ * Runs `work` once no transaction of another caller is open on the connection: a statement from
+ * outside a transaction must not land inside someone else's (two parse deliveries of one message
+ * at once on one DuckDB connection, say).
  */
-export async function runTransaction<T>(warehouse: Warehouse, state: { active: boolean }, work: (tx: Warehouse) => Promise<T>): Promise<T> {
-  if (state.active) return work(warehouse);
-  await warehouse.execute('BEGIN TRANSACTION');
-  state.active = true;
+export async function outsideOthersTransactions<T>(state: TransactionState, work: () => Promise<T>): Promise<T> {
+  if (!inTransaction(state)) await state.queue;
+  return work();
+}
+
+/**
+ * BEGIN … COMMIT around `work` on one connection, ROLLBACK when it throws. A nested call (from
+ * inside the transaction's own work) joins the open transaction, so writers can open one without
+ * knowing whether a caller did; a concurrent caller's transaction waits until this one has ended.
+ */
+export async function runTransaction<T>(warehouse: Warehouse, state: TransactionState, work: (tx: Warehouse) => Promise<T>): Promise<T> {
+  if (inTransaction(state)) return work(warehouse);
+  const before = state.queue;
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => (release = resolve));
+  state.queue = before.then(() => mine);
+  await before;
   try {
-    const result = await work(warehouse);
-    await warehouse.execute('COMMIT');
-    return result;
-  } catch (error) {
-    await warehouse.execute('ROLLBACK');
-    throw error;
+    return await insideTransaction.run(state, async () => {
+      state.active = true;
+      try {
+        await warehouse.execute('BEGIN TRANSACTION');
+        const result = await work(warehouse);
+        await warehouse.execute('COMMIT');
+        return result;
+      } catch (error) {
+        await warehouse.execute('ROLLBACK');
+        throw error;
+      } finally {
+        state.active = false;
+      }
+    });
   } finally {
-    state.active = false;
+    release();
   }
 }

@@ -171,6 +171,33 @@ export async function writeCleanupError(
   return status;
 }
 
+/**
+ * What parse found wrong with a run's data: `QUARANTINED` (a target series left out of the run;
+ * ITEM_ID and DIMENSIONS name it) or `STALE_DATA` (a warning on the whole run; no item).
+ */
+export type DataIssueKind = 'QUARANTINED' | 'STALE_DATA';
+
+export interface DataIssueRow {
+  readonly issue: DataIssueKind;
+  readonly itemId: string | null;
+  /** Dimension values as a JSON object text (as FORECAST_RESULTS.DIMENSIONS), or null. */
+  readonly dimensions: string | null;
+  readonly reason: string;
+}
+
+export const DATA_ISSUE_COLUMNS = ['DATASET_NAME', 'RUN_ID', 'ISSUE', 'ITEM_ID', 'DIMENSIONS', 'REASON', 'RECORDED_AT'] as const;
+
+/** Replaces the run's data issues (a redelivered message or a re-run writes them once). */
+export async function replaceDataIssues(tx: Warehouse, run: RunKey, issues: readonly DataIssueRow[], tables: TableNames = DEFAULT_TABLES, now = new Date()): Promise<number> {
+  await tx.execute(`DELETE FROM ${tables.dataIssues} WHERE DATASET_NAME = ? AND RUN_ID = ?`, [run.dataName, run.runId]);
+  if (issues.length === 0) return 0;
+  return tx.insertRows(
+    tables.dataIssues,
+    DATA_ISSUE_COLUMNS,
+    issues.map((i) => [run.dataName, run.runId, i.issue, i.itemId, i.dimensions, i.reason, now]),
+  );
+}
+
 /** Sets `FORECAST_AVAILABLE = true` for the dataset (update, or insert the dataset's row). */
 export async function setForecastAvailable(tx: Warehouse, run: RunKey, tables: TableNames = DEFAULT_TABLES, now = new Date()): Promise<void> {
   const updated = await tx.execute(`UPDATE ${tables.parameters} SET FORECAST_AVAILABLE = ?, LAST_RUN_ID = ?, UPDATED_AT = ? WHERE DATASET_NAME = ?`, [true, run.runId, now, run.dataName]);

@@ -87,6 +87,15 @@ export const BAD_MESSAGES: readonly BadMessage[] = [
   message('a quantile of 0.001', withParam({ ForecastTypes: ['0.001'] }), /ForecastTypes/),
   message('a quantile of 0', withParam({ ForecastTypes: ['0.0'] }), /ForecastTypes/),
   message('backtest windows override of 9', withParam({ ModelOverrides: { ETS: { NumberOfBacktestWindows: 9 } } }), /NumberOfBacktestWindows/),
+  // checkable before training (issue 12 item 7): Forecast's hyperparameter and HPO rules, reserved keys
+  message('an unknown NPTS hyperparameter', withParam({ ModelOverrides: { NPTS: { TrainingParameters: { likelihood: 'gaussian' } } } }), /ModelOverrides\.NPTS\.TrainingParameters\.likelihood/),
+  message('a bad NPTS kernel_type', withParam({ ModelOverrides: { NPTS: { TrainingParameters: { kernel_type: 'gauss' } } } }), /ModelOverrides\.NPTS\.TrainingParameters\.kernel_type: must be exponential or uniform/),
+  message('a hyperparameter for ETS (it has none)', withParam({ ModelOverrides: { ETS: { TrainingParameters: { alpha: '0.3' } } } }), /ModelOverrides\.ETS\.TrainingParameters\.alpha/),
+  message('TrainingParameters for AUTOPREDICTOR', withParam({ Models: ['AUTOPREDICTOR'], ModelOverrides: { AUTOPREDICTOR: { TrainingParameters: { epochs: '5' } } } }), /ModelOverrides\.AUTOPREDICTOR\.TrainingParameters/),
+  message('PerformHPO on ETS (no HPO)', withParam({ ModelOverrides: { ETS: { PerformHPO: true } } }), /ModelOverrides\.ETS\.PerformHPO/),
+  message('__proto__ as an override model', `{"param": ${JSON.stringify(VALID_PARAM).slice(0, -1)}, "ModelOverrides": {"__proto__": {"NumberOfBacktestWindows": 2}}}}`, /ModelOverrides\.__proto__/),
+  message('__proto__ as a hyperparameter', `{"param": ${JSON.stringify(VALID_PARAM).slice(0, -1)}, "ModelOverrides": {"NPTS": {"TrainingParameters": {"__proto__": "1"}}}}}`, /TrainingParameters\.__proto__/),
+  message('a hyperparameter name that is an injection', withParam({ ModelOverrides: { NPTS: { TrainingParameters: { "x'; DROP TABLE t; --": '1' } } } }), /TrainingParameters/),
   message('override of a model not requested', withParam({ ModelOverrides: { ARIMA: { NumberOfBacktestWindows: 2 } } }), /ARIMA/),
   message('an unknown TimestampFormat', withParam({ TimestampFormat: 'dd/MM/yyyy' }), /TimestampFormat/),
 
@@ -157,21 +166,36 @@ const good = (): ActualRow[] => dailySeries('item_good', 60);
 
 export const BAD_DATA: readonly BadData[] = [
   { name: 'the target query returns no rows', rows: [], names: /no (rows|data)|empty/i },
-  { name: 'an item with only negative values', rows: [...good(), ...dailySeries('item_negative', 60, () => -3)], names: /item_negative/ },
+  { name: 'every item is bad (all negative, a single point)', rows: [...dailySeries('item_negative', 60, () => -3), ...dailySeries('item_single', 1)], names: /every item is quarantined.*item_negative.*item_single/ },
+  {
+    name: 'data that ends a whole horizon before dateCreate',
+    rows: dailySeries('item_old', 60).map((r) => ({ ...r, at: new Date(Date.parse(`${r.at}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10) })),
+    names: /dateCreate 20240301: the target data ends 2024-01-30.*all 7 forecast periods/,
+  },
   {
     name: 'a duplicated (item, timestamp) row',
     rows: [...good(), { item: 'item_good', at: '2024-02-10', value: 99 }],
     names: /duplicat/i,
   },
-  { name: 'an item with a single data point', rows: [...good(), ...dailySeries('item_single', 1)], names: /item_single/ },
   { name: 'the horizon is too long for the history', rows: dailySeries('item_short', 20), param: { ForecastHorizon: 60 }, names: /horizon|ForecastHorizon/i },
+  {
+    name: 'more backtest windows than the history holds (per-model override)',
+    rows: dailySeries('item_short', 20),
+    param: { ForecastHorizon: 7, ModelOverrides: { NPTS: { NumberOfBacktestWindows: 3 } } },
+    names: /ModelOverrides\.NPTS\.NumberOfBacktestWindows 3 for NPTS/,
+  },
+  {
+    name: 'more backtest windows than the history holds (message-wide)',
+    rows: dailySeries('item_short', 30),
+    param: { ForecastHorizon: 7, NumberOfBacktestWindows: 5 },
+    names: /NumberOfBacktestWindows 5 for ETS/,
+  },
   {
     name: 'hourly timestamps under a daily frequency',
     rows: [...good(), { item: 'item_good', at: '2024-02-28 13:00:00', value: 5 }],
     names: /frequency|grid|13:00/i,
   },
   { name: 'daily data under a weekly frequency', rows: good(), param: { ForecastFrequency: 'W' }, names: /periods|frequency|grid/i },
-  { name: 'an item whose values are all missing', rows: [...good(), ...dailySeries('item_null', 60, () => null)], names: /item_null/ },
   { name: 'an infinite value', rows: [...good(), ...dailySeries('item_inf', 60, (i) => (i === 30 ? Infinity : 1))], names: /item_inf.*Infinity is not a number/ },
   { name: 'an empty item id', rows: [...good(), ...dailySeries('', 60)], names: /ITEM_ID is empty/ },
   {
@@ -190,3 +214,42 @@ FROM FORECAST_INPUT_TARGET WHERE DATASET_NAME = :DATA_NAME AND TIMESTAMP < CAST(
     names: /RELATED_QUERY/,
   },
 ];
+
+/** Data a production run must survive: the bad items are left out and recorded, the rest forecast. */
+export interface SurvivableData {
+  readonly name: string;
+  readonly rows: readonly ActualRow[];
+  readonly related?: BadData['related'];
+  /** The data issues the run must record: issue kind, item (null for the run) and a reason pattern. */
+  readonly issues: readonly { readonly issue: 'QUARANTINED' | 'STALE_DATA'; readonly item: string | null; readonly reason: RegExp }[];
+}
+
+export const SURVIVABLE_DATA: readonly SurvivableData[] = [
+  { name: 'an item with only negative values', rows: [...good(), ...dailySeries('item_negative', 60, () => -3)], issues: [{ issue: 'QUARANTINED', item: 'item_negative', reason: /all 60 target values are negative or missing/ }] },
+  { name: 'an item with a single data point', rows: [...good(), ...dailySeries('item_single', 1)], issues: [{ issue: 'QUARANTINED', item: 'item_single', reason: /a single data point/ }] },
+  { name: 'an item whose values are all missing', rows: [...good(), ...dailySeries('item_null', 60, () => null)], issues: [{ issue: 'QUARANTINED', item: 'item_null', reason: /all 60 target values are negative or missing/ }] },
+  {
+    name: 'an item id with a newline (its related rows are left out with it)',
+    rows: [...good(), ...dailySeries('item\nINFO fake log line', 60)],
+    related: [...dailySeries('item\nINFO fake log line', 67), ...dailySeries('item_good', 67)].map((r) => ({ item: r.item, at: shiftDays(r.at, 7), price: 2, promotion: 0 })),
+    issues: [{ issue: 'QUARANTINED', item: 'item\nINFO fake log line', reason: /contains a control character/ }],
+  },
+  {
+    name: 'three bad items next to a good one',
+    rows: [...dailySeries('item_a_negative', 30, () => -1), ...good(), ...dailySeries('item_single', 1), ...dailySeries('item_z_null', 40, () => null)],
+    issues: [
+      { issue: 'QUARANTINED', item: 'item_a_negative', reason: /negative or missing/ },
+      { issue: 'QUARANTINED', item: 'item_single', reason: /single data point/ },
+      { issue: 'QUARANTINED', item: 'item_z_null', reason: /negative or missing/ },
+    ],
+  },
+  {
+    name: 'data that ends 3 days before dateCreate (a warning: the first forecast days lie in the past)',
+    rows: good().map((r) => ({ ...r, at: shiftDays(r.at, -3) })),
+    issues: [{ issue: 'STALE_DATA', item: null, reason: /ends 2024-02-26.*forecast starts 2024-02-27T00:00:00.000Z, not at dateCreate 20240301.*first 3 of 7 periods/ }],
+  },
+];
+
+function shiftDays(at: string, days: number): string {
+  return new Date(Date.parse(`${at}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}

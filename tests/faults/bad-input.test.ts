@@ -17,7 +17,7 @@ import { parseConfigFromEnv, startPipelineFromEvent, type ParseConfig, type SqsB
 import type { RejectedMessage, RejectedMessages, StartedExecution, Warehouse, WorkflowStarter } from '../../shared/ports';
 import type { Dependencies } from '../../shared/runtime';
 import { DEFAULT_TABLES, ensureTables, writeRelatedInputRows, writeTargetInputRows } from '../../shared/warehouse/layout';
-import { BAD_DATA, BAD_MESSAGES, VALID_PARAM, dailySeries, type ActualRow } from './bad-input-cases';
+import { BAD_DATA, BAD_MESSAGES, SURVIVABLE_DATA, VALID_PARAM, dailySeries, type ActualRow, type BadData } from './bad-input-cases';
 
 const BUCKET = 'bad-input-bucket';
 /** Longest error text we accept: a hostile 1 MiB field must not be echoed back whole into logs. */
@@ -54,11 +54,17 @@ function toDate(at: string): Date {
   return new Date(at.length === 10 ? `${at}T00:00:00Z` : `${at.replace(' ', 'T')}Z`);
 }
 
-async function seed(dataName: string, rows: readonly ActualRow[]): Promise<void> {
+async function seed(dataName: string, rows: readonly ActualRow[], related: BadData['related'] = undefined): Promise<void> {
   await writeTargetInputRows(
     warehouse,
     rows.map((r) => ({ dataName, itemId: r.item, timestamp: toDate(r.at), value: r.value })),
   );
+  if (related) {
+    await writeRelatedInputRows(
+      warehouse,
+      related.map((r) => ({ dataName, itemId: r.item, timestamp: toDate(r.at), price: r.price, promotion: r.promotion })),
+    );
+  }
 }
 
 async function tableCounts(): Promise<Record<string, number>> {
@@ -193,13 +199,7 @@ describe('bad input: bad data behind a valid message', () => {
   it.each(BAD_DATA.map((c, i) => [c.name, c, i] as const))('rejects %s', async (_name, badCase, index) => {
     // Prepare: each case in its own dataset of the same warehouse
     const dataName = `bad_data_${index}`;
-    await seed(dataName, badCase.rows);
-    if (badCase.related) {
-      await writeRelatedInputRows(
-        warehouse,
-        badCase.related.map((r) => ({ dataName, itemId: r.item, timestamp: toDate(r.at), price: r.price, promotion: r.promotion })),
-      );
-    }
+    await seed(dataName, badCase.rows, badCase.related);
     const body = JSON.stringify({ param: { ...VALID_PARAM, DataName: dataName, ...badCase.param } });
     const before = await tableCounts();
     // Act
@@ -215,5 +215,38 @@ describe('bad input: bad data behind a valid message', () => {
     expect(await store.list(`s3://${BUCKET}/`)).toEqual([]);
     expect(await tableCounts()).toEqual(before);
     tally.rejected++;
+  });
+});
+
+describe('bad input: bad items and stale data behind a valid message are recorded, and the run goes on', () => {
+  it.each(SURVIVABLE_DATA.map((c, i) => [c.name, c, i] as const))('survives %s', async (_name, dataCase, index) => {
+    // Prepare
+    const dataName = `survivable_${index}`;
+    await seed(dataName, dataCase.rows, dataCase.related);
+    const body = JSON.stringify({ param: { ...VALID_PARAM, DataName: dataName } });
+
+    // Act: twice, as a redelivered message would
+    await startPipelineFromEvent({ body }, deps, config);
+    const summary = await startPipelineFromEvent({ body }, deps, config);
+
+    // Assess: one run started for the good items, the bad ones recorded once with their reasons
+    expect(starter.started.map((s) => s.name)).toEqual([`${dataName}_2024_03_01`, `${dataName}_2024_03_01`]);
+    const issues: { ISSUE: unknown; ITEM_ID: unknown; REASON: unknown }[] = [];
+    for await (const row of warehouse.query(`SELECT ISSUE, ITEM_ID, REASON FROM ${DEFAULT_TABLES.dataIssues} WHERE DATASET_NAME = ? ORDER BY ISSUE, ITEM_ID`, [dataName])) issues.push(row as never);
+    expect(issues).toHaveLength(dataCase.issues.length);
+    dataCase.issues.forEach((expected, i) => {
+      expect(issues[i]).toMatchObject({ ISSUE: expected.issue, ITEM_ID: expected.item });
+      expect(String(issues[i]!.REASON)).toMatch(expected.reason);
+    });
+    const quarantined = dataCase.issues.filter((i) => i.issue === 'QUARANTINED');
+    expect(summary).toMatchObject({ quarantined: quarantined.length });
+    const target = (await store.get(`s3://${BUCKET}/${dataName}/20240301/target.csv`)).toString('utf8');
+    expect(target).toContain('item_good');
+    for (const q of quarantined) expect(target).not.toContain(q.item!);
+    if (dataCase.related) {
+      const related = (await store.get(`s3://${BUCKET}/${dataName}/20240301/related.csv`)).toString('utf8');
+      expect(related).toContain('item_good');
+      for (const q of quarantined) expect(related).not.toContain(q.item!);
+    }
   });
 });

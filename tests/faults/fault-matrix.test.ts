@@ -9,7 +9,7 @@
  * Scenarios share one local root and run in sequence; each uses its own DataName.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +18,10 @@ import { openDuckDbWarehouse } from '../../shared/adapters/duckdb-warehouse';
 import { executionName } from '../../shared/names';
 import { parseConfigFromEnv, startPipelineFromEvent, type SqsBatchResponse } from '../../shared/parse';
 import { setDependencies } from '../../shared/runtime';
-import { ensureTables } from '../../shared/warehouse/layout';
+import { DEFAULT_TABLES, ensureTables, writeTargetInputRows } from '../../shared/warehouse/layout';
 import { localPaths } from '../../local/config';
 import { openLocalRuntime, runPipeline, sqsEventOf, type RunResult } from '../../local/runner';
-import { attemptRows, engineResources, runRows, seedSmallDataset, Tally, type RunRows } from './harness';
+import { attemptRows, engineResources, runRows, seedSmallDataset, smallDataset, Tally, type RunRows } from './harness';
 import type { FaultRule } from '../../engine/faults';
 
 const ITEMS = 3;
@@ -523,4 +523,159 @@ describe('fault matrix: attempts and re-runs', () => {
     expect(rows).toEqual([{ STATUS: 'SUCCEEDED', REASON: null, POST_DELIVERY_ERROR: expect.stringMatching(/^Notify: .*Injected fault/) }]);
     expect(lastOutput).toMatch(/execution FAILED, results SUCCEEDED\n.*\n {2}failed after the results were delivered: Notify: /);
   }, T);
+});
+
+/** Runs the pipeline to its end in a child process with its own deployment environment (parse reads its queries from it once). */
+async function runChild(msg: unknown, env: Record<string, string>): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url)), fileURLToPath(new URL('./run-child.ts', import.meta.url)), root, JSON.stringify(msg)],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORECAST_FAULTS: '[]', ...env } },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return output;
+}
+
+async function dataIssues(dataName: string): Promise<{ ISSUE: string; ITEM_ID: string | null; REASON: string }[]> {
+  return withWarehouse(async (w) => {
+    const rows: { ISSUE: string; ITEM_ID: string | null; REASON: string }[] = [];
+    for await (const row of w.query(`SELECT ISSUE, ITEM_ID, REASON FROM ${DEFAULT_TABLES.dataIssues} WHERE DATASET_NAME = ? ORDER BY ISSUE, ITEM_ID`, [dataName])) rows.push(row as never);
+    return rows;
+  });
+}
+
+describe('fault matrix: data-level cases (bad items, dimensions)', () => {
+  it('two bad items next to three good ones → quarantined and recorded, the good ones forecast, SUCCEEDED', async () => {
+    // Prepare: the small dataset plus an item with one data point and one whose values are all negative
+    const dataName = nextDataName();
+    await seed(dataName);
+    const day = (d: number) => new Date(Date.UTC(2024, 1, 29 - d));
+    await withWarehouse((w) =>
+      writeTargetInputRows(w, [
+        { dataName, itemId: 'item_single', timestamp: day(0), value: 4 },
+        ...Array.from({ length: 30 }, (_, d) => ({ dataName, itemId: 'item_negative', timestamp: day(d), value: -2 })),
+      ]),
+    );
+    const started = Date.now();
+    // Act
+    const result = await run(message(dataName, '20240301'));
+    // Assess: the summary names them, the warehouse records them, the rest delivered exactly once
+    expect(lastOutput).toMatch(/quarantined: 2 items left out of the run/);
+    expect((await dataIssues(dataName)).map((i) => [i.ISSUE, i.ITEM_ID])).toEqual([
+      ['QUARANTINED', 'item_negative'],
+      ['QUARANTINED', 'item_single'],
+    ]);
+    judge('2 bad items quarantined next to 3 good ones', { run: 'SUCCEEDED' }, await observe(dataName, executionName(dataName, '20240301'), result.execution?.status), (Date.now() - started) / 1000);
+  }, T);
+
+  it('item × store dimensions with related data → every series its own forecast, keyed by item and store, realised accuracy against its own actuals, a bad store quarantined alone', async () => {
+    // Prepare: the small dataset's 3 items in 2 stores (store s2 sells twice as much), in a table
+    // with a STORE column; prices per item and store; item_0 also in store s3 with one data point
+    const dataName = nextDataName();
+    const table = 'FM_INPUT_STORES';
+    const related = 'FM_RELATED_STORES';
+    await withWarehouse(async (w) => {
+      await ensureTables(w);
+      await w.execute(`CREATE TABLE IF NOT EXISTS ${table} (DATASET_NAME VARCHAR, ITEM_ID VARCHAR, STORE VARCHAR, TIMESTAMP TIMESTAMP, TARGET_VALUE DOUBLE)`);
+      await w.execute(`CREATE TABLE IF NOT EXISTS ${related} (DATASET_NAME VARCHAR, ITEM_ID VARCHAR, STORE VARCHAR, TIMESTAMP TIMESTAMP, PRICE DOUBLE)`);
+      const rows = smallDataset(dataName, { items: ITEMS, days: HISTORY_DAYS, forecastStart: forecastStart('20240301'), after: HORIZON });
+      await w.insertRows(table, ['DATASET_NAME', 'ITEM_ID', 'STORE', 'TIMESTAMP', 'TARGET_VALUE'], [
+        ...rows.map((r) => [dataName, r.itemId, 's1', r.timestamp, r.value]),
+        ...rows.map((r) => [dataName, r.itemId, 's2', r.timestamp, 2 * r.value!]),
+        [dataName, 'item_0', 's3', new Date(Date.UTC(2024, 1, 29)), 5],
+      ]);
+      await w.insertRows(related, ['DATASET_NAME', 'ITEM_ID', 'STORE', 'TIMESTAMP', 'PRICE'], ['s1', 's2', 's3'].flatMap((store) => rows.map((r) => [dataName, r.itemId, store, r.timestamp, store === 's1' ? 2 : 3])));
+    });
+    const query = (op: string) =>
+      `SELECT TIMESTAMP, ITEM_ID, STORE, TARGET_VALUE FROM ${table} WHERE DATASET_NAME = :DATA_NAME AND TIMESTAMP ${op} CAST(:FORECAST_START AS TIMESTAMP) ORDER BY ITEM_ID, STORE, TIMESTAMP`;
+    const relatedQuery = `SELECT TIMESTAMP, ITEM_ID, STORE, PRICE FROM ${related} WHERE DATASET_NAME = :DATA_NAME ORDER BY ITEM_ID, STORE, TIMESTAMP`;
+    const started = Date.now();
+    // Act
+    const output = await runChild(message(dataName, '20240301'), { TARGET_QUERY: query('<'), VALIDATION_QUERY: query('>='), RELATED_QUERY: relatedQuery });
+    // Assess: 6 series × horizon × types per model, each once; s2's forecasts about twice s1's; realised accuracy found its actuals
+    const runId = executionName(dataName, '20240301');
+    expect(output).toMatch(/Run \S+: execution SUCCEEDED/);
+    expect(output).toMatch(/quarantined: 1 item left out of the run/);
+    expect(output).toContain('"item_0" {"store":"s3"}: a single data point');
+    // The related rows of the quarantined series are left out with it; the others are keyed by item and store.
+    const relatedCsv = await readFile(join(localPaths(root).storeRoot, localPaths(root).bucket, dataName, '20240301', 'related.csv'), 'utf8');
+    expect(relatedCsv).toContain(',item_0,s2,3\n');
+    expect(relatedCsv).not.toContain(',item_0,s3,');
+    const observed = await observe(dataName, runId, 'SUCCEEDED');
+    const perStore = await withWarehouse(async (w) => {
+      const found: Record<string, number> = {};
+      for await (const row of w.query(
+        `SELECT DIMENSIONS, COUNT(*) AS N, AVG(VALUE) AS V FROM FORECAST_RESULTS WHERE RUN_ID = ? AND MODEL = 'ETS' AND FORECAST_TYPE = 'p50' GROUP BY DIMENSIONS ORDER BY DIMENSIONS`,
+        [runId],
+      )) {
+        found[String(row.DIMENSIONS)] = Number(row.V);
+        expect(Number(row.N)).toBe(ITEMS * HORIZON);
+      }
+      return found;
+    });
+    expect(Object.keys(perStore)).toEqual(['{"store":"s1"}', '{"store":"s2"}']);
+    expect(perStore['{"store":"s2"}']! / perStore['{"store":"s1"}']!).toBeGreaterThan(1.7);
+    const observations = await withWarehouse(async (w) => {
+      for await (const row of w.query(`SELECT VALUE FROM FORECAST_METRICS WHERE RUN_ID = ? AND MODEL = 'ETS' AND SOURCE = 'REALISED' AND METRIC = 'OBSERVATIONS'`, [runId])) return Number(row.VALUE);
+      return 0;
+    });
+    expect(observations).toBe(2 * ITEMS * HORIZON);
+    expect(observed.rows.distinctForecastKeys).toBe(2 * ROWS_PER_MODEL * MODELS.length);
+    expect(observed.rows.forecastRows).toBe(2 * ROWS_PER_MODEL * MODELS.length);
+    expect(observed.left).toEqual([]);
+    tally.add({ scenario: 'item × store dimensions (6 series)', expected: 'SUCCEEDED', observed: `${observed.execution} / ${observed.rows.statusRows[0]?.STATUS}`, asExpected: true, rowsLost: 0, rowsDuplicated: 0, resourcesLeft: 0, seconds: (Date.now() - started) / 1000 });
+  }, T);
+});
+
+describe('fault matrix: data-level cases (calendars)', () => {
+  /** `count` timestamps on the data's own calendar, the last `after` of them from dateCreate on (validation actuals). */
+  async function calendarScenario(name: string, frequency: string, dates: readonly Date[], horizon: number): Promise<void> {
+    const dataName = nextDataName();
+    await withWarehouse(async (w) => {
+      await ensureTables(w);
+      await writeTargetInputRows(
+        w,
+        Array.from({ length: ITEMS }, (_, i) => dates.map((timestamp, d) => ({ dataName, itemId: `item_${i}`, timestamp, value: 20 + 5 * i + (d % 4) }))).flat(),
+      );
+    });
+    const started = Date.now();
+    const msg = { param: { ...message(dataName, '20240301').param, ForecastFrequency: frequency, ForecastHorizon: horizon } };
+    // Act
+    const result = await run(msg);
+    // Assess: forecasts on the data's own dates, and realised accuracy found an actual for every forecast date
+    const runId = executionName(dataName, '20240301');
+    const expectedDates = dates.filter((d) => d.getTime() >= Date.UTC(2024, 2, 1)).slice(0, horizon).map((d) => d.toISOString());
+    const { forecastDates, observations } = await withWarehouse(async (w) => {
+      const found: string[] = [];
+      for await (const row of w.query(`SELECT DISTINCT FORECAST_DATE FROM FORECAST_RESULTS WHERE RUN_ID = ? ORDER BY FORECAST_DATE`, [runId])) found.push((row.FORECAST_DATE as Date).toISOString());
+      let n = 0;
+      for await (const row of w.query(`SELECT VALUE FROM FORECAST_METRICS WHERE RUN_ID = ? AND MODEL = 'ETS' AND SOURCE = 'REALISED' AND METRIC = 'OBSERVATIONS'`, [runId])) n = Number(row.VALUE);
+      return { forecastDates: found, observations: n };
+    });
+    expect(result.execution?.status).toBe('SUCCEEDED');
+    expect(forecastDates).toEqual(expectedDates);
+    expect(observations).toBe(ITEMS * horizon);
+    const observed = await observe(dataName, runId, result.execution?.status);
+    expect(observed.rows.distinctForecastKeys).toBe(ITEMS * horizon * TYPES.length * MODELS.length);
+    expect(observed.rows.forecastRows).toBe(observed.rows.distinctForecastKeys);
+    expect(observed.left).toEqual([]);
+    tally.add({ scenario: name, expected: 'SUCCEEDED', observed: `${observed.execution} / ${observed.rows.statusRows[0]?.STATUS}`, asExpected: true, rowsLost: 0, rowsDuplicated: 0, resourcesLeft: 0, seconds: (Date.now() - started) / 1000 });
+  }
+
+  const DAY = 86_400_000;
+  it('weekly data on Wednesdays → forecasts on Wednesdays, realised accuracy over every forecast week', () =>
+    // Wednesday 2024-02-28 is the last history week; 60 weeks of history, 7 after.
+    calendarScenario('weekly data on Wednesdays', 'W', Array.from({ length: 67 }, (_, k) => new Date(Date.UTC(2024, 1, 28) + (k - 59) * 7 * DAY)), 7), T);
+
+  it('monthly data on month ends → accepted, forecasts on month ends (Mar 31, Apr 30, May 31)', () =>
+    calendarScenario('monthly data on month ends', 'M', Array.from({ length: 51 }, (_, k) => new Date(Date.UTC(2020, 3 + k, 0))), 3), T);
+
+  it('quarter-end 3M data → accepted, forecasts on quarter ends', () =>
+    calendarScenario('quarterly (3M) data on quarter ends', '3M', Array.from({ length: 27 }, (_, k) => new Date(Date.UTC(2018, 3 * k, 0))), 2), T);
+
+  it('monthly data on the 15th → forecasts on the 15th', () =>
+    calendarScenario('monthly data on the 15th', 'M', Array.from({ length: 53 }, (_, k) => new Date(Date.UTC(2020, k, 15))), 3), T);
 });

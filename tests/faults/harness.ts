@@ -57,7 +57,7 @@ export async function runRows(warehouse: Warehouse, dataName: string, runId: str
   const t = DEFAULT_TABLES;
   const [forecasts] = await all(
     warehouse,
-    `SELECT COUNT(*) AS N, COUNT(DISTINCT (MODEL, ITEM_ID, FORECAST_DATE, FORECAST_TYPE)) AS D FROM ${t.forecasts} WHERE DATASET_NAME = ? AND RUN_ID = ?`,
+    `SELECT COUNT(*) AS N, COUNT(DISTINCT (MODEL, ITEM_ID, COALESCE(DIMENSIONS, ''), FORECAST_DATE, FORECAST_TYPE)) AS D FROM ${t.forecasts} WHERE DATASET_NAME = ? AND RUN_ID = ?`,
     [dataName, runId],
   );
   const [metrics] = await all(

@@ -45,6 +45,33 @@ describe.each(WAREHOUSE_KINDS)('Function: startPipelineFromEvent (%s warehouse +
     expect(input.validation).toEqual({ s3Uri: 's3://bucket/shop/20240301/validate.csv', rows: 30 });
   });
 
+  it('keeps negative values untransformed and switches the zero floor off when the message allows negative series', async () => {
+    // Prepare: a net flow that goes below −1 (log1p could not carry it)
+    await seedDaily(h.warehouse, 'shop', ['a'], 70, (_item, day) => (day % 2 === 0 ? -5 : 3));
+
+    // Act
+    await startPipelineFromEvent({ body: message({ AllowNegative: true }) }, h.deps, config);
+
+    // Assess
+    const target = (await text(h, 's3://bucket/shop/20240301/target.csv')).trimEnd().split('\n');
+    expect(target.slice(0, 2)).toEqual(['2024-01-01,a,-5', '2024-01-02,a,3']);
+    const input = pipelineInputSchema.parse(h.workflow.calls[0]!.input) as PipelineInput;
+    expect(input.run).toMatchObject({ transform: 'none', nonNegative: false });
+  });
+
+  it('runs demand (the default) on log1p with the zero floor on, negatives forward-filled', async () => {
+    // Prepare
+    await seedDaily(h.warehouse, 'shop', ['a'], 70, (_item, day) => (day % 2 === 0 ? 4 : -5));
+
+    // Act
+    await startPipelineFromEvent({ body: message({}) }, h.deps, config);
+
+    // Assess
+    const target = (await text(h, 's3://bucket/shop/20240301/target.csv')).trimEnd().split('\n');
+    expect(target.slice(0, 2)).toEqual([`2024-01-01,a,${Math.log1p(4)}`, `2024-01-02,a,${Math.log1p(4)}`]);
+    expect(pipelineInputSchema.parse(h.workflow.calls[0]!.input).run).toMatchObject({ transform: 'log1p', nonNegative: true });
+  });
+
   it('treats a redelivered message as a duplicate and builds the identical input', async () => {
     // Prepare
     await seedDaily(h.warehouse, 'shop', ['a'], 70);

@@ -13,11 +13,13 @@ function cleaner(frequency = 'D', transform: 'log1p' | 'none' = 'none') {
   return new RowCleaner({ schema, frequency: parseFrequency(frequency), timestampFormat: 'yyyy-MM-dd', transform });
 }
 
+/** Every CSV line the rows make (a series' first lines are handed out once it is known to be trainable). */
 function lines(rows: Row[], transform: 'log1p' | 'none' = 'none'): string[] {
   const c = cleaner('D', transform);
-  const out = rows.map((r) => c.line(r).trimEnd());
+  let text = rows.map((r) => c.line(r)).join('');
   c.finish();
-  return out;
+  text += c.rest();
+  return text === '' ? [] : text.trimEnd().split('\n');
 }
 
 describe('Function: fillSeries', () => {
@@ -74,9 +76,64 @@ describe('Class: RowCleaner', () => {
     expect(() => cleaner().line({ TIMESTAMP: new Date(Date.UTC(2024, 0, 1, 6)), ITEM_ID: 'a', TARGET_VALUE: 1 })).toThrow(/has a time of day, but the timestamp format is yyyy-MM-dd/);
   });
 
-  it('rejects a target item with no usable value or a single point', () => {
-    expect(() => lines([row('a', 0, -1), row('a', 1, null)])).toThrow(/item "a": all 2 target values are negative or missing/);
-    expect(() => lines([row('a', 0, 1), row('a', 1, 1), row('b', 0, 1)])).toThrow(/item "b": a single data point/);
+  it('quarantines a target item with no usable value, a single point or a newline in its id, and keeps the rest', () => {
+    // Prepare
+    const c = cleaner();
+    const rows = [row('a', 0, -1), row('a', 1, null), row('b', 0, 1), row('b', 1, 2), row('c', 0, 1), row('d\nforged', 0, 1), row('d\nforged', 1, 1), row('e', 0, null), row('e', 1, 3)];
+
+    // Act
+    const text = rows.map((r) => c.line(r)).join('');
+    const stats = c.finish();
+
+    // Assess
+    expect((text + c.rest()).trimEnd().split('\n')).toEqual(['2024-01-01,b,1', '2024-01-02,b,2', '2024-01-01,e,', '2024-01-02,e,3']);
+    expect(stats).toMatchObject({ rows: 4, items: 2, longestSeries: 2 });
+    expect(stats.quarantined).toEqual([
+      { item: 'a', dimensions: null, reason: expect.stringMatching(/all 2 target values are negative or missing/) },
+      { item: 'c', dimensions: null, reason: expect.stringMatching(/a single data point/) },
+      { item: 'd\nforged', dimensions: null, reason: expect.stringMatching(/ITEM_ID "d\\nforged" contains a control character/) },
+    ]);
+  });
+
+  it('fails a target whose every item is quarantined, saying why', () => {
+    expect(() => lines([row('a', 0, -1), row('a', 1, null), row('b', 0, 1)])).toThrow(
+      /every item is quarantined, nothing is left to forecast: item "a": all 2 target values are negative or missing.*; item "b": a single data point/,
+    );
+  });
+
+  it('keys series by item and every dimension: each item × store is filled and checked on its own', () => {
+    // Prepare
+    const storeRow = (item: string, store: string | null, d: number, value: unknown): Row => ({ TIMESTAMP: day(d), ITEM_ID: item, STORE: store, TARGET_VALUE: value as number });
+    const make = () => new RowCleaner({ schema: inferSchema('TARGET', storeRow('a', 's1', 0, 1)), frequency: parseFrequency('D'), timestampFormat: 'yyyy-MM-dd', transform: 'none' });
+    const c = make();
+    const rows = [storeRow('a', 's1', 0, 5), storeRow('a', 's1', 1, -1), storeRow('a', 's2', 0, null), storeRow('a', 's2', 1, 7), storeRow('a', 's3', 0, 1), storeRow('b', 's1', 0, 2), storeRow('b', 's1', 1, 3)];
+
+    // Act
+    const text = rows.map((r) => c.line(r)).join('');
+    const stats = c.finish();
+
+    // Assess: no "duplicate rows for TIMESTAMP" across stores, no fill leaking from s1 into s2, s3 quarantined on its own
+    expect((text + c.rest()).trimEnd().split('\n')).toEqual(['2024-01-01,a,5,s1', '2024-01-02,a,5,s1', '2024-01-01,a,,s2', '2024-01-02,a,7,s2', '2024-01-01,b,2,s1', '2024-01-02,b,3,s1']);
+    expect(stats).toMatchObject({ rows: 6, items: 3 });
+    expect(stats.quarantined).toEqual([{ item: 'a', dimensions: { store: 's3' }, reason: expect.stringMatching(/a single data point/) }]);
+    const again = make();
+    expect(() => [storeRow('a', 's1', 0, 1), storeRow('a', 's2', 0, 1), storeRow('a', 's1', 1, 1)].forEach((r) => again.line(r))).toThrow(
+      /item "a" STORE "s1" appears again after other items; rows must be ordered by ITEM_ID, STORE, TIMESTAMP/,
+    );
+    const duplicate = make();
+    expect(() => [storeRow('a', 's1', 0, 1), storeRow('a', 's1', 0, 1)].forEach((r) => duplicate.line(r))).toThrow(/item "a" STORE "s1": duplicate rows for TIMESTAMP/);
+  });
+
+  it('keeps negative values as data when asked (AllowNegative)', () => {
+    // Prepare
+    const c = new RowCleaner({ schema: inferSchema('TARGET', row('a', 0, 1)), frequency: parseFrequency('D'), timestampFormat: 'yyyy-MM-dd', transform: 'none', keepNegatives: true });
+
+    // Act
+    const text = [row('a', 0, -5), row('a', 1, null), row('a', 2, 2)].map((r) => c.line(r)).join('');
+    c.finish();
+
+    // Assess
+    expect((text + c.rest()).trimEnd().split('\n')).toEqual(['2024-01-01,a,-5', '2024-01-02,a,-5', '2024-01-03,a,2']);
   });
 
   it('rejects an empty item id and a timestamp that is not one', () => {
@@ -89,12 +146,11 @@ describe('Class: RowCleaner', () => {
     const c = cleaner();
 
     // Act
-    const out = c.line(row('a,"b"', 0, 1));
-    c.line(row('a,"b"', 9, 1));
+    const out = c.line(row('a,"b"', 0, 1)) + c.line(row('a,"b"', 9, 1));
     const stats = c.finish();
 
     // Assess
-    expect(out).toBe('2024-01-01,"a,""b""",1\n');
+    expect(out).toBe('2024-01-01,"a,""b""",1\n2024-01-10,"a,""b""",1\n');
     expect(stats).toMatchObject({ rows: 2, items: 1, longestSeries: 10 });
   });
 
@@ -103,6 +159,27 @@ describe('Class: RowCleaner', () => {
     c.line({ TIMESTAMP: new Date(Date.UTC(2024, 0, 1)), ITEM_ID: 'a', TARGET_VALUE: 1 });
     c.line({ TIMESTAMP: new Date(Date.UTC(2024, 3, 1)), ITEM_ID: 'a', TARGET_VALUE: 1 });
     expect(c.finish().longestSeries).toBe(4);
+  });
+});
+
+describe('Class: RowCleaner calendars', () => {
+  const at = (y: number, m: number, d: number): Row => ({ TIMESTAMP: new Date(Date.UTC(y, m - 1, d)), ITEM_ID: 'a', TARGET_VALUE: 1 });
+  const clean = (frequency: string, rows: Row[]) => {
+    const c = new RowCleaner({ schema: inferSchema('TARGET', at(2024, 1, 1)), frequency: parseFrequency(frequency), timestampFormat: 'yyyy-MM-dd', transform: 'none' });
+    rows.forEach((r) => c.line(r));
+    return c.finish();
+  };
+
+  it('accepts month-end monthly data (Feb 29 then Mar 31), quarter-end 3M data and data on the 30th', () => {
+    expect(clean('M', [at(2024, 1, 31), at(2024, 2, 29), at(2024, 3, 31), at(2024, 4, 30)]).longestSeries).toBe(4);
+    expect(clean('M', [at(2024, 2, 29), at(2024, 3, 31), at(2024, 5, 31)]).longestSeries).toBe(4);
+    expect(clean('3M', [at(2023, 12, 31), at(2024, 3, 31), at(2024, 6, 30), at(2024, 9, 30)]).longestSeries).toBe(4);
+    expect(clean('M', [at(2024, 1, 30), at(2024, 2, 29), at(2024, 3, 30)]).longestSeries).toBe(3);
+  });
+
+  it('accepts weekly data on any weekday, and still rejects a date off the series calendar', () => {
+    expect(clean('W', [at(2024, 2, 7), at(2024, 2, 14), at(2024, 2, 28)]).longestSeries).toBe(4);
+    expect(() => clean('M', [at(2024, 1, 31), at(2024, 2, 29), at(2024, 3, 29)])).toThrow(/2024-03-29.* is not a whole number of M periods/);
   });
 });
 

@@ -30,6 +30,32 @@ describe('DuckDB warehouse: concurrent use (found by the fault matrix)', () => {
     await warehouse.close();
   });
 
+  it('runs concurrent transactions one after the other: each replaces the rows of its key exactly once, none joins the other', async () => {
+    // Prepare: two deliveries of one message replace the same run's rows at the same time, a third rolls back
+    const warehouse = await openDuckDbWarehouse({ path: ':memory:' });
+    await warehouse.execute('CREATE TABLE issues (RUN VARCHAR, ITEM VARCHAR)');
+    const replace = (items: string[]) =>
+      warehouse.transaction(async (tx) => {
+        await tx.execute('DELETE FROM issues WHERE RUN = ?', ['r1']);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return tx.insertRows('issues', ['RUN', 'ITEM'], items.map((item) => ['r1', item]));
+      });
+    const failing = warehouse.transaction(async (tx) => {
+      await tx.insertRows('issues', ['RUN', 'ITEM'], [['r1', 'rolled back']]);
+      throw new Error('boom');
+    });
+
+    // Act
+    const results = await Promise.allSettled([replace(['a', 'b']), failing, replace(['a', 'b']), warehouse.execute('INSERT INTO issues VALUES (?, ?)', ['r2', 'outside'])]);
+
+    // Assess
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const rows: string[] = [];
+    for await (const row of warehouse.query('SELECT RUN, ITEM FROM issues ORDER BY RUN, ITEM')) rows.push(`${row.RUN}/${row.ITEM}`);
+    expect(rows).toEqual(['r1/a', 'r1/b', 'r2/outside']);
+    await warehouse.close();
+  });
+
   it('lets a consumer write while it reads a query', async () => {
     const warehouse = await openDuckDbWarehouse({ path: ':memory:' });
     await warehouse.execute('CREATE TABLE src AS SELECT range AS x FROM range(3000)');

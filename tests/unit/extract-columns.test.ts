@@ -82,6 +82,25 @@ describe('Function: extractToCsv on column batches (DuckDB queryColumns)', () =>
     expect(columns).toEqual(rows);
   });
 
+  it('quarantines the same items on both paths and writes the same bytes (one item with a single row, one all negative, one held back for 400 rows)', async () => {
+    // Prepare: it2 loses all but its first row; it6 becomes all negative; it3 starts with 400 NULLs (held back, then kept)
+    const sql = `SELECT TIMESTAMP, ITEM_ID, TARGET_VALUE FROM (
+        SELECT * REPLACE (CASE WHEN ITEM_ID = 'it6' THEN -1 WHEN ITEM_ID = 'it3' AND N < 400 THEN NULL ELSE TARGET_VALUE END AS TARGET_VALUE)
+        FROM t WHERE ITEM_ID <> 'it2' OR N = 0)
+      ORDER BY ITEM_ID, TIMESTAMP`;
+
+    // Act
+    const columns = await extract(w, sql);
+    const rows = await extract(rowsOnly(w), sql);
+
+    // Assess
+    expect(columns.result!.stats.quarantined.map((q) => q.item)).toEqual(['it2', 'it6']);
+    expect(columns.result!.stats.items).toBe(7);
+    expect(columns.csv).not.toMatch(/,it2,|,it6,/);
+    expect(columns.csv!.match(/,it3,/g)).toHaveLength(700);
+    expect(columns).toEqual(rows);
+  });
+
   it.each([
     ['a duplicate (item, timestamp)', 'SELECT * FROM t UNION ALL SELECT * FROM t WHERE ITEM_ID = \'it2\' AND N = 500'],
     ['an item seen again later', 'SELECT * FROM (SELECT * FROM t ORDER BY ITEM_ID, TIMESTAMP) UNION ALL SELECT * FROM t WHERE ITEM_ID = \'it2\' AND N = 699'],

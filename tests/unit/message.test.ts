@@ -20,7 +20,7 @@ describe('Function: parseMessage', () => {
     const { param } = parseMessage({ param: valid });
 
     // Assess
-    expect(param).toEqual({ ...valid, ForecastFrequency: 'D', Models: [...DEFAULT_MODELS], ForecastTypes: [...DEFAULT_FORECAST_TYPES] });
+    expect(param).toEqual({ ...valid, ForecastFrequency: 'D', Models: [...DEFAULT_MODELS], ForecastTypes: [...DEFAULT_FORECAST_TYPES], AllowNegative: false });
     expect(DEFAULT_FORECAST_TYPES).toEqual(['0.50', '0.80', '0.90', '0.95', '0.99']);
   });
 

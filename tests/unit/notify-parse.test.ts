@@ -66,6 +66,35 @@ describe('Function: listExportParts / readExportRows', () => {
     expect(Object.fromEntries(rows[1]!.values)).toEqual({ p10: 0, p50: null, mean: 0 });
   });
 
+  it('floors demand at zero and keeps quantiles in order (expm1 of a negative log-space p5 is −0.33), unless the run allows negative values', async () => {
+    // Prepare: p5 below zero in log space, p50 above p90 (a crossing), mean negative
+    const job = 'shop_PROPHET_1_forecast_20240301';
+    await tmp.store.put(
+      `${dir}${job}_2024-03-01T10-00-00Z_part0.csv`,
+      `item_id,date,p5,p90,p50,mean\na,2024-03-01T00:00:00Z,${Math.log(0.67)},${Math.log1p(4)},${Math.log1p(6)},-0.5\n`,
+    );
+    const parts = await listExportParts(tmp.store, dir, job);
+
+    // Act
+    const read = async (nonNegative: boolean) => {
+      const rows = [];
+      for await (const r of readExportRows(tmp.store, parts, 'log1p', { nonNegative })) rows.push(r);
+      return Object.fromEntries(rows[0]!.values);
+    };
+    const demand = await read(true);
+    const signed = await read(false);
+
+    // Assess
+    expect(demand.p5).toBe(0);
+    expect(Object.is(demand.p5, -0)).toBe(false);
+    expect(demand.mean).toBe(0);
+    expect(demand.p50).toBeCloseTo(4, 9);
+    expect(demand.p90).toBeCloseTo(6, 9);
+    expect(signed.p5).toBeCloseTo(-0.33, 9);
+    expect(signed.mean).toBeCloseTo(Math.expm1(-0.5), 9);
+    expect(signed.p50! <= signed.p90!).toBe(true);
+  });
+
   it('names the file, line and column of a value that is not a number', async () => {
     // Prepare
     await tmp.store.put(`${dir}j_2024-03-01T10-00-00Z_part0.csv`, 'item_id,date,p50\na,2024-03-01T00:00:00Z,1\na,2024-03-02T00:00:00Z,abc\n');

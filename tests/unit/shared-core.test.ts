@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createOutcome, deleteOutcome, RESOURCE_STATUSES } from '../../shared/status';
-import { addPeriods, parseFrequency, periodsBetween, periodStart, seasonLength } from '../../shared/frequency';
+import { addPeriods, anchoredPeriodStart, parseFrequency, periodsBetween, periodStart, seasonLength } from '../../shared/frequency';
 import { attemptExecutionName, attemptParts, executionName, resourceName, MAX_RESOURCE_NAME, RESOURCE_NAME_PATTERN } from '../../shared/names';
-import { TRANSFORMS } from '../../shared/transform';
+import { forecastInverse, TRANSFORMS } from '../../shared/transform';
 import { ResourceFailed, ResourcePending } from '../../shared/errors';
 import { parseTimestamp, formatExportDate, parseCompactDate } from '../../shared/time';
 
@@ -53,6 +53,36 @@ describe('frequency', () => {
       '2024-01-29T00:00:00.000Z',
     );
   });
+  it('keeps a month end a month end and a day of the month that day (month-end and quarter-end calendars)', () => {
+    // Prepare
+    const at = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d));
+    const iso = (d: Date) => d.toISOString().slice(0, 10);
+    const month = parseFrequency('M');
+    const quarter = parseFrequency('3M');
+
+    // Act + Assess
+    expect([1, 2, 3, 4].map((k) => iso(addPeriods(at(2024, 2, 29), month, k)))).toEqual(['2024-03-31', '2024-04-30', '2024-05-31', '2024-06-30']);
+    expect([1, 2].map((k) => iso(addPeriods(at(2024, 1, 30), month, k)))).toEqual(['2024-02-29', '2024-03-30']);
+    expect([1, 2, 3, -1].map((k) => iso(addPeriods(at(2024, 3, 31), quarter, k)))).toEqual(['2024-06-30', '2024-09-30', '2024-12-31', '2023-12-31']);
+    expect(iso(addPeriods(at(2024, 1, 15), month, 1))).toBe('2024-02-15');
+  });
+  it('lays periods on the grid of the data: Wednesday weeks, months from the 15th or from month ends', () => {
+    // Prepare
+    const at = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d));
+    const iso = (d: Date) => d.toISOString().slice(0, 10);
+
+    // Act + Assess: the period that holds a date, on the grid through the anchor
+    expect(iso(anchoredPeriodStart(at(2024, 3, 8), parseFrequency('W'), at(2024, 2, 28)))).toBe('2024-03-06'); // a Wednesday
+    expect(iso(anchoredPeriodStart(at(2024, 3, 6), parseFrequency('W'), at(2024, 2, 28)))).toBe('2024-03-06');
+    expect(iso(anchoredPeriodStart(at(2024, 3, 20), parseFrequency('2W'), at(2024, 3, 6)))).toBe('2024-03-20');
+    expect(iso(anchoredPeriodStart(at(2024, 3, 19), parseFrequency('2W'), at(2024, 3, 6)))).toBe('2024-03-06');
+    expect(iso(anchoredPeriodStart(at(2024, 3, 14), parseFrequency('M'), at(2024, 5, 15)))).toBe('2024-02-15');
+    expect(iso(anchoredPeriodStart(at(2024, 2, 29), parseFrequency('M'), at(2024, 5, 31)))).toBe('2024-02-29');
+    expect(iso(anchoredPeriodStart(at(2024, 3, 30), parseFrequency('M'), at(2024, 5, 31)))).toBe('2024-02-29');
+    expect(iso(anchoredPeriodStart(at(2024, 6, 30), parseFrequency('3M'), at(2024, 3, 31)))).toBe('2024-06-30');
+    expect(iso(anchoredPeriodStart(at(2024, 5, 1), parseFrequency('3M'), at(2024, 3, 31)))).toBe('2024-03-31');
+    expect(iso(anchoredPeriodStart(at(2024, 3, 5), parseFrequency('D'), at(2024, 3, 31)))).toBe('2024-03-05');
+  });
 });
 
 describe('names', () => {
@@ -87,6 +117,18 @@ describe('transforms', () => {
       const { forward, inverse } = TRANSFORMS.log1p;
       expect(Math.abs(inverse(forward(x)) - x)).toBeLessThanOrEqual(1e-9 * Math.max(1, x));
     }
+  });
+  it('forecastInverse floors demand at zero and re-orders crossing quantiles, leaving missing values and the mean in place', () => {
+    // Prepare: columns p90, mean, p10, p50 (export order is not quantile order)
+    const real = forecastInverse('none', { nonNegative: true, quantiles: [0.9, undefined, 0.1, 0.5] });
+    const signed = forecastInverse('none', { nonNegative: false, quantiles: [0.9, undefined, 0.1, 0.5] });
+
+    // Act + Assess
+    expect(real([3, -1, -2, 5])).toEqual([5, 0, 0, 3]);
+    expect(real([3, 2, null, 1])).toEqual([3, 2, null, 1]);
+    expect(real([1, 2, null, 3])).toEqual([3, 2, null, 1]);
+    expect(signed([3, -1, -2, 5])).toEqual([5, -1, -2, 3]);
+    expect(Object.is(real([-0, -0, -0, -0])[1], -0)).toBe(false);
   });
 });
 

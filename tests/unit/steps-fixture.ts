@@ -59,6 +59,7 @@ export function pipelineState(overrides: Partial<PipelineState> = {}): PipelineS
       bucket: 'data-bucket',
       performDelete: true,
       transform: 'log1p',
+      nonNegative: true,
       frequency: 'D',
       forecastHorizon: 14,
       timestampFormat: 'yyyy-MM-dd',

@@ -89,8 +89,10 @@ describe('Function: openDuckDbWarehouse (file database)', () => {
 
   it('exports the DDL and takes table names and queries from configuration', () => {
     expect(INPUT_TABLES_DDL.join('\n')).toMatch(/CREATE TABLE IF NOT EXISTS FORECAST_INPUT_TARGET/);
-    expect(OUTPUT_TABLES_DDL).toHaveLength(5);
+    expect(OUTPUT_TABLES_DDL).toHaveLength(6);
     expect(OUTPUT_TABLES_DDL.join('\n')).toMatch(/CREATE TABLE IF NOT EXISTS FORECAST_RUN_ATTEMPTS/);
+    expect(OUTPUT_TABLES_DDL.join('\n')).toMatch(/CREATE TABLE IF NOT EXISTS FORECAST_DATA_ISSUES/);
+    expect(tableNamesFromEnv({ DATA_ISSUES_TABLE: 'ANALYTICS.FC.ISSUES' }).dataIssues).toBe('ANALYTICS.FC.ISSUES');
     expect(tableNamesFromEnv({ FORECAST_TABLE: 'ANALYTICS.FC.RESULTS' }).forecasts).toBe('ANALYTICS.FC.RESULTS');
     expect(() => tableNamesFromEnv({ FORECAST_TABLE: 'x; DROP TABLE y' })).toThrow(/FORECAST_TABLE "x; DROP TABLE y" is not a plain SQL identifier/);
     const q = queriesFromEnv({ TARGET_QUERY: 'SELECT * FROM t WHERE n = :data_name', RELATED_QUERY: '-' });
