@@ -30,6 +30,9 @@ export type ResourceStatus =
   | 'UPDATE_IN_PROGRESS'
   | 'UPDATE_FAILED';
 
+/** A job that has not finished: it has (or should have) a running owner. */
+export const IN_PROGRESS: ReadonlySet<ResourceStatus> = new Set(['CREATE_PENDING', 'CREATE_IN_PROGRESS']);
+
 /** Which process runs a job, and when it last said so (the lease). */
 export interface JobOwner {
   readonly pid: number;
