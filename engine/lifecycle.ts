@@ -7,7 +7,7 @@
 import type { ObjectStore } from '../shared/ports';
 import type { JobExecutor } from './executor';
 import { exists, inUse, limit, notFound } from './service-errors';
-import { IN_PROGRESS, parseArn, processIdentity, resourceArn, type Repository, type ResourceDoc, type ResourceType } from './repository';
+import { DocumentExists, IN_PROGRESS, parseArn, processIdentity, resourceArn, type Repository, type ResourceDoc, type ResourceType } from './repository';
 import { invalid, required } from './validation';
 
 export interface EngineTiming {
@@ -44,7 +44,6 @@ const CHILD_TYPES: Record<ResourceType, ResourceType[]> = {
   forecast: ['forecast-export-job'],
   'forecast-export-job': [],
 };
-const TAKEOVER_SETTLE_MS = 25;
 
 export interface LifecycleOptions {
   readonly store: ObjectStore;
@@ -157,21 +156,19 @@ export class ResourceLifecycle {
       d.owner = { ...processIdentity, heartbeatAt: new Date().toISOString() };
       d.message = `Resumed by pid ${process.pid}: the process running it (${previous}) stopped`;
     });
-    if (!taken || !took) return taken;
-    // Two processes may take over at once: the stores' last writer wins, so only the process that
-    // still owns the document a moment later runs the job.
-    await new Promise((resolve) => setTimeout(resolve, TAKEOVER_SETTLE_MS));
-    const settled = await repo.get(doc.arn);
-    if (settled && IN_PROGRESS.has(settled.status) && settled.owner?.instance === processIdentity.instance && !executor.isRunning(doc.arn)) executor.start(settled);
-    return settled;
+    // The update is a compare-and-swap: of two processes taking over at once, the second re-reads,
+    // finds the first one's live lease and changes nothing, so exactly one process runs the job.
+    if (taken && took && !executor.isRunning(doc.arn)) executor.start(taken);
+    return taken;
   }
 
   // ---------- creating ----------
 
   /**
-   * Creates of one type run one at a time in this process: the name and quota checks read the
-   * stored documents, so concurrent creates (a step creating every model's predictor at once) would
-   * all pass the 3-concurrent-jobs check before any of them was written.
+   * Creates of one type run one at a time in this process: the quota checks read the stored
+   * documents, so concurrent creates (a step creating every model's predictor at once) would all
+   * pass the 3-concurrent-jobs check before any of them was written. Across processes the name is
+   * taken by a create-once write, and a job runs only with one of the limit's slots.
    */
   create(type: ResourceType, id: string, name: string, request: Request, parentArn?: string): Promise<ResourceDoc> {
     const previous = this.creating.get(type) ?? Promise.resolve();
@@ -212,9 +209,26 @@ export class ResourceLifecycle {
       request: JSON.parse(JSON.stringify(request)) as Request,
       ...(job ? { owner: { ...processIdentity, heartbeatAt: now }, attempts: 1 } : {}),
     };
-    await this.options.repo.put(doc);
+    try {
+      await this.options.repo.create(doc);
+    } catch (error) {
+      if (error instanceof DocumentExists) throw exists(`A ${type} with the name ${name} already exists (${arn})`);
+      throw error;
+    }
+    if (job) await this.claimJobSlot(doc);
     if (job) this.options.executor.start(doc);
     return doc;
+  }
+
+  /**
+   * Another process may have passed the job-limit check above at the same time: the job runs only
+   * with one of the limit's slots (repository.claimJobSlot), else its document is withdrawn.
+   */
+  private async claimJobSlot(doc: ResourceDoc): Promise<void> {
+    const { repo, concurrentJobs } = this.options;
+    if (await repo.claimJobSlot(doc.type, doc.arn, concurrentJobs, (holder) => IN_PROGRESS.has(holder.status))) return;
+    await repo.remove(doc.arn);
+    throw limit(`${concurrentJobs} ${doc.type} jobs are already in progress (in other engine processes); at most ${concurrentJobs} may run concurrently`);
   }
 
   // ---------- deleting ----------
