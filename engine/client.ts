@@ -9,13 +9,13 @@
  * process, model fits in a worker-thread pool).
  */
 import { DeleteResourceTreeCommand } from '@aws-sdk/client-forecast';
-import type { ForecastPort, ObjectStore } from '../shared/ports';
+import type { ForecastPort, ObjectStore, WorkflowRunner } from '../shared/ports';
 import type { CommandHandler, Input } from './commands/command';
 import { datasetCommands } from './commands/datasets';
 import { forecastCommands } from './commands/forecasts';
 import { importCommands } from './commands/imports';
 import { predictorCommands } from './commands/predictors';
-import type { ProgressEvent } from './executor';
+import type { JobExecutor, ProgressEvent } from './executor';
 import { FaultInjector } from './faults';
 import { InProcessExecutor } from './in-process-executor';
 import { DEFAULT_TIMING, ResourceLifecycle, type EngineTiming } from './lifecycle';
@@ -23,6 +23,7 @@ import { jobSlotsFromEnv } from './limits';
 import { Repository, type ResourceDoc } from './repository';
 import { inUse, limit, throttling } from './service-errors';
 import { invalid } from './validation';
+import { WorkflowExecutor } from './workflow-executor';
 
 export type { EngineTiming } from './lifecycle';
 export type { ProgressEvent } from './executor';
@@ -47,6 +48,13 @@ export interface BuiltinForecastOptions {
   /** Rows per export part file; default 100 000. */
   readonly exportPartRows?: number;
   readonly timing?: Partial<EngineTiming>;
+  /**
+   * Runs jobs as executions of statemachine/engine-job.asl.json on this workflow (Step Functions,
+   * or the local runner's interpreter) instead of in this process.
+   */
+  readonly jobWorkflow?: WorkflowRunner & { idle?(): Promise<void> };
+  /** Concurrent shards of one job on the workflow (the Map's MaxConcurrency); default 100. */
+  readonly shardConcurrency?: number;
 }
 
 export interface BuiltinForecast extends ForecastPort {
@@ -64,7 +72,9 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
   const timing: EngineTiming = { ...DEFAULT_TIMING, ...options.timing };
   const faults = options.faults ?? FaultInjector.fromEnv();
   const repo = new Repository(options.store, options.stateUri);
-  const executor = new InProcessExecutor({
+  const executor: JobExecutor = options.jobWorkflow
+    ? new WorkflowExecutor({ repo, workflow: options.jobWorkflow, maxConcurrency: options.shardConcurrency ?? 100 })
+    : new InProcessExecutor({
     store: options.store,
     repo,
     faults,

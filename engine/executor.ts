@@ -1,7 +1,9 @@
 /**
  * The job-executor port: where an engine job's work runs once its document exists. The in-process
- * adapter (in-process-executor.ts) runs it in this process with model fits on a worker-thread pool.
+ * adapter (in-process-executor.ts) runs it in this process with model fits on a worker-thread pool;
+ * the workflow adapter (workflow-executor.ts) runs it as an execution of engine-job.asl.json.
  */
+import type { ExecutionStatus } from '../shared/ports';
 import type { ResourceDoc, ResourceType } from './repository';
 
 export interface ProgressEvent {
@@ -22,6 +24,8 @@ export interface JobExecutor {
   start(doc: ResourceDoc): void;
   /** Whether this executor is running the job now (a job it runs is never taken over). */
   isRunning(arn: string): boolean;
+  /** Workflow executors: the status of the execution a job document names (`doc.execution`). */
+  executionStatus?(executionArn: string): Promise<ExecutionStatus>;
   /** Subscribes to job progress (items done / total); returns the unsubscribe function. */
   onProgress(listener: (event: ProgressEvent) => void): () => void;
   /** Resolves when no job of this executor is running. */

@@ -11,6 +11,7 @@ import type { ObjectStore } from '../shared/ports';
 import type { JobExecutor, ProgressEvent } from './executor';
 import type { FaultInjector } from './faults';
 import { JobSlots } from './job-slots';
+import { markJobActive, markJobFailed } from './job-outcome';
 import { runJobWork, type JobContext } from './jobs';
 import { WorkerPool } from './pool';
 import { processIdentity, type Repository, type ResourceDoc } from './repository';
@@ -82,21 +83,9 @@ export class InProcessExecutor implements JobExecutor {
         d.status = 'CREATE_IN_PROGRESS';
         d.owner = { ...processIdentity, heartbeatAt: new Date().toISOString() };
       });
-      const { result, message } = await runJobWork(this.contextFor(doc), doc, this.options.faults);
-      await repo.update(doc.arn, (d) => {
-        d.status = 'ACTIVE';
-        d.result = result;
-        if (message) d.message = message;
-        else delete d.message;
-        delete d.owner;
-      });
+      await markJobActive(repo, doc.arn, await runJobWork(this.contextFor(doc), doc, this.options.faults));
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      await repo.update(doc.arn, (d) => {
-        d.status = 'CREATE_FAILED';
-        d.message = message;
-        delete d.owner;
-      });
+      await markJobFailed(repo, doc.arn, error instanceof Error ? error.message : String(error));
     } finally {
       release?.();
       clearInterval(heartbeat);

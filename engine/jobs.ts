@@ -9,7 +9,6 @@ import type { ObjectStore } from '../shared/ports';
 import { importCsv, type SchemaAttribute } from './csv-import';
 import { deserializePredictions, serializePredictions, writeExportFiles } from './export-files';
 import type { FaultInjector, FaultResource } from './faults';
-import type { WorkerPool } from './pool';
 import { parseArn, type Repository, type ResourceDoc, type ResourceType } from './repository';
 import {
   buildSeries,
@@ -26,11 +25,19 @@ import {
 } from './series';
 import { forecastSeriesSet, runBacktests, type Selection, type TrainingResult } from './training';
 import { DEFAULT_FORECAST_TYPES } from './validation';
+import type { FitTask, SeriesForecast } from './worker-protocol';
+
+/** Where a job's fit batches go: the worker-thread pool, or a fan-out executor's recorder/replayer. */
+export interface FitPool {
+  run(task: FitTask): Promise<SeriesForecast[]>;
+  /** Parallel fits: sets the batch size (so the same size gives the same batches). */
+  readonly size: number;
+}
 
 export interface JobContext {
   readonly store: ObjectStore;
   readonly repo: Repository;
-  readonly pool: WorkerPool;
+  readonly pool: FitPool;
   readonly exportPartRows: number;
   progress(done: number, total: number): void;
 }

@@ -106,8 +106,21 @@ export class ResourceLifecycle {
       await this.finishDelete(doc.arn);
       return undefined;
     }
+    if (takeOver && doc.execution && IN_PROGRESS.has(doc.status)) return this.failIfExecutionEnded(doc, doc.execution);
     if (takeOver && this.isOrphaned(doc)) return this.recover(doc);
     return doc;
+  }
+
+  /** A job run by a workflow execution that ended without finishing it is CREATE_FAILED, never stuck. */
+  private async failIfExecutionEnded(doc: ResourceDoc, execution: string): Promise<ResourceDoc | undefined> {
+    const status = await this.options.executor.executionStatus?.(execution);
+    if (status === undefined || status === 'RUNNING' || status === 'PENDING_REDRIVE') return doc;
+    return this.options.repo.update(doc.arn, (d) => {
+      // The execution's last step may have finished the job since `doc` was read.
+      if (!IN_PROGRESS.has(d.status) || d.execution !== execution) return 'unchanged';
+      d.status = 'CREATE_FAILED';
+      d.message = `The job's execution ended ${status} before it finished the job (${execution})`;
+    });
   }
 
   private isOrphaned(doc: ResourceDoc): boolean {

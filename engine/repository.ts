@@ -70,8 +70,10 @@ export interface ResourceDoc {
   readonly parentArn?: string;
   /** The Create request as received (JSON). Dataset groups update `DatasetArns` in place. */
   request: Record<string, unknown>;
-  /** Job bookkeeping. */
+  /** Job bookkeeping: the process running it (in-process executor)… */
   owner?: JobOwner;
+  /** …or the execution of statemachine/engine-job.asl.json running it (workflow executor). */
+  execution?: string;
   attempts?: number;
   progress?: { done: number; total: number };
   /** When a DELETE_IN_PROGRESS resource disappears. */

@@ -6,7 +6,7 @@
  * started" (nothing to do); a different input is a real conflict and is rethrown.
  */
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { StartedExecution, WorkflowStarter } from '../ports/workflow';
+import type { ExecutionStatus, StartedExecution, WorkflowRunner } from '../ports/workflow';
 
 let client: SFNClient | undefined;
 
@@ -21,7 +21,7 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return keysA.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-export class StepFunctionsStarter implements WorkflowStarter {
+export class StepFunctionsStarter implements WorkflowRunner {
   private readonly sfn: Pick<SFNClient, 'send'>;
 
   constructor(
@@ -47,6 +47,11 @@ export class StepFunctionsStarter implements WorkflowStarter {
       }
       throw error;
     }
+  }
+
+  async executionStatus(executionArn: string): Promise<ExecutionStatus> {
+    const described = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return described.status as ExecutionStatus;
   }
 }
 

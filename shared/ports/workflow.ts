@@ -8,3 +8,11 @@ export interface StartedExecution {
 export interface WorkflowStarter {
   startExecution(name: string, input: unknown): Promise<StartedExecution>;
 }
+
+/** Where an execution is (Step Functions' DescribeExecution status). */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+/** A workflow whose executions the caller also watches (the engine's job state machine). */
+export interface WorkflowRunner extends WorkflowStarter {
+  executionStatus(executionArn: string): Promise<ExecutionStatus>;
+}
