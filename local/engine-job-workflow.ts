@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { finishStep, planStep, shardStep, type EngineJobDependencies } from '../engine/job-steps';
+import { finishStep, planStep, shardStep, type EngineJobDependencies } from '../shared/steps/engine-job';
 import type { ExecutionStatus, StartedExecution, WorkflowRunner } from '../shared/ports';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -33,6 +33,8 @@ export interface LocalEngineJobWorkflowOptions {
   /** Folder of the FolderObjectStore the shard processes open. */
   readonly storeRoot: string;
   readonly onShard?: (event: ShardFinished) => void;
+  /** Called when an execution ends (its job's document is final). */
+  readonly onExecutionEnded?: () => void;
   /** Test hook: replaces the shard child process (e.g. one that crashes). */
   readonly runShard?: (input: ShardInput, storeRoot: string) => Promise<unknown>;
 }
@@ -104,7 +106,10 @@ export class LocalEngineJobWorkflow implements WorkflowRunner {
       () => this.statuses.set(executionArn, 'FAILED'),
     );
     this.running.add(done);
-    void done.finally(() => this.running.delete(done));
+    void done.finally(() => {
+      this.running.delete(done);
+      this.options.onExecutionEnded?.();
+    });
     return { executionArn, alreadyStarted: false };
   }
 

@@ -4,7 +4,7 @@
  * with the Fit-Shard input as JSON on stdin; the result is the last stdout line.
  */
 import { FolderObjectStore } from '../shared/adapters/folder-store';
-import { shardStep } from '../engine/job-steps';
+import { shardStep } from '../shared/steps/engine-job';
 import { silenceStanNoise } from '../engine/stan-noise';
 
 silenceStanNoise();

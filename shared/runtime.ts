@@ -12,7 +12,7 @@
 import { choiceEnv, optionalEnv, requireEnv } from './env';
 import { ConfigurationError } from './errors';
 import type { ForecastPort, ObjectStore, Warehouse, WorkflowRunner, WorkflowStarter } from './ports';
-import type { EngineJobDependencies } from '../engine/job-steps';
+import type { EngineJobDependencies } from './steps/engine-job';
 
 export interface Dependencies {
   readonly forecast: ForecastPort;

@@ -4,13 +4,13 @@
  * does its part of sharded-jobs.ts and writes the job's document.
  */
 import { z } from 'zod';
-import { InvalidInput } from '../shared/errors';
-import type { ObjectStore } from '../shared/ports';
-import { describeIssues } from '../shared/steps/input';
-import type { FaultInjector } from './faults';
-import { markJobActive, markJobFailed } from './job-outcome';
-import { IN_PROGRESS, type Repository, type ResourceDoc } from './repository';
-import { finishJob, planJob, recordShardFailure, runShard, shardFailureMessage, type JobPlan } from './sharded-jobs';
+import { InvalidInput } from '../errors';
+import type { ObjectStore } from '../ports';
+import { describeIssues } from './input';
+import type { FaultInjector } from '../../engine/faults';
+import { markJobActive, markJobFailed } from '../../engine/job-outcome';
+import { IN_PROGRESS, type Repository, type ResourceDoc } from '../../engine/repository';
+import { finishJob, planJob, recordShardFailure, runShard, shardFailureMessage, type JobPlan } from '../../engine/sharded-jobs';
 
 export interface EngineJobDependencies {
   readonly store: ObjectStore;
