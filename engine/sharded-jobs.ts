@@ -121,12 +121,23 @@ export async function planJob(ctx: ShardedJobContext, doc: ResourceDoc, shardCos
 }
 
 /** One shard: fits its batches with the worker threads' function and writes the results. */
-export async function runShard(store: ObjectStore, shard: ShardRef): Promise<{ index: number; batches: number; series: number }> {
+export interface ShardOutcome {
+  readonly index: number;
+  readonly batches: number;
+  /** Fits (series × batches). */
+  readonly series: number;
+  /** Time spent fitting (without reading and writing the shard's files). */
+  readonly fitMs: number;
+}
+
+export async function runShard(store: ObjectStore, shard: ShardRef): Promise<ShardOutcome> {
   const tasks = deserialize(await store.get(shard.inputUri)) as FitTask[];
   const results: SeriesForecast[][] = [];
+  const started = performance.now();
   for (const task of tasks) results.push(await runFitTask(task));
+  const fitMs = Math.round(performance.now() - started);
   await store.put(shard.outputUri, serialize(results));
-  return { index: shard.index, batches: tasks.length, series: tasks.reduce((n, t) => n + t.series.length, 0) };
+  return { index: shard.index, batches: tasks.length, series: tasks.reduce((n, t) => n + t.series.length, 0), fitMs };
 }
 
 /** Finish: the job run again, each fit batch answered from the shard results. */

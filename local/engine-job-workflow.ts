@@ -25,6 +25,17 @@ export interface ShardFinished {
   readonly jobArn: string;
   readonly index: number;
   readonly series: number;
+  /** Wall time of the shard's process (start-up included). */
+  readonly ms: number;
+  /** Time the shard spent fitting, and its process's peak RSS (when it ran in a child process). */
+  readonly fitMs?: number;
+  readonly maxRssKiB?: number;
+}
+
+/** How long a Plan or Finish step took here (the bench's plan + merge overhead). */
+export interface StepTimed {
+  readonly jobArn: string;
+  readonly state: 'Plan' | 'Finish';
   readonly ms: number;
 }
 
@@ -33,6 +44,7 @@ export interface LocalEngineJobWorkflowOptions {
   /** Folder of the FolderObjectStore the shard processes open. */
   readonly storeRoot: string;
   readonly onShard?: (event: ShardFinished) => void;
+  readonly onStep?: (event: StepTimed) => void;
   /** Called when an execution ends (its job's document is final). */
   readonly onExecutionEnded?: () => void;
   /** Test hook: replaces the shard child process (e.g. one that crashes). */
@@ -86,15 +98,15 @@ export class LocalEngineJobWorkflow implements WorkflowRunner {
     const execution = machine.run(input as Json, {
       overrides: {
         taskResourceLocalHandlers: {
-          Plan: async (event) => (await planStep(event, deps)) as unknown as Json,
+          Plan: async (event) => (await this.timed('Plan', event, () => planStep(event, deps))) as unknown as Json,
           'Fit-Shard': async (event) => {
             const started = Date.now();
-            const result = (await shard(event as unknown as ShardInput, storeRoot)) as { index: number; series: number };
-            onShard?.({ jobArn: (event as { jobArn: string }).jobArn, index: result.index, series: result.series, ms: Date.now() - started });
+            const result = (await shard(event as unknown as ShardInput, storeRoot)) as { index: number; series: number; fitMs?: number; maxRssKiB?: number };
+            onShard?.({ jobArn: (event as { jobArn: string }).jobArn, index: result.index, series: result.series, ms: Date.now() - started, fitMs: result.fitMs, maxRssKiB: result.maxRssKiB });
             return result as unknown as Json;
           },
           'Record-Shard-Failure': async (event) => (await shardStep(event, deps)) as unknown as Json,
-          Finish: async (event) => (await finishStep(event, deps)) as unknown as Json,
+          Finish: async (event) => (await this.timed('Finish', event, () => finishStep(event, deps))) as unknown as Json,
           'Fail-Job': async (event) => (await finishStep(event, deps)) as unknown as Json,
         },
         retryIntervalOverrides: { Plan: 0, 'Fit-Shard': 0, 'Record-Shard-Failure': 0, Finish: 0, 'Fail-Job': 0 },
@@ -111,6 +123,15 @@ export class LocalEngineJobWorkflow implements WorkflowRunner {
       this.options.onExecutionEnded?.();
     });
     return { executionArn, alreadyStarted: false };
+  }
+
+  private async timed<T>(state: StepTimed['state'], event: unknown, step: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await step();
+    } finally {
+      this.options.onStep?.({ jobArn: (event as { jobArn: string }).jobArn, state, ms: Math.round(performance.now() - started) });
+    }
   }
 
   /** An execution this process does not know ran in a process that is gone: it ended unfinished. */

@@ -16,4 +16,5 @@ if (!root) {
 const chunks: Buffer[] = [];
 for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
 const result = await shardStep(JSON.parse(Buffer.concat(chunks).toString('utf8')), { store: new FolderObjectStore(root) });
-process.stdout.write(`\n${JSON.stringify(result)}\n`);
+// maxRSS: this process's peak resident memory (KiB), what a shard Lambda's memory must hold.
+process.stdout.write(`\n${JSON.stringify({ ...result, maxRssKiB: process.resourceUsage().maxRSS })}\n`);

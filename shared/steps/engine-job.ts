@@ -10,7 +10,7 @@ import { describeIssues } from './input';
 import type { FaultInjector } from '../../engine/faults';
 import { markJobActive, markJobFailed } from '../../engine/job-outcome';
 import { IN_PROGRESS, type Repository, type ResourceDoc } from '../../engine/repository';
-import { finishJob, planJob, recordShardFailure, runShard, shardFailureMessage, type JobPlan } from '../../engine/sharded-jobs';
+import { finishJob, planJob, recordShardFailure, runShard, shardFailureMessage, type JobPlan, type ShardOutcome } from '../../engine/sharded-jobs';
 
 export interface EngineJobDependencies {
   readonly store: ObjectStore;
@@ -63,7 +63,7 @@ export async function planStep(event: unknown, deps: EngineJobDependencies): Pro
  * One shard of the Map: the fits of its batches. With `failure` (Record-Shard-Failure, after the
  * shard's retries ran out): records why beside the shard, for Fail-Job's Message.
  */
-export async function shardStep(event: unknown, deps: Pick<EngineJobDependencies, 'store'>): Promise<{ index: number; batches: number; series: number } | { recorded: string }> {
+export async function shardStep(event: unknown, deps: Pick<EngineJobDependencies, 'store'>): Promise<ShardOutcome | { recorded: string }> {
   const input = parse(shardInput, event, 'Fit-Shard');
   if (input.failure) return { recorded: await recordShardFailure(deps.store, input.shard, causeOf(input.failure)) };
   return runShard(deps.store, input.shard);

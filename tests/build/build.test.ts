@@ -247,7 +247,7 @@ describe('Build: the engine-shard function with the built layer', () => {
 
     // Assess
     expect(outcome.error).toBeUndefined();
-    expect(outcome.value).toEqual({ index: 0, batches: 2, series: 4 });
+    expect(outcome.value).toMatchObject({ index: 0, batches: 2, series: 4 });
     const built = deserialize(await store.get(shard.outputUri)) as SeriesForecast[][];
     const fromSource = await Promise.all(tasks.map((task) => runFitTask(task)));
     expect(built.map((batch) => batch.map((f) => f.description))).toEqual(fromSource.map((batch) => batch.map((f) => f.description)));
