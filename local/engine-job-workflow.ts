@@ -5,7 +5,7 @@
  * (local/engine-shard-process.ts), as separate Lambdas would, and is reported as it finishes.
  */
 import './polyfill';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -54,13 +54,17 @@ export interface LocalEngineJobWorkflowOptions {
 type ShardInput = { jobArn: string; shard: { index: number } };
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** Runs a shard in a child process; rejects with the child's stderr when it fails. */
-export function runShardProcess(input: ShardInput, storeRoot: string): Promise<unknown> {
+/**
+ * Runs a shard in a child process; rejects with the child's stderr when it fails (`ShardFailed`).
+ * `onSpawn` sees the child (tests kill it, as a Lambda's sandbox can die).
+ */
+export function runShardProcess(input: ShardInput, storeRoot: string, onSpawn?: (child: ChildProcess) => void): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${repoRoot}bin/run-ts.mjs`, `${repoRoot}local/engine-shard-process.ts`, storeRoot], {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    onSpawn?.(child);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

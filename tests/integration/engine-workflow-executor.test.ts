@@ -149,6 +149,20 @@ describe('Engine jobs on the workflow executor (engine-job.asl.json, shards in c
     expect(attempts).toBe(4); // the first try and the ASL's 3 retries
   }, 120_000);
 
+  it('fails the job naming the shard whose process was killed', async () => {
+    // Prepare
+    const { fx } = await fixture('workflow', {
+      runShard: (input, root) => runShardProcess(input, root, (child) => (input.shard.index === 0 ? child.kill('SIGKILL') : undefined)),
+    });
+
+    // Act
+    const { described } = await trainedPredictor(fx);
+
+    // Assess
+    expect(described.Status).toBe('CREATE_FAILED');
+    expect(described.Message).toMatch(/^Shard 1 of \d+ \(\d+ item\(s\): [a-e](, [a-e])*\) failed: ShardFailed: Shard 0 process killed by SIGKILL/);
+  }, 120_000);
+
   it('fails the job when Finish fails (a shard result lost before the merge)', async () => {
     // Prepare
     const { fx } = await fixture('workflow', {
