@@ -6,7 +6,8 @@ BUILD := node scripts/build.mjs
 .PHONY: build build-SharedLayer build-ParseFunction build-CreateDatasetFunction \
 	build-CreateDatasetGroupFunction build-CreateImportJobsFunction build-CreatePredictorsFunction \
 	build-CreateForecastsFunction build-NotifyFunction build-DeleteForecastsFunction \
-	build-DeletePredictorsFunction build-DeleteDatasetsFunction build-FailureFunction
+	build-DeletePredictorsFunction build-DeleteDatasetsFunction build-FailureFunction \
+	build-EnginePlanFunction build-EngineShardFunction build-EngineFinishFunction
 
 build:
 	$(BUILD)
@@ -46,3 +47,12 @@ build-DeleteDatasetsFunction:
 
 build-FailureFunction:
 	$(BUILD) --function failure --artifacts-dir "$(ARTIFACTS_DIR)"
+
+build-EnginePlanFunction:
+	$(BUILD) --function engine-plan --artifacts-dir "$(ARTIFACTS_DIR)"
+
+build-EngineShardFunction:
+	$(BUILD) --function engine-shard --artifacts-dir "$(ARTIFACTS_DIR)"
+
+build-EngineFinishFunction:
+	$(BUILD) --function engine-finish --artifacts-dir "$(ARTIFACTS_DIR)"

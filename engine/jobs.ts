@@ -8,8 +8,8 @@ import { parseFrequency, type Frequency } from '../shared/frequency';
 import type { ObjectStore } from '../shared/ports';
 import { importCsv, type SchemaAttribute } from './csv-import';
 import { deserializePredictions, serializePredictions, writeExportFiles } from './export-files';
-import type { WorkerPool } from './pool';
-import { parseArn, type Repository, type ResourceDoc } from './repository';
+import type { FaultInjector, FaultResource } from './faults';
+import { parseArn, type Repository, type ResourceDoc, type ResourceType } from './repository';
 import {
   buildSeries,
   deserializeImported,
@@ -25,11 +25,19 @@ import {
 } from './series';
 import { forecastSeriesSet, runBacktests, type Selection, type TrainingResult } from './training';
 import { DEFAULT_FORECAST_TYPES } from './validation';
+import type { FitTask, SeriesForecast } from './worker-protocol';
+
+/** Where a job's fit batches go: the worker-thread pool, or a fan-out executor's recorder/replayer. */
+export interface FitPool {
+  run(task: FitTask): Promise<SeriesForecast[]>;
+  /** Parallel fits: sets the batch size (so the same size gives the same batches). */
+  readonly size: number;
+}
 
 export interface JobContext {
   readonly store: ObjectStore;
   readonly repo: Repository;
-  readonly pool: WorkerPool;
+  readonly pool: FitPool;
   readonly exportPartRows: number;
   progress(done: number, total: number): void;
 }
@@ -235,4 +243,31 @@ export async function runExportJob(ctx: JobContext, doc: ResourceDoc): Promise<J
   );
   ctx.progress(predictions.items.length, predictions.items.length);
   return { parts };
+}
+
+const FAULT_RESOURCE: Partial<Record<ResourceType, FaultResource>> = {
+  'dataset-import-job': 'datasetImportJob',
+  predictor: 'predictor',
+  forecast: 'forecast',
+  'forecast-export-job': 'forecastExportJob',
+};
+
+/** The work of any job document (after its injected fault, if FORECAST_FAULTS names one). */
+export async function runJobWork(ctx: JobContext, doc: ResourceDoc, faults: FaultInjector): Promise<{ result?: Json; message?: string }> {
+  const faultType = FAULT_RESOURCE[doc.type];
+  const injected = faultType ? faults.resourceFailure(faultType, doc.name) : undefined;
+  if (injected) throw new Error(injected);
+  switch (doc.type) {
+    case 'dataset':
+    case 'dataset-group':
+      return {}; // never jobs (ACTIVE at creation); kept for an exhaustive switch
+    case 'dataset-import-job':
+      return { result: await runImportJob(ctx, doc) };
+    case 'predictor':
+      return runPredictorJob(ctx, doc);
+    case 'forecast':
+      return { result: await runForecastJob(ctx, doc) };
+    case 'forecast-export-job':
+      return { result: await runExportJob(ctx, doc) };
+  }
 }

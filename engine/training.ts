@@ -86,6 +86,7 @@ function payload(s: RegularSeries, freq: Frequency, end: number, horizon: number
   const relatedEnd = end + horizon;
   // Views, not copies: the worker receives the values up to `end` (structured clone copies the buffer).
   return {
+    item: s.key.join('/'),
     values: s.values.subarray(0, end),
     seasonLength: seasonLength(freq),
     startMs: s.start.getTime(),

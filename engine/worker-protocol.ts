@@ -1,6 +1,8 @@
 /** Messages between the engine and its worker threads (structured-clone friendly: typed arrays, no Dates). */
 
 export interface SeriesPayload {
+  /** The series' key (item_id and dimensions, `/`-joined): names the items of a failed shard. */
+  readonly item?: string;
   readonly values: Float64Array;
   readonly seasonLength: number;
   /**

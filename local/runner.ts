@@ -9,10 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBuiltinForecast, type BuiltinForecast } from '../engine/client';
 import { FaultInjector } from '../engine/faults';
+import { Repository } from '../engine/repository';
+import { LocalEngineJobWorkflow } from './engine-job-workflow';
 import { jobSlotsFromEnv } from '../engine/limits';
 import { FolderObjectStore } from '../shared/adapters/folder-store';
 import { openDuckDbWarehouse } from '../shared/adapters/duckdb-warehouse';
 import { StoreRejectedMessages } from '../shared/adapters/store-rejections';
+import { choiceEnv } from '../shared/env';
 import { executionName } from '../shared/names';
 import { FORCE_NEW_ATTEMPT_ATTRIBUTE } from '../shared/parse/attempts';
 import type { Warehouse } from '../shared/ports';
@@ -86,12 +89,27 @@ export function openLocalRuntime(
   const paths = localPaths(root);
   const store = new FolderObjectStore(paths.storeRoot);
   // The engine's FORECAST_FAULTS rules come from the same environment as the runner's step rules.
+  const faults = FaultInjector.fromEnv(env);
+  // FORECAST_ENGINE_EXECUTOR=workflow: engine jobs run through statemachine/engine-job.asl.json, as
+  // deployed with ForecastBackend=builtin, each shard in a process of its own.
+  let wakeWorkflow = () => {};
+  const jobWorkflow =
+    choiceEnv('FORECAST_ENGINE_EXECUTOR', ['in-process', 'workflow'] as const, 'in-process', env) === 'workflow'
+      ? new LocalEngineJobWorkflow({
+          deps: { store, repo: new Repository(store, paths.engineStateUri), faults, exportPartRows: 100_000 },
+          storeRoot: paths.storeRoot,
+          onShard: (shard) =>
+            options.onEvent?.({ kind: 'note', message: `engine ${shard.jobArn.split(':').pop()}: shard ${shard.index + 1} done (${shard.series} series, ${shard.ms} ms)`, at: Date.now() }),
+          onExecutionEnded: () => wakeWorkflow(),
+        })
+      : undefined;
   const forecast = createBuiltinForecast({
     store,
     stateUri: paths.engineStateUri,
-    faults: FaultInjector.fromEnv(env),
+    faults,
     jobSlots: jobSlotsFromEnv(env),
     ...(options.workers ? { workers: options.workers } : {}),
+    ...(jobWorkflow ? { jobWorkflow } : {}),
   });
   // The DuckDB file is closed while idle (between parse and notify the engine trains for minutes:
   // its memory and file lock are released), opened on demand. A failed open is retried with
@@ -112,6 +130,8 @@ export function openLocalRuntime(
     crashRules: parseStepCrashRules(env.FORECAST_FAULTS),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
+  // A finished engine job is what a waiting step polls for: retry now rather than at the end of the wait.
+  wakeWorkflow = () => workflow.wake();
   const deps: Dependencies = {
     forecast,
     store,

@@ -143,18 +143,20 @@ export function functionHandler(template: Json, logicalId: string, root: string)
 }
 
 /**
- * The state machine of the template (the one with a `DefinitionUri`), and what each of its
- * `DefinitionSubstitutions` resolves to.
+ * The pipeline's state machine (the one with a `DefinitionUri` and no `Condition`: the engine-job
+ * state machine, deployed only with ForecastBackend=builtin, is run by local/engine-job-workflow.ts),
+ * and what each of its `DefinitionSubstitutions` resolves to.
  */
 export async function readStateMachineTemplate(templateFile: string): Promise<StateMachineTemplate> {
   const root = dirname(resolve(templateFile));
   const template = parseTemplate(await readFile(templateFile, 'utf8'));
   const resources = asObject(template.Resources);
   const machines = Object.entries(resources).filter(
-    ([, r]) => asObject(r).Type === 'AWS::Serverless::StateMachine' && typeof asObject(asObject(r).Properties).DefinitionUri === 'string',
+    ([, r]) =>
+      asObject(r).Type === 'AWS::Serverless::StateMachine' && asObject(r).Condition === undefined && typeof asObject(asObject(r).Properties).DefinitionUri === 'string',
   );
   if (machines.length !== 1) {
-    throw new ConfigurationError(`template.yaml must hold exactly one AWS::Serverless::StateMachine with a DefinitionUri, found ${machines.length}`);
+    throw new ConfigurationError(`template.yaml must hold exactly one unconditional AWS::Serverless::StateMachine with a DefinitionUri, found ${machines.length}`);
   }
   const [logicalId, machine] = machines[0]!;
   const properties = asObject(asObject(machine).Properties);

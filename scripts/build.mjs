@@ -19,12 +19,13 @@
  * contract with the state machine.
  *
  * Heavy dependencies (snowflake-sdk, DuckDB, the engine's WASM packages) are never bundled.
- * The layer carries snowflake-sdk (the warehouse of the AWS deployment) as a plain
- * node_modules copy of the installed package and its dependency closure, lean (docs/aws.md,
- * "The layer"): no type declarations, no source maps of the dependencies (our own bundles keep
- * theirs: the template sets --enable-source-maps), native binaries for the Lambda platform only,
- * and the Azure SDKs (stage transfers on Azure accounts and Azure workload identity, never
- * used by queries) replaced by a stub that throws a clear error when called.
+ * The layer carries snowflake-sdk (the warehouse of the AWS deployment) and the engine's Prophet
+ * packages (ForecastBackend=builtin) as plain node_modules copies of the installed packages and
+ * their dependency closure, lean (docs/aws.md, "The layer"): no type declarations, no source maps
+ * of the dependencies (our own bundles keep theirs: the template sets --enable-source-maps),
+ * native binaries for the Lambda platform only, and the Azure SDKs (stage transfers on Azure
+ * accounts and Azure workload identity, never used by queries) replaced by a stub that throws a
+ * clear error when called. DuckDB is local-only and stays out of the deployment.
  */
 import { cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
@@ -42,8 +43,20 @@ const { build } = await import('esbuild').catch((error) => {
 export const LAYER_PACKAGE = 'forecast-shared';
 /** Never bundled: resolved at run time (from the layer's node_modules, or absent on Lambda). */
 export const HEAVY_PACKAGES = ['snowflake-sdk', '@duckdb/*', '@bsull/*', 'arima', 'playwright-core', 'aws-local-stepfunctions'];
-/** Copied into the layer's node_modules with their dependency closure. */
-export const VENDORED_PACKAGES = ['snowflake-sdk'];
+/**
+ * Copied into the layer's node_modules with their dependency closure: snowflake-sdk, and the
+ * built-in engine's Prophet (augurs + the WASM Stan optimiser, ESM with top-level await: loaded with
+ * import() from the CommonJS layer, which Node allows) for the engine-job Lambdas.
+ */
+export const VENDORED_PACKAGES = ['snowflake-sdk', '@bsull/augurs', '@bsull/augurs-prophet-wasmstan'];
+/**
+ * `import.meta.url` in a CommonJS bundle: the bundle file's own URL, so the engine's
+ * createRequire(import.meta.url) resolves the vendored packages next to the layer package.
+ */
+const IMPORT_META_URL_SHIM = {
+  define: { 'import.meta.url': '__bundleFileUrl' },
+  banner: { js: 'var __bundleFileUrl = require("url").pathToFileURL(__filename).href;' },
+};
 /**
  * Left out of the layer's copy of snowflake-sdk, each replaced by a stub package: the driver
  * requires them at load time, but calls them only for PUT/GET on Azure stages and Azure
@@ -175,8 +188,7 @@ export async function buildLayer(outdir, { vendor = true, root = ROOT } = {}) {
     absWorkingDir: root,
     stdin: { contents: layerEntry(await sharedImports(steps, root), root), resolveDir: root, sourcefile: 'forecast-shared.ts', loader: 'ts' },
     outfile: join(packageDir, 'index.js'),
-    // `import.meta.url` has no CommonJS meaning; the engine's local-only paths do not run on Lambda.
-    logOverride: { 'empty-import-meta': 'silent' },
+    ...IMPORT_META_URL_SHIM,
   });
   const version = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version;
   await writeFile(

@@ -7,10 +7,13 @@
  * FORECAST_BACKEND = amazon | builtin      STORAGE = s3 | folder
  * WAREHOUSE        = snowflake | duckdb    WORKFLOW = stepfunctions | local
  * DEAD_LETTER_QUEUE_URL set → rejected messages go to that SQS queue; unset → `s3://<bucket>/rejected/`
+ * FORECAST_ENGINE_EXECUTOR = in-process | workflow (builtin: jobs in this process, or as executions
+ *   of the engine-job state machine ENGINE_JOB_STATE_MACHINE_ARN)
  */
 import { choiceEnv, optionalEnv, requireEnv } from './env';
 import { ConfigurationError } from './errors';
-import type { ForecastPort, ObjectStore, RejectedMessages, Warehouse, WorkflowStarter } from './ports';
+import type { ForecastPort, ObjectStore, RejectedMessages, Warehouse, WorkflowRunner, WorkflowStarter } from './ports';
+import type { EngineJobDependencies } from './steps/engine-job';
 
 export interface Dependencies {
   readonly forecast: ForecastPort;
@@ -101,17 +104,19 @@ export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env):
     bucket: requireEnv('BUCKET', env),
     forecastRoleArn: optionalEnv('FORECAST_ROLE_ARN', 'arn:aws:iam::000000000000:role/local-forecast', env),
   };
-  const storage = choiceEnv('STORAGE', ['s3', 'folder'] as const, 's3', env);
-  const store: ObjectStore =
-    storage === 's3'
-      ? new (await import('./adapters/s3-store')).S3ObjectStore()
-      : new (await import('./adapters/folder-store')).FolderObjectStore(requireEnv('LOCAL_ROOT', env));
+  const store = await storeFromEnv(env);
 
   const backend = choiceEnv('FORECAST_BACKEND', ['amazon', 'builtin'] as const, 'amazon', env);
   const forecast: ForecastPort =
     backend === 'amazon'
       ? (await import('./adapters/amazon-forecast')).createAmazonForecast()
-      : (await import('../engine/client')).createBuiltinForecast({ store, stateUri: optionalEnv('ENGINE_STATE_URI', `s3://${settings.bucket}/.engine`, env) });
+      : (await import('../engine/client')).createBuiltinForecast({
+          store,
+          stateUri: engineStateUri(env),
+          ...(choiceEnv('FORECAST_ENGINE_EXECUTOR', ['in-process', 'workflow'] as const, 'in-process', env) === 'workflow'
+            ? { jobWorkflow: engineJobWorkflow(env), shardConcurrency: Number(optionalEnv('ENGINE_SHARD_CONCURRENCY', '100', env)) }
+            : {}),
+        });
 
   const warehouseKind = choiceEnv('WAREHOUSE', ['snowflake', 'duckdb'] as const, 'snowflake', env);
   const warehouse = once(
@@ -147,4 +152,36 @@ export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env):
       }
     : new (await import('./adapters/store-rejections')).StoreRejectedMessages(store, settings.bucket);
   return { forecast, store, warehouse, workflow, rejections, settings };
+}
+
+async function storeFromEnv(env: NodeJS.ProcessEnv): Promise<ObjectStore> {
+  const storage = choiceEnv('STORAGE', ['s3', 'folder'] as const, 's3', env);
+  return storage === 's3'
+    ? new (await import('./adapters/s3-store')).S3ObjectStore()
+    : new (await import('./adapters/folder-store')).FolderObjectStore(requireEnv('LOCAL_ROOT', env));
+}
+
+const engineStateUri = (env: NodeJS.ProcessEnv) => optionalEnv('ENGINE_STATE_URI', `s3://${requireEnv('BUCKET', env)}/.engine`, env);
+
+/** The engine-job state machine on Step Functions (its ARN read on first use, like STATE_MACHINE_ARN). */
+function engineJobWorkflow(env: NodeJS.ProcessEnv): WorkflowRunner {
+  let runner: WorkflowRunner | undefined;
+  const open = async () => (runner ??= new (await import('./adapters/sfn-workflow')).StepFunctionsStarter(requireEnv('ENGINE_JOB_STATE_MACHINE_ARN', env)));
+  return {
+    startExecution: async (name, input) => (await open()).startExecution(name, input),
+    executionStatus: async (executionArn) => (await open()).executionStatus(executionArn),
+  };
+}
+
+let engineJobs: Promise<EngineJobDependencies> | undefined;
+
+/** What the engine-job state machine's Lambdas (engine-plan, engine-shard, engine-finish) work with. */
+export function getEngineJobDependencies(env: NodeJS.ProcessEnv = process.env): Promise<EngineJobDependencies> {
+  engineJobs ??= (async () => {
+    const store = await storeFromEnv(env);
+    const [{ Repository }, { FaultInjector }] = await Promise.all([import('../engine/repository'), import('../engine/faults')]);
+    const shardCost = env.ENGINE_SHARD_COST ? Number(env.ENGINE_SHARD_COST) : undefined;
+    return { store, repo: new Repository(store, engineStateUri(env)), faults: FaultInjector.fromEnv(env), exportPartRows: 100_000, ...(shardCost ? { shardCost } : {}) };
+  })();
+  return engineJobs;
 }

@@ -7,7 +7,7 @@
  * input is a real conflict and is rethrown (parse then decides again).
  */
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { EXECUTION_STATUSES, type ExecutionDescription, type ExecutionStatus, type StartedExecution, type WorkflowStarter } from '../ports/workflow';
+import { EXECUTION_STATUSES, type ExecutionDescription, type ExecutionStatus, type StartedExecution, type WorkflowRunner } from '../ports/workflow';
 import { traced } from '../observability';
 
 let client: SFNClient | undefined;
@@ -23,7 +23,7 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return keysA.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-export class StepFunctionsStarter implements WorkflowStarter {
+export class StepFunctionsStarter implements WorkflowRunner {
   private readonly sfn: Pick<SFNClient, 'send'>;
 
   constructor(
@@ -65,6 +65,11 @@ export class StepFunctionsStarter implements WorkflowStarter {
       throw new Error(`DescribeExecution of ${executionArn} answered status ${JSON.stringify(status)}, which this pipeline does not know`);
     }
     return { name, executionArn, status: status as ExecutionStatus, input: described.input === undefined ? undefined : JSON.parse(described.input) };
+  }
+
+  async executionStatus(executionArn: string): Promise<ExecutionStatus> {
+    const described = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return described.status as ExecutionStatus;
   }
 }
 

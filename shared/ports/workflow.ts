@@ -18,8 +18,18 @@ export interface ExecutionDescription {
   readonly input: unknown;
 }
 
-export interface WorkflowStarter {
+/** Starts a named execution of a state machine. */
+export interface ExecutionStarter {
   startExecution(name: string, input: unknown): Promise<StartedExecution>;
+}
+
+/** The pipeline's workflow: parse also looks its attempts up by name (shared/parse/attempts.ts). */
+export interface WorkflowStarter extends ExecutionStarter {
   /** The execution of that name, or undefined when there is none. */
   describeExecution(name: string): Promise<ExecutionDescription | undefined>;
+}
+
+/** A workflow whose executions the caller also watches (the engine's job state machine). */
+export interface WorkflowRunner extends ExecutionStarter {
+  executionStatus(executionArn: string): Promise<ExecutionStatus>;
 }

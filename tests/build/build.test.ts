@@ -23,6 +23,10 @@ import { startSnowflakeServer } from '../integration/snowflake-server';
 /** The Node that runs the built code: the Lambda runtime's major, installed by `npm ci`. */
 const RUNTIME_MAJOR = Number(/^nodejs(\d+)\.x$/.exec(loadTemplate().Globals.Function.Runtime)![1]);
 const RUNTIME_NODE = join(ROOT, 'node_modules', 'node', 'bin', 'node');
+import { deserialize, serialize } from 'node:v8';
+import { FolderObjectStore } from '../../shared/adapters/folder-store';
+import { runFitTask } from '../../engine/forecast-series';
+import type { FitTask, SeriesForecast } from '../../engine/worker-protocol';
 
 const run = promisify(execFile);
 let outdir: string;
@@ -65,7 +69,7 @@ async function requiredModules(file: string): Promise<string[]> {
 describe('Build: function bundles', () => {
   it('builds one small CommonJS bundle per step that takes shared code from the layer only', async () => {
     const steps = await listSteps();
-    expect(steps).toHaveLength(11);
+    expect(steps).toHaveLength(14); // 11 pipeline steps + the engine-job state machine's plan, shard, finish
     expect(Object.keys(sizes.functions).sort()).toEqual(steps);
     for (const step of steps) {
       const file = join(outdir, 'functions', step, 'index.js');
@@ -209,7 +213,7 @@ describe('Build: built functions invoked with the built layer', () => {
     });
     const result = JSON.parse(stdout);
     // Assess
-    expect(Object.values(result.handlers)).toEqual(Array(11).fill('function'));
+    expect(Object.values(result.handlers)).toEqual(Array(14).fill('function'));
     expect(result.resolvedFrom).toBe(join(layerModules(), LAYER_PACKAGE, 'index.js'));
     expect(result.createDataset.value.map((d: { arn: string }) => d.arn)).toEqual([
       'arn:aws:forecast:us-east-1:123456789012:dataset/demo_TARGET',
@@ -379,4 +383,44 @@ describe('Build: outputs', () => {
   it('writes no build output into the repository when run into a temporary folder', async () => {
     expect((await readdir(outdir)).sort()).toEqual(expect.arrayContaining(['functions', 'layer']));
   });
+});
+
+describe('Build: the engine-shard function with the built layer', () => {
+  it('fits a shard (ETS and Prophet, the WASM optimiser from the layer) as the engine from source does', async () => {
+    // Prepare: a shard as Plan writes it, in a folder store the built function opens (STORAGE=folder).
+    const storeRoot = join(outdir, 'engine-store');
+    const store = new FolderObjectStore(storeRoot);
+    const daily = (level: number) => Float64Array.from({ length: 120 }, (_, d) => level + (d % 7) * 2 + ((d * 37) % 11) / 10);
+    const series = [10, 25].map((level, i) => ({ item: `item_${i}`, values: daily(level), seasonLength: 7, startMs: Date.UTC(2024, 0, 1), frequency: 'D' }));
+    const tasks: FitTask[] = ['ETS', 'PROPHET'].map((algorithm) => ({ kind: 'fit', algorithm, params: {}, horizon: 7, quantiles: [0.1, 0.5, 0.9], series }));
+    const shard = { index: 0, inputUri: 's3://data-bucket/.engine/data/predictor/p/shards/0.in', outputUri: 's3://data-bucket/.engine/data/predictor/p/shards/0.out' };
+    await store.put(shard.inputUri, serialize(tasks));
+    await writeFile(
+      join(outdir, 'invoke-shard.cjs'),
+      `const { handler } = require(require('node:path').join(__dirname, 'functions', 'engine-shard', 'index.js'));
+      const started = Date.now();
+      handler(${JSON.stringify({ jobArn: 'arn:aws:forecast:us-east-1:123456789012:predictor/p', shard })}).then(
+        (value) => process.stdout.write(JSON.stringify({ value, ms: Date.now() - started })),
+        (error) => process.stdout.write(JSON.stringify({ error: error.name + ': ' + error.message })),
+      );`,
+    );
+
+    // Act
+    const { stdout } = await run(process.execPath, [join(outdir, 'invoke-shard.cjs')], {
+      cwd: outdir,
+      env: { PATH: process.env.PATH, NODE_PATH: layerModules(), STORAGE: 'folder', LOCAL_ROOT: storeRoot, BUCKET: 'data-bucket', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
+      timeout: 120_000,
+    });
+    const outcome = JSON.parse(stdout);
+
+    // Assess
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.value).toMatchObject({ index: 0, batches: 2, series: 4 });
+    const built = deserialize(await store.get(shard.outputUri)) as SeriesForecast[][];
+    const fromSource = await Promise.all(tasks.map((task) => runFitTask(task)));
+    expect(built.map((batch) => batch.map((f) => f.description))).toEqual(fromSource.map((batch) => batch.map((f) => f.description)));
+    expect(built[1]![0]!.fallback).toBeUndefined(); // Prophet itself ran, not a fallback
+    for (const [b, batch] of built.entries()) for (const [i, f] of batch.entries()) expect([...f.mean]).toEqual([...fromSource[b]![i]!.mean]);
+    console.info(`engine-shard (built): 2 ETS + 2 Prophet fits in ${outcome.ms} ms including the WASM load`);
+  }, 180_000);
 });

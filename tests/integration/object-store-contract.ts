@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ObjectNotFound, type ObjectStore } from '../../shared/ports/storage';
+import { ObjectNotFound, PreconditionFailed, type ObjectStore } from '../../shared/ports/storage';
 
 export interface ContractTarget {
   /** A store and a bucket that exists in it (empty), fresh for each call. */
@@ -142,6 +142,57 @@ export function objectStoreContract(label: string, target: ContractTarget): void
       expect(await store.exists(uri)).toBe(false);
       await expect(store.get(uri)).rejects.toBeInstanceOf(ObjectNotFound);
       expect(await store.list(`s3://${bucket}/d/`)).toEqual([]);
+    });
+
+    it('creates once with ifNoneMatch and swaps only on the current version with ifMatch', async () => {
+      // Prepare
+      const { store, bucket } = await target.fresh();
+      const uri = `s3://${bucket}/docs/one.json`;
+      // Act
+      const first = await store.putIf(uri, '{"n":1}', { ifNoneMatch: '*' });
+      const again = store.putIf(uri, '{"n":9}', { ifNoneMatch: '*' });
+      // Assess
+      await expect(again).rejects.toBeInstanceOf(PreconditionFailed);
+      const read = await store.getVersioned(uri);
+      expect(read.body.toString()).toBe('{"n":1}');
+      expect(read.version).toBe(first);
+      const second = await store.putIf(uri, '{"n":2}', { ifMatch: first });
+      expect(second).not.toBe(first);
+      await expect(store.putIf(uri, '{"n":3}', { ifMatch: first })).rejects.toMatchObject({ name: 'PreconditionFailed', uri });
+      await expect(store.putIf(`s3://${bucket}/docs/missing.json`, '{}', { ifMatch: first })).rejects.toBeInstanceOf(PreconditionFailed);
+      expect((await store.getVersioned(uri)).body.toString()).toBe('{"n":2}');
+      expect(await store.list(`s3://${bucket}/docs/`)).toEqual([{ uri, size: 7 }]);
+      await expect(store.getVersioned(`s3://${bucket}/docs/missing.json`)).rejects.toBeInstanceOf(ObjectNotFound);
+    });
+
+    it('lets exactly one of many concurrent create-once writers win, and loses no compare-and-swap increment', async () => {
+      // Prepare
+      const { store, bucket } = await target.fresh();
+      const created = `s3://${bucket}/race/name.json`;
+      const counter = `s3://${bucket}/race/counter.json`;
+      await store.putIf(counter, '0', { ifNoneMatch: '*' });
+      const increment = async () => {
+        for (;;) {
+          const { body, version } = await store.getVersioned(counter);
+          try {
+            await store.putIf(counter, String(Number(body.toString()) + 1), { ifMatch: version });
+            return;
+          } catch (error) {
+            if (!(error instanceof PreconditionFailed)) throw error;
+          }
+        }
+      };
+      // Act
+      const creators = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => store.putIf(created, `writer ${i}`, { ifNoneMatch: '*' })));
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 5; i++) await increment();
+      }));
+      // Assess
+      const winners = creators.filter((c) => c.status === 'fulfilled');
+      expect(winners).toHaveLength(1);
+      expect(creators.filter((c) => c.status === 'rejected').every((c) => (c as PromiseRejectedResult).reason instanceof PreconditionFailed)).toBe(true);
+      expect((await store.get(created)).toString()).toMatch(/^writer \d+$/);
+      expect((await store.get(counter)).toString()).toBe('40');
     });
   });
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CreatePredictorCommand } from '@aws-sdk/client-forecast';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { ConfigurationError } from '../../shared/errors';
+import type { WriteCondition } from '../../shared/ports/storage';
 import { createBuiltinForecast } from '../../engine/client';
 import { FaultInjector } from '../../engine/faults';
 import { JobSlots } from '../../engine/job-slots';
@@ -82,12 +83,23 @@ class StatusRecordingStore extends FolderObjectStore {
   readonly transitions: { name: string; status: string }[] = [];
 
   override async put(uri: string, body: string | Uint8Array): Promise<void> {
+    this.record(body);
+    return super.put(uri, body);
+  }
+
+  /** The engine writes its documents conditionally: record the writes that succeed. */
+  override async putIf(uri: string, body: string | Uint8Array, condition: WriteCondition): Promise<string> {
+    const version = await super.putIf(uri, body, condition);
+    this.record(body);
+    return version;
+  }
+
+  private record(body: string | Uint8Array): void {
     if (typeof body === 'string' && body.startsWith('{')) {
       const doc = JSON.parse(body) as { type?: string; name?: string; status?: string };
       const last = [...this.transitions].reverse().find((t) => t.name === doc.name);
       if (doc.type === 'predictor' && doc.status && last?.status !== doc.status) this.transitions.push({ name: doc.name!, status: doc.status });
     }
-    return super.put(uri, body);
   }
 }
 

@@ -15,7 +15,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../shared/adapters/s3-store';
-import { ObjectNotFound } from '../../shared/ports/storage';
+import { ObjectNotFound, PreconditionFailed } from '../../shared/ports/storage';
 
 const s3 = mockClient(S3Client);
 const MiB = 1 << 20;
@@ -113,5 +113,27 @@ describe('Class: S3ObjectStore (S3 client mocked)', () => {
     expect(await store.exists('s3://bucket/no')).toBe(false);
     await store.delete('s3://bucket/no');
     expect(s3.commandCalls(DeleteObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'bucket', Key: 'no' });
+  });
+
+  it('sends conditional writes as one PutObject with IfNoneMatch / IfMatch and maps 412 and 409 to PreconditionFailed', async () => {
+    // Prepare
+    const failed = Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+    const conflict = Object.assign(new Error('A conflicting conditional operation is currently in progress'), { name: 'ConditionalRequestConflict', $metadata: { httpStatusCode: 409 } });
+    s3.on(PutObjectCommand, { Key: 'new' }).resolves({ ETag: '"v1"' });
+    s3.on(PutObjectCommand, { Key: 'taken' }).rejects(failed);
+    s3.on(PutObjectCommand, { Key: 'busy' }).rejects(conflict);
+    s3.on(GetObjectCommand, { Key: 'new' }).resolves({ Body: Readable.from([Buffer.from('{}')]) as never, ETag: '"v1"' });
+
+    // Act
+    const version = await store.putIf('s3://bucket/new', '{}', { ifNoneMatch: '*' });
+    const read = await store.getVersioned('s3://bucket/new');
+
+    // Assess
+    expect(version).toBe('"v1"');
+    expect(read).toEqual({ body: Buffer.from('{}'), version: '"v1"' });
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'bucket', Key: 'new', Body: '{}', IfNoneMatch: '*' });
+    await expect(store.putIf('s3://bucket/taken', '{}', { ifMatch: '"v0"' })).rejects.toBeInstanceOf(PreconditionFailed);
+    expect(s3.commandCalls(PutObjectCommand)[1]!.args[0].input).toMatchObject({ Key: 'taken', IfMatch: '"v0"' });
+    await expect(store.putIf('s3://bucket/busy', '{}', { ifMatch: '"v0"' })).rejects.toMatchObject({ name: 'PreconditionFailed', uri: 's3://bucket/busy' });
   });
 });

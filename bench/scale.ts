@@ -1,0 +1,214 @@
+/**
+ * Scale benchmark of the built-in engine on its serverless path (issue 10):
+ *
+ *   npm run bench:scale [-- --sizes 1000,10000 --shard-costs 100000,250000 --days 365 --max-shards N]
+ *
+ * A synthetic daily panel (weekly season, trend, noise; seeded) of N series is imported and an
+ * ETS predictor (1 backtest window, horizon 14) trained through the product's own path: the
+ * workflow executor, statemachine/engine-job.asl.json on aws-local-stepfunctions, each shard in a
+ * child process (local/engine-shard-process.ts). Only ENGINE_SHARD_COST varies (the product setting
+ * of shard size). Reported: fit work per series (shard fit time / fits), Plan + Finish time as a share
+ * of the fit work, peak RSS of a shard process and of this process (which runs Plan and Finish, so
+ * an upper bound for them), and projections from the measured per-shard cost: wall clock with 100
+ * and 1 000 concurrent shard Lambdas and Lambda cost per 1 M series (arm64, the template's 2 048 MB
+ * shard / 3 008 MB Plan+Finish; GB-s $0.0000133334, requests $0.20 / 1 M).
+ *
+ * `--max-shards N` (bench-only, off by default) stops measuring after N shards of the predictor
+ * and projects the whole job from them; the table says so. This machine's 2 cores are shared with
+ * other work: times are indicative.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateDatasetCommand,
+  CreateDatasetGroupCommand,
+  CreateDatasetImportJobCommand,
+  CreatePredictorCommand,
+  DescribeDatasetImportJobCommand,
+  DescribePredictorCommand,
+} from '@aws-sdk/client-forecast';
+import { createBuiltinForecast } from '../engine/client';
+import { FaultInjector } from '../engine/faults';
+import { mulberry32 } from '../engine/models/random';
+import { Repository } from '../engine/repository';
+import { LocalEngineJobWorkflow, runShardProcess, type ShardFinished, type StepTimed } from '../local/engine-job-workflow';
+import { FolderObjectStore } from '../shared/adapters/folder-store';
+
+const STATE = 's3://bench/.engine';
+const GB_SECOND = 0.0000133334;
+const PER_REQUEST = 0.2 / 1e6;
+const SHARD_GB = 2048 / 1024;
+const PLAN_FINISH_GB = 3008 / 1024;
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+async function* panelCsv(series: number, days: number): AsyncIterable<string> {
+  const next = mulberry32(42); // the same panel every run
+  const start = Date.UTC(2023, 0, 1);
+  for (let s = 0; s < series; s++) {
+    const level = 20 + next() * 200;
+    const trend = (next() - 0.5) * 0.1;
+    const season = Array.from({ length: 7 }, () => (next() - 0.5) * level * 0.3);
+    const rows: string[] = [];
+    for (let d = 0; d < days; d++) {
+      const value = Math.max(0, level + trend * d + season[d % 7]! + (next() - 0.5) * level * 0.2);
+      rows.push(`${new Date(start + d * 86_400_000).toISOString().slice(0, 10)},item_${s},${value.toFixed(2)}`);
+    }
+    yield rows.join('\n') + '\n';
+  }
+}
+
+async function waitActive(describe: () => Promise<{ Status?: string; Message?: string }>): Promise<void> {
+  for (;;) {
+    const { Status, Message } = await describe();
+    if (Status === 'ACTIVE') return;
+    if (Status === 'CREATE_FAILED') throw new Error(`job failed: ${Message}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+interface Measured {
+  readonly series: number;
+  readonly shardCost: number;
+  readonly shards: number;
+  readonly measuredShards: number;
+  readonly fits: number;
+  readonly fitMs: number;
+  readonly shardWallMs: number[];
+  readonly planMs: number;
+  readonly finishMs: number;
+  readonly shardPeakMiB: number;
+  readonly selfPeakMiB: number;
+  readonly totalMs: number;
+}
+
+class StopMeasuring extends Error {}
+
+async function measure(series: number, shardCost: number, days: number, maxShards: number): Promise<Measured> {
+  const root = await mkdtemp(join(tmpdir(), 'bench-scale-'));
+  const store = new FolderObjectStore(root);
+  const shards: ShardFinished[] = [];
+  const steps: StepTimed[] = [];
+  let predictorArn = '';
+  let planned = 0;
+  const workflow = new LocalEngineJobWorkflow({
+    deps: { store, repo: new Repository(store, STATE), faults: new FaultInjector([]), exportPartRows: 100_000, shardCost },
+    storeRoot: root,
+    onShard: (shard) => shards.push(shard),
+    onStep: (step) => steps.push(step),
+    runShard: async (input, storeRoot) => {
+      const isPredictor = input.jobArn === predictorArn;
+      if (isPredictor && shards.filter((s) => s.jobArn === predictorArn).length >= maxShards) throw new StopMeasuring(`bench: stopped after ${maxShards} shards`);
+      return runShardProcess(input, storeRoot);
+    },
+  });
+  const engine = createBuiltinForecast({ store, stateUri: STATE, faults: new FaultInjector([]), jobWorkflow: workflow, shardConcurrency: 2 });
+  try {
+    await store.put('s3://bench/panel/target.csv', panelCsv(series, days));
+    const schema = { Attributes: ['timestamp', 'item_id', 'target_value'].map((n, i) => ({ AttributeName: n, AttributeType: (['timestamp', 'string', 'float'] as const)[i] })) };
+    const { DatasetArn } = await engine.send(new CreateDatasetCommand({ DatasetName: 'panel', Domain: 'CUSTOM', DatasetType: 'TARGET_TIME_SERIES', DataFrequency: 'D', Schema: schema }));
+    const { DatasetGroupArn } = await engine.send(new CreateDatasetGroupCommand({ DatasetGroupName: 'panel_group', Domain: 'CUSTOM', DatasetArns: [DatasetArn!] }));
+    const { DatasetImportJobArn } = await engine.send(
+      new CreateDatasetImportJobCommand({
+        DatasetImportJobName: 'panel_import',
+        DatasetArn,
+        DataSource: { S3Config: { Path: 's3://bench/panel/target.csv', RoleArn: 'arn:aws:iam::000000000000:role/bench' } },
+        TimestampFormat: 'yyyy-MM-dd',
+      }),
+    );
+    await waitActive(() => engine.send(new DescribeDatasetImportJobCommand({ DatasetImportJobArn })));
+    const started = performance.now();
+    const { PredictorArn } = await engine.send(
+      new CreatePredictorCommand({
+        PredictorName: 'panel_ets',
+        AlgorithmArn: 'arn:aws:forecast:::algorithm/ETS',
+        ForecastHorizon: 14,
+        InputDataConfig: { DatasetGroupArn },
+        FeaturizationConfig: { ForecastFrequency: 'D' },
+      }),
+    );
+    predictorArn = PredictorArn!;
+    const outcome = await (async () => {
+      for (;;) {
+        const described = await engine.send(new DescribePredictorCommand({ PredictorArn }));
+        if (described.Status === 'ACTIVE' || described.Status === 'CREATE_FAILED') return described;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const totalMs = performance.now() - started;
+    await engine.idle(); // the execution's last step reports its time after writing the document
+    const ours = shards.filter((s) => s.jobArn === predictorArn);
+    const plan = steps.find((s) => s.jobArn === predictorArn && s.state === 'Plan');
+    const finish = steps.find((s) => s.jobArn === predictorArn && s.state === 'Finish');
+    const projected = maxShards < Infinity && outcome.Status === 'CREATE_FAILED';
+    if (!projected && outcome.Status !== 'ACTIVE') throw new Error(`predictor ${outcome.Status}: ${outcome.Message}`);
+    planned = Number(/of (\d+)/.exec(outcome.Message ?? '')?.[1] ?? ours.length);
+    return {
+      series,
+      shardCost,
+      shards: projected ? planned : ours.length,
+      measuredShards: ours.length,
+      fits: ours.reduce((n, s) => n + s.series, 0),
+      fitMs: ours.reduce((n, s) => n + (s.fitMs ?? 0), 0),
+      shardWallMs: ours.map((s) => s.ms),
+      planMs: plan?.ms ?? NaN,
+      finishMs: projected ? NaN : (finish?.ms ?? NaN),
+      shardPeakMiB: Math.max(...ours.map((s) => (s.maxRssKiB ?? 0) / 1024)),
+      selfPeakMiB: process.resourceUsage().maxRSS / 1024,
+      totalMs,
+    };
+  } finally {
+    await engine.idle();
+    await engine.close();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+function report(m: Measured): string {
+  const msPerFit = m.fitMs / m.fits;
+  const fitsPerSeries = m.fits / (m.measuredShards === m.shards ? m.series : (m.series * m.measuredShards) / m.shards);
+  const jobFitMs = msPerFit * fitsPerSeries * m.series;
+  const overhead = Number.isFinite(m.finishMs) ? (m.planMs + m.finishMs) / jobFitMs : NaN;
+  const perShardMs = jobFitMs / m.shards;
+  const wall = (lambdas: number) => m.planMs + Math.ceil(m.shards / lambdas) * perShardMs + (Number.isFinite(m.finishMs) ? m.finishMs : m.planMs);
+  // Cost per 1 M series: shard GB-s + Plan/Finish GB-s + one request per shard and two for Plan/Finish.
+  const scale = 1e6 / m.series;
+  const shardCost = (jobFitMs / 1000) * SHARD_GB * GB_SECOND * scale + m.shards * scale * PER_REQUEST;
+  const planFinishMs = m.planMs + (Number.isFinite(m.finishMs) ? m.finishMs : m.planMs);
+  const mergeCost = (planFinishMs / 1000) * PLAN_FINISH_GB * GB_SECOND * scale + 2 * scale * PER_REQUEST;
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  return [
+    `${m.series.toLocaleString('en')}`,
+    `${m.shardCost.toLocaleString('en')}`,
+    `${m.shards}${m.measuredShards < m.shards ? ` (${m.measuredShards} measured)` : ''}`,
+    `${(msPerFit * fitsPerSeries).toFixed(1)} ms`,
+    `${s(m.planMs)} / ${Number.isFinite(m.finishMs) ? s(m.finishMs) : 'n/m'} s`,
+    Number.isFinite(overhead) ? `${(overhead * 100).toFixed(1)} %` : 'n/m',
+    `${m.shardPeakMiB.toFixed(0)} MiB`,
+    `${m.selfPeakMiB.toFixed(0)} MiB`,
+    `${s(wall(100))} s`,
+    `${s(wall(1000))} s`,
+    `$${(shardCost + mergeCost).toFixed(2)}`,
+    `${s(m.totalMs)} s`,
+  ].join(' | ');
+}
+
+const sizes = option('sizes', '1000').split(',').map(Number);
+const shardCosts = option('shard-costs', '100000,250000').split(',').map(Number);
+const days = Number(option('days', '365'));
+const maxShards = Number(option('max-shards', 'Infinity'));
+console.log(`bench:scale — ETS, 1 backtest window, horizon 14, ${days} days per series, shards in child processes, 2 at a time on this machine`);
+console.log(
+  '| series | ENGINE_SHARD_COST | shards | fit work per series | Plan / Finish | Plan+Finish ÷ fit work | shard peak RSS | this process peak RSS (Plan+Finish ≤) | projected wall @100 Lambdas | @1 000 | Lambda cost per 1 M series | wall here |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const series of sizes) {
+  for (const cost of shardCosts) {
+    const measured = await measure(series, cost, days, maxShards);
+    console.log(`| ${report(measured)} |`);
+  }
+}
