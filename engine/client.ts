@@ -52,7 +52,7 @@ import { InvalidInput, NotImplemented } from '../shared/errors';
 import type { ForecastPort, ObjectStore } from '../shared/ports';
 import { FaultInjector, type FaultResource } from './faults';
 import { runExportJob, runForecastJob, runImportJob, runPredictorJob, type JobContext } from './jobs';
-import { ALGORITHMS, ALGORITHM_ARNS, algorithmFromArn, modelSpec, validateTrainingParameters } from './models/registry';
+import { ALGORITHMS, ALGORITHM_ARNS, algorithmFromArn, isGlobalAlgorithm, modelSpec, validateTrainingParameters } from './models/registry';
 import { JobSlots } from './job-slots';
 import { jobSlotsFromEnv } from './limits';
 import { WorkerPool } from './pool';
@@ -769,12 +769,12 @@ export function createBuiltinForecast(options: BuiltinForecastOptions): BuiltinF
       try {
         algorithm = algorithmFromArn(arn);
         validateTrainingParameters(algorithm, input.TrainingParameters);
-        modelSpec(algorithm, input.TrainingParameters);
+        if (!isGlobalAlgorithm(algorithm)) modelSpec(algorithm, input.TrainingParameters);
       } catch (error) {
         if (error instanceof InvalidInput || error instanceof NotImplemented) throw invalid(error.message);
         throw error;
       }
-      if (input.PerformHPO) throw invalid(`PerformHPO applies only to DeepAR+ and CNN-QR, not ${arn}`);
+      if (input.PerformHPO && !isGlobalAlgorithm(algorithm)) throw invalid(`PerformHPO applies only to DeepAR+ and CNN-QR, not ${arn}`);
       plan = { candidates: [algorithm], selection: 'single' };
     }
     checkEvaluation(input, horizon);

@@ -78,6 +78,8 @@ interface PredictorPlan {
   readonly candidates: string[];
   readonly params: Record<string, string>;
   readonly selection: Selection;
+  /** PerformHPO of a legacy predictor (CNN-QR and DeepAR+ only; CreatePredictor checks it). */
+  readonly hpo: boolean;
 }
 
 /** What a predictor document asks for, legacy (CreatePredictor) or auto (CreateAutoPredictor). */
@@ -102,6 +104,7 @@ export function predictorPlan(doc: ResourceDoc): PredictorPlan {
       candidates: plan.candidates,
       params: {},
       selection: plan.selection,
+      hpo: false,
     };
   }
   const featurization = r.FeaturizationConfig as {
@@ -130,6 +133,7 @@ export function predictorPlan(doc: ResourceDoc): PredictorPlan {
     candidates: plan.candidates,
     params: (r.TrainingParameters as Record<string, string> | undefined) ?? {},
     selection: plan.selection,
+    hpo: r.PerformHPO === true,
   };
 }
 
@@ -171,7 +175,7 @@ export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promis
   }
   const training: TrainingResult = await runBacktests(
     set,
-    { horizon: plan.horizon, windows: plan.windows, offset: plan.offset, types: plan.types, candidates: plan.candidates, params: plan.params, selection: plan.selection },
+    { horizon: plan.horizon, windows: plan.windows, offset: plan.offset, types: plan.types, candidates: plan.candidates, params: plan.params, selection: plan.selection, hpo: plan.hpo },
     (task) => ctx.pool.run(task),
     ctx.pool.size,
     (done, total) => ctx.progress(done, total),
@@ -213,6 +217,7 @@ export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise
     (task) => ctx.pool.run(task),
     ctx.pool.size,
     (done, total) => ctx.progress(done, total),
+    plan.hpo,
   );
   const predictionsUri = ctx.repo.dataUri('forecast', idOf(doc), 'predictions.bin');
   await ctx.store.put(predictionsUri, serializePredictions(predictions));

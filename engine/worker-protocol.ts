@@ -23,6 +23,21 @@ export interface FitTask {
   readonly series: readonly SeriesPayload[];
 }
 
+/**
+ * A global model (CNN-QR, DeepAR+) over all the series of one training set: one network is trained
+ * on windows across them in one worker thread, then forecasts each (engine/forecast-series.ts).
+ */
+export interface GlobalFitTask {
+  readonly kind: 'fit-global';
+  readonly algorithm: string;
+  readonly params: Readonly<Record<string, string>>;
+  /** PerformHPO: a bounded search on a validation split before the final training. */
+  readonly hpo: boolean;
+  readonly horizon: number;
+  readonly quantiles: readonly number[];
+  readonly series: readonly SeriesPayload[];
+}
+
 export interface SeriesForecast {
   readonly mean: Float64Array;
   /** One array per requested quantile, same order as the task's `quantiles`. */
@@ -38,7 +53,7 @@ export interface CrashTask {
   readonly kind: 'crash';
 }
 
-export type WorkerTask = FitTask | CrashTask;
+export type WorkerTask = FitTask | GlobalFitTask | CrashTask;
 
 /**
  * `memoryBytes`: the worker isolate's committed V8 heap plus external memory after the task; the

@@ -16,11 +16,14 @@ describe('Engine: every algorithm ARN trains through the client', () => {
     ['ARIMA', {}],
     ['NPTS', { kernel_type: 'uniform', use_seasonal_model: 'false', context_length: '28' }],
     ['Prophet', {}],
+    // Global models, kept tiny here (one epoch); the product's defaults are in docs/models.md.
+    ['CNN-QR', { epochs: '1', context_length: '7' }],
+    ['Deep_AR_Plus', { epochs: '1', num_cells: '30', likelihood: 'gaussian' }],
   ])('%s with TrainingParameters %j ends ACTIVE with finite metrics', async (algorithm, TrainingParameters) => {
     // Act
     const { PredictorArn } = await fx.engine.send(
       new CreatePredictorCommand({
-        PredictorName: `alg_${algorithm}`,
+        PredictorName: `alg_${algorithm.replace('-', '')}`,
         AlgorithmArn: `arn:aws:forecast:::algorithm/${algorithm}`,
         ForecastHorizon: 7,
         TrainingParameters,
@@ -35,5 +38,24 @@ describe('Engine: every algorithm ARN trains through the client', () => {
     expect(out).toMatchObject({ Status: 'ACTIVE', AlgorithmArn: `arn:aws:forecast:::algorithm/${algorithm}` });
     expect(out.Message, out.Message).toBeUndefined();
     expect(Number.isFinite(metrics.PredictorEvaluationResults![0]!.TestWindows![0]!.Metrics!.AverageWeightedQuantileLoss)).toBe(true);
+  });
+
+  it('CNN-QR with PerformHPO ends ACTIVE', async () => {
+    // Act
+    const { PredictorArn } = await fx.engine.send(
+      new CreatePredictorCommand({
+        PredictorName: 'alg_cnnqr_hpo',
+        AlgorithmArn: 'arn:aws:forecast:::algorithm/CNN-QR',
+        PerformHPO: true,
+        ForecastHorizon: 7,
+        TrainingParameters: { epochs: '3' },
+        InputDataConfig: { DatasetGroupArn },
+        FeaturizationConfig: { ForecastFrequency: 'D' },
+      }),
+    );
+    const out = await waitFor(() => describePredictor(fx, PredictorArn!), 60_000);
+
+    // Assess
+    expect(out).toMatchObject({ Status: 'ACTIVE', AlgorithmArn: 'arn:aws:forecast:::algorithm/CNN-QR', PerformHPO: true });
   });
 });
