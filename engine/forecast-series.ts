@@ -78,6 +78,7 @@ async function runGlobalFitTask(task: GlobalFitTask): Promise<SeriesForecast[]> 
       return Float64Array.from(values);
     }),
     description: forecast.description,
+    ...(forecast.tunedParameters && { tunedParameters: forecast.tunedParameters }),
   }));
 }
 

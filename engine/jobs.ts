@@ -193,6 +193,7 @@ export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promis
       algorithm: training.algorithm,
       evaluations: training.evaluations,
       fallbacks: training.fallbacks,
+      ...(training.trainingParameters && { trainingParameters: training.trainingParameters }),
       datasetImportJobArns: jobArns,
       itemCount: set.series.length,
       length: set.length,
@@ -207,17 +208,19 @@ export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise
   if (!predictor?.result) throw new InvalidInput(`Predictor ${request.PredictorArn} is not ACTIVE`);
   const plan = predictorPlan(predictor);
   const set = deserializeSeriesSet(await ctx.store.get(String(predictor.result.seriesUri)), parseFrequency);
+  // PerformHPO chose its settings while training the predictor: forecast with them, no new search.
+  const tuned = predictor.result.trainingParameters as Record<string, string> | undefined;
   const { predictions, fallbacks } = await forecastSeriesSet(
     set,
     predictor.result.assignments as string[],
-    plan.params,
+    tuned ?? plan.params,
     plan.horizon,
     request.ForecastTypes ?? [...DEFAULT_FORECAST_TYPES],
     predictor.result.keyColumns as string[],
     (task) => ctx.pool.run(task),
     ctx.pool.size,
     (done, total) => ctx.progress(done, total),
-    plan.hpo,
+    plan.hpo && !tuned,
   );
   const predictionsUri = ctx.repo.dataUri('forecast', idOf(doc), 'predictions.bin');
   await ctx.store.put(predictionsUri, serializePredictions(predictions));

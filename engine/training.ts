@@ -64,6 +64,11 @@ export interface TrainingResult {
   /** Series of the chosen model(s) that fell back to a simpler model in some window. */
   readonly fallbacks: number;
   readonly fallbackExamples: string[];
+  /**
+   * PerformHPO: the TrainingParameters to forecast with — the given ones plus what the search chose
+   * on the most recent backtest window's training data (the forecast then trains without searching).
+   */
+  readonly trainingParameters?: Record<string, string>;
 }
 
 /** Start index (in dataset periods) of each backtest window, most recent first; InvalidInput when they do not fit. */
@@ -276,12 +281,14 @@ export async function runBacktests(
       }
     }),
   );
+  const tuned = plan.hpo ? forecasts[best]?.[0]?.find((f) => f.tunedParameters)?.tunedParameters : undefined;
   return {
     assignments: assignments.map((a) => plan.candidates[a]!),
     algorithm,
     evaluations,
     fallbacks: fallbackSeries.size,
     fallbackExamples,
+    ...(tuned && { trainingParameters: { ...plan.params, ...tuned } }),
   };
 }
 

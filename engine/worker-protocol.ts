@@ -46,6 +46,8 @@ export interface SeriesForecast {
   readonly description: string;
   /** Why the algorithm fell back to a simpler model for this series, if it did. */
   readonly fallback?: string;
+  /** A global model's PerformHPO choice (TrainingParameters, Forecast's names); the same on every series. */
+  readonly tunedParameters?: Readonly<Record<string, string>>;
 }
 
 /** Test hook: the worker thread exits mid-task (as a crash would). */

@@ -114,3 +114,17 @@ export function globalParameterRules(algorithm: 'CNNQR' | 'DEEPARP', params: Rea
         ];
   return [() => ({}), ...trials.filter((t) => params[t.key] === undefined).map((t) => t.trial)];
 }
+
+/** Forecast's names of the options a trial may set. */
+const TRAINING_PARAMETER_NAMES: Record<string, string> = { contextLength: 'context_length', learningRate: 'learning_rate', epochs: 'epochs' };
+
+/** A trial's overrides as TrainingParameters (strings, Forecast's names). */
+export function asTrainingParameters(overrides: Readonly<Record<string, number>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(overrides).map(([key, value]) => {
+      const name = TRAINING_PARAMETER_NAMES[key];
+      if (!name) throw new Error(`Internal: no TrainingParameters name for ${key}`);
+      return [name, String(value)];
+    }),
+  );
+}

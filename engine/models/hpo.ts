@@ -5,10 +5,12 @@
  * periods) are held out; each trial of the search space (engine/models/global-parameters.ts, at
  * most 3) trains on the rest with a third of the epochs and is scored by the mean weighted quantile
  * loss over the requested quantiles on the held-out periods. The best trial then trains on all the
- * data with the full epochs. Budget: 3 × ⅓ + 1 = about twice one training.
+ * data with the full epochs. Budget: 3 × ⅓ + 1 = about twice one training. The chosen settings
+ * are returned (`tunedParameters`) so that a later training on more data (the predictor's
+ * forecast) reuses them instead of searching again.
  */
 import { weightedQuantileLoss, type ScoredSeries } from '../metrics';
-import type { Trial } from './global-parameters';
+import { asTrainingParameters, type Trial } from './global-parameters';
 import { NotEnoughData, type GlobalForecast, type GlobalModelSpec, type SeriesData } from './types';
 
 /** At most this many trials run, whatever the space holds. */
@@ -69,7 +71,7 @@ export function withHpo(
       onReport({ trials: results, best });
       const final = await build(best).fitPredict(panel, horizon, quantiles);
       const tried = results.map((r) => `${JSON.stringify(r.overrides)}: ${r.loss.toFixed(4)}`).join(', ');
-      return { ...final, description: `${final.description} [HPO on a validation split: ${tried}]` };
+      return { ...final, description: `${final.description} [HPO on a validation split: ${tried}]`, tunedParameters: asTrainingParameters(best) };
     },
   };
 }

@@ -72,4 +72,6 @@ export interface GlobalForecast {
   readonly description: string;
   /** One prediction per series of the panel, same order. */
   readonly predictions: Prediction[];
+  /** With PerformHPO: the TrainingParameters (Forecast's names) the search chose, to train with again. */
+  readonly tunedParameters?: Readonly<Record<string, string>>;
 }

@@ -189,7 +189,7 @@ describe('PerformHPO: a bounded search on a validation split', () => {
     });
   }
 
-  it('trains at most 3 trials on the shortened series with a third of the epochs, then the best on all data', async () => {
+  it('trains at most 3 trials on the shortened series with a third of the epochs, then the best on all data, and returns its choice', async () => {
     // Prepare
     const calls: { overrides: Readonly<Record<string, number>>; lengths: number[] }[] = [];
     let report: HpoReport | undefined;
@@ -208,6 +208,7 @@ describe('PerformHPO: a bounded search on a validation split', () => {
     expect(report!.trials.map((t) => t.loss)).toEqual([1, 0, 3]);
     expect(forecast.predictions[0]!.mean[0]).toBe(5);
     expect(forecast.description).toMatch(/HPO on a validation split/);
+    expect(forecast.tunedParameters).toEqual({ context_length: '10' });
   });
 
   it('keeps the TrainingParameters the caller fixed out of the search', async () => {
