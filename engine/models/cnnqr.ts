@@ -8,7 +8,9 @@
  * - Decoder: one MLP per horizon step over the encoding (last step and mean over the context), the
  *   step's known future features (calendar, related — promotions, prices) and a one-hot step index.
  * - Output: the quantiles asked for (plus 0.5, the point forecast) directly, ordered by
- *   construction (the lowest, then cumulative softplus increments), trained with the pinball loss.
+ *   construction (the lowest, then cumulative softplus increments), trained with the pinball loss,
+ *   as offsets from the mean of the context's last season of observed values (the network learns
+ *   what differs from a seasonal-mean forecast rather than the level itself).
  *   Dilated convolutions are written as shifted matrix products: tfjs has no gradient for a
  *   dilated conv1d.
  */
@@ -25,10 +27,10 @@ export type RelatedUse = 'ALL' | 'HISTORICAL' | 'FORECAST' | 'NONE';
 export interface CnnQrOptions {
   /** Periods of history the encoder reads (default 2 × horizon, at least 8). */
   readonly contextLength?: number;
-  /** Passes of `batchesPerEpoch` batches (default 30). */
+  /** Passes of `batchesPerEpoch` batches (default 20). */
   readonly epochs?: number;
   readonly learningRate?: number;
-  /** Convolution channels (default 32). */
+  /** Convolution channels (default 16). */
   readonly channels?: number;
   readonly batchSize?: number;
   readonly batchesPerEpoch?: number;
@@ -37,7 +39,7 @@ export interface CnnQrOptions {
   readonly seed?: number;
 }
 
-export const CNNQR_DEFAULTS = { epochs: 30, learningRate: 1e-3, channels: 32, batchSize: 32, batchesPerEpoch: 10, seed: 1 } as const;
+export const CNNQR_DEFAULTS = { epochs: 20, learningRate: 3e-3, channels: 16, batchSize: 32, batchesPerEpoch: 10, seed: 1 } as const;
 
 function positiveInteger(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new InvalidModelSpec(`CNN-QR ${name} must be a positive integer, got ${value}`);
@@ -51,6 +53,8 @@ interface Layout {
   readonly decoderInputs: number;
   readonly dilations: number[];
   readonly levels: number[];
+  /** Periods averaged for the baseline: the season length (at least 1). */
+  readonly season: number;
 }
 
 export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
@@ -87,6 +91,7 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
         decoderInputs: panel.featureCount + 1 + horizon,
         dilations,
         levels,
+        season: Math.max(1, data[0]!.seasonLength),
       };
       const weights = new Weights(tf, seed);
       try {
@@ -99,7 +104,7 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
           () => {
             const windows = Array.from({ length: batchSize }, sample);
             const batch = batchTensors(tf, panel, layout, windows, useRelated);
-            return pinballLoss(tf, net(batch.encoder, batch.decoder, windows.length), batch.target, batch.mask, levels);
+            return pinballLoss(tf, net(batch.encoder, batch.decoder, batch.baseline, windows.length), batch.target, batch.mask, levels);
           },
           { steps, learningRate },
         );
@@ -116,7 +121,7 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
   };
 }
 
-type Net = (encoder: Tensor, decoder: Tensor, batch: number) => Tensor;
+type Net = (encoder: Tensor, decoder: Tensor, baseline: Tensor, batch: number) => Tensor;
 
 function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Net {
   const { context, horizon, levels } = layout;
@@ -129,7 +134,7 @@ function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Ne
   const hiddenBias = weights.vector(channels);
   const out = weights.matrix(channels, levels.length);
   const outBias = weights.vector(levels.length);
-  return (encoder, decoder, batch) => {
+  return (encoder, decoder, baseline, batch) => {
     let h = encoder; // [B, C, inputs]
     conv.forEach(({ dilation, kernel, bias }, l) => {
       const width = h.shape[2]!;
@@ -144,8 +149,9 @@ function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Ne
     const rows = tf.reshape(tf.concat([repeated, decoder], 2), [batch * horizon, 2 * channels + layout.decoderInputs]);
     const z = tf.relu(tf.add(tf.matMul(rows, hidden), hiddenBias));
     const raw = tf.reshape(tf.add(tf.matMul(z, out), outBias), [batch, horizon, levels.length]);
-    if (levels.length === 1) return raw;
-    const lowest = tf.slice(raw, [0, 0, 0], [batch, horizon, 1]);
+    const level = tf.reshape(baseline, [batch, 1, 1]);
+    if (levels.length === 1) return tf.add(raw, level);
+    const lowest = tf.add(tf.slice(raw, [0, 0, 0], [batch, horizon, 1]), level);
     const steps = tf.softplus(tf.slice(raw, [0, 0, 1], [batch, horizon, levels.length - 1]));
     return tf.concat([lowest, tf.add(lowest, tf.cumsum(steps, 2))], 2);
   };
@@ -154,6 +160,8 @@ function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Ne
 interface Batch {
   readonly encoder: Tensor;
   readonly decoder: Tensor;
+  /** Mean of the last season's observed scaled values before each window's start. */
+  readonly baseline: Tensor;
   readonly target: Tensor;
   readonly mask: Tensor;
 }
@@ -165,12 +173,21 @@ function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], u
   const decoder = new Float32Array(B * horizon * decoderInputs);
   const target = new Float32Array(B * horizon);
   const mask = new Float32Array(B * horizon);
+  const baseline = new Float32Array(B);
   const steps = oneHot(horizon, horizon);
   const relatedFrom = features - panel.related.length;
   const keepHistory = useRelated === 'ALL' || useRelated === 'HISTORICAL';
   const keepFuture = useRelated === 'ALL' || useRelated === 'FORECAST';
   windows.forEach(({ series, start }, b) => {
     const s = panel.series[series]!;
+    let sum = 0;
+    let count = 0;
+    for (let t = Math.max(0, start - layout.season); t < start; t++) {
+      if (!s.observed[t]) continue;
+      sum += s.scaled[t]!;
+      count++;
+    }
+    baseline[b] = count ? sum / count : 0;
     for (let c = 0; c < context; c++) {
       const t = start - context + c;
       if (t < 0) continue; // before the series: zeros, observed = 0
@@ -194,7 +211,7 @@ function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], u
       }
     }
   });
-  return { encoder, decoder, target, mask };
+  return { encoder, decoder, baseline, target, mask };
 }
 
 function batchTensors(tf: Tf, panel: Panel, layout: Layout, windows: readonly Window[], useRelated: RelatedUse): Batch {
@@ -203,6 +220,7 @@ function batchTensors(tf: Tf, panel: Panel, layout: Layout, windows: readonly Wi
   return {
     encoder: tf.tensor3d(a.encoder, [B, layout.context, layout.encoderInputs]),
     decoder: tf.tensor3d(a.decoder, [B, layout.horizon, layout.decoderInputs]),
+    baseline: tf.tensor1d(a.baseline),
     target: tf.tensor2d(a.target, [B, layout.horizon]),
     mask: tf.tensor2d(a.mask, [B, layout.horizon]),
   };
@@ -227,7 +245,7 @@ function predictAll(tf: Tf, net: Net, panel: Panel, layout: Layout, useRelated: 
     const part = windows.slice(from, from + chunk);
     const values = tf.tidy(() => {
       const batch = batchTensors(tf, panel, layout, part, useRelated);
-      return net(batch.encoder, batch.decoder, part.length).dataSync() as Float32Array;
+      return net(batch.encoder, batch.decoder, batch.baseline, part.length).dataSync() as Float32Array;
     });
     part.forEach(({ series }, b) => {
       const scale = panel.series[series]!.scale;

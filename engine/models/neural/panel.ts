@@ -5,9 +5,10 @@
  * - Item scaling: each series is divided by the mean absolute value of its observed history (1
  *   when that is 0), so one network fits items of any size; log(scale), centred over the panel,
  *   is a static feature (big and small sellers may behave differently).
- * - Features known in the future, one row per step over history + horizon: calendar (day of week,
- *   day of year, hour of day as sin/cos pairs; the season phase for series given without
- *   timestamps) and every related numeric series, standardised over the panel.
+ * - Features known in the future, one row per step over history + horizon: calendar (day of week
+ *   and hour of day as sin/cos pairs, day of year as three harmonics), the value one year earlier
+ *   (scaled, with an observed flag: yearly patterns such as Christmas are beyond any context
+ *   window) and every related numeric series, standardised over the panel.
  * - Missing target values (NaN) enter as 0 with an `observed` flag of 0 and are left out of the loss.
  */
 import { futureTimestamps, syntheticTimestamps } from '../calendar';
@@ -36,7 +37,9 @@ export interface Panel {
   readonly related: readonly string[];
 }
 
-const CALENDAR_FEATURES = 6;
+/** Calendar (10) then last year's value and its observed flag (2); related series follow. */
+const CALENDAR_FEATURES = 10;
+const KNOWN_FEATURES = CALENDAR_FEATURES + 2;
 const DAY_MS = 86_400_000;
 
 function calendarRow(t: Date, out: Float32Array, offset: number): void {
@@ -46,10 +49,21 @@ function calendarRow(t: Date, out: Float32Array, offset: number): void {
   const hour = (t.getUTCHours() + t.getUTCMinutes() / 60) / 24;
   out[offset] = Math.sin(2 * Math.PI * dow);
   out[offset + 1] = Math.cos(2 * Math.PI * dow);
-  out[offset + 2] = Math.sin(2 * Math.PI * doy);
-  out[offset + 3] = Math.cos(2 * Math.PI * doy);
-  out[offset + 4] = Math.sin(2 * Math.PI * hour);
-  out[offset + 5] = Math.cos(2 * Math.PI * hour);
+  out[offset + 2] = Math.sin(2 * Math.PI * hour);
+  out[offset + 3] = Math.cos(2 * Math.PI * hour);
+  for (let k = 1; k <= 3; k++) {
+    out[offset + 2 + 2 * k] = Math.sin(2 * Math.PI * k * doy);
+    out[offset + 3 + 2 * k] = Math.cos(2 * Math.PI * k * doy);
+  }
+}
+
+/**
+ * Periods in a year whole weeks apart for daily data (364: the same weekday), from the season
+ * length; undefined when the frequency has no yearly cycle the engine knows.
+ */
+function yearLag(seasonLength: number): number | undefined {
+  const lags: Record<number, number> = { 7: 364, 52: 52, 12: 12, 4: 4, 24: 364 * 24 };
+  return lags[seasonLength];
 }
 
 /** Period starts over history + horizon: the given ones, continued on their grid when short. */
@@ -97,7 +111,7 @@ export function buildPanel(data: readonly SeriesData[], horizon: number): Panel 
     const sd = count ? Math.sqrt(Math.max(0, sq / count - mean * mean)) : 0;
     return { mean, sd: sd > 1e-12 ? sd : 1 };
   });
-  const featureCount = CALENDAR_FEATURES + related.length;
+  const featureCount = KNOWN_FEATURES + related.length;
   const scales = data.map((s) => itemScale(s.values));
   const meanLog = scales.reduce((a, s) => a + Math.log(s), 0) / scales.length;
   const series = data.map((s, index): PanelSeries => {
@@ -116,6 +130,15 @@ export function buildPanel(data: readonly SeriesData[], horizon: number): Panel 
     const features = new Float32Array(total * featureCount);
     const timestamps = stepTimestamps(s, total);
     for (let t = 0; t < total; t++) calendarRow(timestamps[t]!, features, t * featureCount);
+    const lag = yearLag(s.seasonLength);
+    if (lag !== undefined && lag <= horizon + n) {
+      for (let t = lag; t < total; t++) {
+        const v = t - lag < n ? s.values[t - lag]! : NaN;
+        if (!Number.isFinite(v)) continue;
+        features[t * featureCount + CALENDAR_FEATURES] = v / scale;
+        features[t * featureCount + CALENDAR_FEATURES + 1] = 1;
+      }
+    }
     related.forEach((name, r) => {
       const values = s.related?.[name];
       if (!values) return; // a series without this related column: 0 = the panel mean
@@ -125,7 +148,7 @@ export function buildPanel(data: readonly SeriesData[], horizon: number): Panel 
       const { mean, sd } = moments[r]!;
       for (let t = 0; t < total; t++) {
         const v = values[t]!;
-        features[t * featureCount + CALENDAR_FEATURES + r] = Number.isFinite(v) ? (v - mean) / sd : 0;
+        features[t * featureCount + KNOWN_FEATURES + r] = Number.isFinite(v) ? (v - mean) / sd : 0;
       }
     });
     return { scaled, raw: s.values, observed, features, scale, logScale: Math.log(scale) - meanLog };
