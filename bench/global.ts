@@ -11,8 +11,8 @@
  *
  * Reported per run: wall and CPU seconds of the pipeline process (its worker threads included), and
  * per model the backtest and realised (actuals after the cut-off) wQL and MASE from the run summary,
- * and the time its predictor and forecast jobs took (jobs run one at a time, so that is the span of
- * the job's progress lines — approximate to a status check). The machine is shared: wall times are
+ * and the time its predictor and forecast jobs took (jobs run one at a time: each job's span of
+ * progress lines — approximate to a status check; it misses the job's last status check). The machine is shared: wall times are
  * noisy, CPU seconds less so. Results also go to bench/results/global-<timestamp>.json (not committed).
  */
 import { spawn } from 'node:child_process';
@@ -27,7 +27,7 @@ interface ModelRow {
   readonly backtestMase?: number;
   readonly realisedWql?: number;
   readonly realisedMase?: number;
-  /** Seconds from the predictor's first progress line to its forecast's last. */
+  /** Seconds of its predictor job plus its forecast job (each from its first to its last progress line). */
   readonly jobSeconds?: number;
 }
 
@@ -87,17 +87,22 @@ function parseSummary(out: string, models: readonly string[]): ModelRow[] {
       const v = Number(cells[columns.indexOf(column)]?.replace('*', ''));
       return Number.isFinite(v) ? v : undefined;
     };
-    const times = lines
-      .filter((l) => l.includes(`_${model}_`) && /: (forecasting )?\d+\/\d+ items/.test(l))
-      .map((l) => Number(/^\[\s*([\d.]+) s\]/.exec(l)?.[1]))
-      .filter((t) => Number.isFinite(t));
+    // Jobs run one at a time: each job's span is its first to its last progress line; a model's
+    // time is its predictor job plus its forecast job.
+    const spans = new Map<string, number[]>();
+    for (const l of lines) {
+      const m = /^\[\s*([\d.]+) s\]\s+(\S+): (?:forecasting )?\d+\/\d+ items/.exec(l);
+      if (!m || !m[2]!.includes(`_${model}_`)) continue;
+      spans.set(m[2]!, [...(spans.get(m[2]!) ?? []), Number(m[1])]);
+    }
+    const jobSeconds = spans.size ? [...spans.values()].reduce((sum, t) => sum + Math.max(...t) - Math.min(...t), 0) : undefined;
     return {
       model,
       backtestWql: value('bt wQL'),
       backtestMase: value('bt mase'),
       realisedWql: value('val wQL'),
       realisedMase: value('val mase'),
-      jobSeconds: times.length ? Math.max(...times) - Math.min(...times) : undefined,
+      jobSeconds,
     };
   });
 }
