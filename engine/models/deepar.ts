@@ -137,7 +137,8 @@ interface Net {
 function network(tf: Tf, weights: Weights, layout: Layout, cells: number, layers: number, parameters: number): Net {
   const stack = Array.from({ length: layers }, (_, l) => {
     const kernel = weights.matrix((l === 0 ? layout.inputs : cells) + cells, 4 * cells);
-    // Forget-gate bias 1 (the gates are ordered input, candidate, forget, output).
+    // Gates ordered input, candidate, forget, output; the forget gate gets a constant +1 in run()
+    // (remember by default, as in tfjs' basicLSTMCell and Keras' unit_forget_bias).
     const bias = weights.vector(4 * cells);
     return { kernel, bias };
   });
@@ -220,9 +221,8 @@ function lgamma(tf: Tf, x: Tensor): Tensor {
 
 /** The likelihood's parameters from the network's raw outputs (scaled space; NB in counts). */
 function distribution(tf: Tf, likelihood: Likelihood, outputs: Tensor, scale: Tensor) {
-  const [B, T, P] = outputs.shape as [number, number, number];
+  const [B, T] = outputs.shape as [number, number, number];
   const part = (k: number) => tf.reshape(tf.slice(outputs, [0, 0, k], [B, T, 1]), [B, T]);
-  void P;
   if (likelihood === 'negative-binomial') {
     const mu = tf.add(tf.mul(tf.softplus(part(0)), scale), 1e-6);
     const alpha = tf.add(tf.div(tf.softplus(part(1)), tf.sqrt(scale)), 1e-6);

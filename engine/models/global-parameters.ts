@@ -101,7 +101,7 @@ export type Trial = (horizon: number) => Readonly<Record<string, number>>;
  * CNN-QR: the context (2 × horizon, the default; 1 ×; 4 ×). DeepAR+: the default; a context of
  * 2 × horizon; learning rate 3e-3.
  */
-export function globalParameterRules(algorithm: 'CNNQR' | 'DEEPARP', params: Readonly<Record<string, string>>): Trial[] {
+export function hpoTrials(algorithm: 'CNNQR' | 'DEEPARP', params: Readonly<Record<string, string>>): Trial[] {
   const trials: { readonly key: string; readonly trial: Trial }[] =
     algorithm === 'CNNQR'
       ? [

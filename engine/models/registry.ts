@@ -17,7 +17,7 @@ import { autoSelect } from './auto';
 import { naive, seasonalNaive, stlEts, theta } from './baselines';
 import { CNNQR_DEFAULTS, cnnQr } from './cnnqr';
 import { DEEPAR_DEFAULTS, deepAr } from './deepar';
-import { globalParameterRules, parseGlobalParameters } from './global-parameters';
+import { hpoTrials, parseGlobalParameters } from './global-parameters';
 import { withHpo } from './hpo';
 import type { GlobalModelSpec, ModelSpec } from './types';
 
@@ -144,7 +144,7 @@ export function globalModelSpec(algorithm: string, params: Readonly<Record<strin
     algorithm === 'CNNQR' ? cnnQr({ ...parsed.cnnQr, ...overrides }) : deepAr({ ...parsed.deepAr, ...overrides });
   const epochs = (overrides: Readonly<Record<string, number>>) =>
     overrides.epochs ?? (algorithm === 'CNNQR' ? (parsed.cnnQr.epochs ?? CNNQR_DEFAULTS.epochs) : (parsed.deepAr.epochs ?? DEEPAR_DEFAULTS.epochs));
-  return hpo ? withHpo(algorithm, build, globalParameterRules(algorithm, params), epochs) : build({});
+  return hpo ? withHpo(algorithm, build, hpoTrials(algorithm, params), epochs) : build({});
 }
 
 /** Models tried, in order, when an algorithm cannot fit a series. */
