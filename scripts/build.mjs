@@ -32,7 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAYER_PACKAGE = 'forecast-shared';
 /** Never bundled: resolved at run time (from the layer's node_modules, or absent on Lambda). */
-export const HEAVY_PACKAGES = ['snowflake-sdk', '@duckdb/*', '@bsull/*', 'arima', 'playwright-core', 'aws-local-stepfunctions'];
+export const HEAVY_PACKAGES = ['snowflake-sdk', '@duckdb/*', '@bsull/*', '@tensorflow/*', 'arima', 'playwright-core', 'aws-local-stepfunctions'];
 /** Copied into the layer's node_modules with their dependency closure. */
 export const VENDORED_PACKAGES = ['snowflake-sdk'];
 const TARGET = 'node20';
