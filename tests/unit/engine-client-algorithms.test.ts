@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreatePredictorCommand, GetAccuracyMetricsCommand } from '@aws-sdk/client-forecast';
-import { dailyCsv, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
+import { CreateForecastCommand, CreatePredictorCommand, GetAccuracyMetricsCommand } from '@aws-sdk/client-forecast';
+import { dailyCsv, describeForecast, describePredictor, engineFixture, importedGroup, waitFor, type EngineFixture } from './engine-helpers';
 
 describe('Engine: every algorithm ARN trains through the client', () => {
   let fx: EngineFixture;
@@ -40,7 +40,7 @@ describe('Engine: every algorithm ARN trains through the client', () => {
     expect(Number.isFinite(metrics.PredictorEvaluationResults![0]!.TestWindows![0]!.Metrics!.AverageWeightedQuantileLoss)).toBe(true);
   });
 
-  it('CNN-QR with PerformHPO ends ACTIVE', async () => {
+  it('CNN-QR with PerformHPO ends ACTIVE, keeps the search\'s choice in the predictor, and forecasts', async () => {
     // Act
     const { PredictorArn } = await fx.engine.send(
       new CreatePredictorCommand({
@@ -55,7 +55,15 @@ describe('Engine: every algorithm ARN trains through the client', () => {
     );
     const out = await waitFor(() => describePredictor(fx, PredictorArn!), 60_000);
 
-    // Assess
+    const { ForecastArn } = await fx.engine.send(new CreateForecastCommand({ ForecastName: 'alg_cnnqr_hpo_forecast', PredictorArn }));
+    const forecast = await waitFor(() => describeForecast(fx, ForecastArn!), 60_000);
+
+    // Assess: the given epochs stay; the search may only have set context_length (its one parameter here).
     expect(out).toMatchObject({ Status: 'ACTIVE', AlgorithmArn: 'arn:aws:forecast:::algorithm/CNN-QR', PerformHPO: true });
+    const doc = (await fx.engine.listAll()).find((d) => d.arn === PredictorArn)!;
+    const tuned = doc.result?.trainingParameters as Record<string, string>;
+    expect(tuned.epochs).toBe('3');
+    expect(Object.keys(tuned).every((k) => k === 'epochs' || k === 'context_length')).toBe(true);
+    expect(forecast.Status).toBe('ACTIVE');
   });
 });
