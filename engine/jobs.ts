@@ -25,11 +25,11 @@ import {
 } from './series';
 import { forecastSeriesSet, runBacktests, type Selection, type TrainingResult } from './training';
 import { DEFAULT_FORECAST_TYPES } from './validation';
-import type { FitTask, SeriesForecast } from './worker-protocol';
+import type { AnyFitTask, SeriesForecast } from './worker-protocol';
 
 /** Where a job's fit batches go: the worker-thread pool, or a fan-out executor's recorder/replayer. */
 export interface FitPool {
-  run(task: FitTask): Promise<SeriesForecast[]>;
+  run(task: AnyFitTask): Promise<SeriesForecast[]>;
   /** Parallel fits: sets the batch size (so the same size gives the same batches). */
   readonly size: number;
 }
@@ -86,6 +86,8 @@ interface PredictorPlan {
   readonly candidates: string[];
   readonly params: Record<string, string>;
   readonly selection: Selection;
+  /** PerformHPO of a legacy predictor (CNN-QR and DeepAR+ only; CreatePredictor checks it). */
+  readonly hpo: boolean;
 }
 
 /** What a predictor document asks for, legacy (CreatePredictor) or auto (CreateAutoPredictor). */
@@ -110,6 +112,7 @@ export function predictorPlan(doc: ResourceDoc): PredictorPlan {
       candidates: plan.candidates,
       params: {},
       selection: plan.selection,
+      hpo: false,
     };
   }
   const featurization = r.FeaturizationConfig as {
@@ -138,6 +141,7 @@ export function predictorPlan(doc: ResourceDoc): PredictorPlan {
     candidates: plan.candidates,
     params: (r.TrainingParameters as Record<string, string> | undefined) ?? {},
     selection: plan.selection,
+    hpo: r.PerformHPO === true,
   };
 }
 
@@ -179,7 +183,7 @@ export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promis
   }
   const training: TrainingResult = await runBacktests(
     set,
-    { horizon: plan.horizon, windows: plan.windows, offset: plan.offset, types: plan.types, candidates: plan.candidates, params: plan.params, selection: plan.selection },
+    { horizon: plan.horizon, windows: plan.windows, offset: plan.offset, types: plan.types, candidates: plan.candidates, params: plan.params, selection: plan.selection, hpo: plan.hpo },
     (task) => ctx.pool.run(task),
     ctx.pool.size,
     (done, total) => ctx.progress(done, total),
@@ -197,6 +201,7 @@ export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promis
       algorithm: training.algorithm,
       evaluations: training.evaluations,
       fallbacks: training.fallbacks,
+      ...(training.trainingParameters && { trainingParameters: training.trainingParameters }),
       datasetImportJobArns: jobArns,
       itemCount: set.series.length,
       length: set.length,
@@ -211,16 +216,19 @@ export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise
   if (!predictor?.result) throw new InvalidInput(`Predictor ${request.PredictorArn} is not ACTIVE`);
   const plan = predictorPlan(predictor);
   const set = deserializeSeriesSet(await ctx.store.get(String(predictor.result.seriesUri)), parseFrequency);
+  // PerformHPO chose its settings while training the predictor: forecast with them, no new search.
+  const tuned = predictor.result.trainingParameters as Record<string, string> | undefined;
   const { predictions, fallbacks } = await forecastSeriesSet(
     set,
     predictor.result.assignments as string[],
-    plan.params,
+    tuned ?? plan.params,
     plan.horizon,
     request.ForecastTypes ?? [...DEFAULT_FORECAST_TYPES],
     predictor.result.keyColumns as string[],
     (task) => ctx.pool.run(task),
     ctx.pool.size,
     (done, total) => ctx.progress(done, total),
+    plan.hpo && !tuned,
   );
   const predictionsUri = ctx.repo.dataUri('forecast', idOf(doc), 'predictions.bin');
   await ctx.store.put(predictionsUri, serializePredictions(predictions));

@@ -15,6 +15,14 @@ export const DEFAULT_JOB_SLOTS = 1;
  */
 export const DEFAULT_WORKER_MEMORY_MB = 96;
 
+/**
+ * The same bound for a worker that has just trained a global model (CNN-QR, DeepAR+): tfjs' WASM
+ * heap grows to hold the training batches' activations and gradients and never shrinks, so such
+ * a worker is larger than a per-series one by design. Kept for the next global task (tfjs is
+ * loaded) when under this bound; a per-series task run on it afterwards applies the smaller one.
+ */
+export const DEFAULT_GLOBAL_WORKER_MEMORY_MB = 512;
+
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
@@ -29,3 +37,7 @@ export const jobSlotsFromEnv = (env: NodeJS.ProcessEnv = process.env) => positiv
 /** FORECAST_ENGINE_WORKER_MEMORY_MB (in MiB), else DEFAULT_WORKER_MEMORY_MB; returned in bytes. */
 export const workerMemoryLimitFromEnv = (env: NodeJS.ProcessEnv = process.env) =>
   positiveInteger(env, 'FORECAST_ENGINE_WORKER_MEMORY_MB', DEFAULT_WORKER_MEMORY_MB) * 2 ** 20;
+
+/** FORECAST_ENGINE_GLOBAL_WORKER_MEMORY_MB (in MiB), else DEFAULT_GLOBAL_WORKER_MEMORY_MB; returned in bytes. */
+export const globalWorkerMemoryLimitFromEnv = (env: NodeJS.ProcessEnv = process.env) =>
+  positiveInteger(env, 'FORECAST_ENGINE_GLOBAL_WORKER_MEMORY_MB', DEFAULT_GLOBAL_WORKER_MEMORY_MB) * 2 ** 20;

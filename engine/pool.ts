@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { workerMemoryLimitFromEnv } from './limits';
+import { globalWorkerMemoryLimitFromEnv, workerMemoryLimitFromEnv } from './limits';
 import type { SeriesForecast, WorkerReply, WorkerTask } from './worker-protocol';
 
 interface Pending {
@@ -46,10 +46,13 @@ export class WorkerPool {
    * @param maxWorkerMemoryBytes a worker whose V8 heap + external memory exceeds this after a task
    *   is replaced by a fresh one (Prophet's WASM optimiser keeps a little memory per fit for good);
    *   default FORECAST_ENGINE_WORKER_MEMORY_MB or 96 MiB (engine/limits.ts).
+   * @param maxGlobalWorkerMemoryBytes the same after a global model's task (`fit-global`);
+   *   default FORECAST_ENGINE_GLOBAL_WORKER_MEMORY_MB or 512 MiB.
    */
   constructor(
     readonly size = availableParallelism(),
     private readonly maxWorkerMemoryBytes = workerMemoryLimitFromEnv(),
+    private readonly maxGlobalWorkerMemoryBytes = globalWorkerMemoryLimitFromEnv(),
   ) {}
 
   /** Workers replaced because they outgrew the memory limit (for tests and diagnostics). */
@@ -102,7 +105,8 @@ export class WorkerPool {
       if (!current || current.id !== reply.id) return;
       slot.current = undefined;
       worker.unref();
-      if ((reply.memoryBytes ?? 0) > this.maxWorkerMemoryBytes) this.retire(slot);
+      const limit = current.pending.task.kind === 'fit-global' ? this.maxGlobalWorkerMemoryBytes : this.maxWorkerMemoryBytes;
+      if ((reply.memoryBytes ?? 0) > limit) this.retire(slot);
       if (reply.ok) current.pending.resolve(reply.results);
       else current.pending.reject(new Error(reply.error));
       this.pump();

@@ -20,7 +20,7 @@ import type { FaultInjector } from './faults';
 import { runFitTask } from './forecast-series';
 import { runJobWork, type FitPool, type JobContext } from './jobs';
 import { parseArn, type Repository, type ResourceDoc } from './repository';
-import type { FitTask, SeriesForecast } from './worker-protocol';
+import type { AnyFitTask, SeriesForecast } from './worker-protocol';
 
 /** Batches are sized as for a pool of this many workers (fitMany: ≤ 50 series per batch). */
 const SHARDED_POOL_SIZE = 16;
@@ -58,8 +58,8 @@ export interface ShardedJobContext {
   readonly exportPartRows: number;
 }
 
-const fingerprint = (task: FitTask) => `${task.algorithm}|${task.horizon}|${task.quantiles.join(',')}|${task.series.map((s) => s.values.length).join(',')}`;
-const costOf = (task: FitTask) => (FIT_COST[task.algorithm] ?? 1) * task.series.reduce((sum, s) => sum + s.values.length, 0);
+const fingerprint = (task: AnyFitTask) => `${task.kind}|${task.algorithm}|${task.horizon}|${task.quantiles.join(',')}|${task.series.map((s) => s.values.length).join(',')}`;
+const costOf = (task: AnyFitTask) => (FIT_COST[task.algorithm] ?? 1) * task.series.reduce((sum, s) => sum + s.values.length, 0);
 
 function shardFolder(repo: Repository, doc: ResourceDoc): string {
   const parsed = parseArn(doc.arn)!;
@@ -86,7 +86,7 @@ function jobContext(ctx: ShardedJobContext, store: ObjectStore, pool: FitPool): 
 
 /** Plan: the job's fit batches, packed into shards of about `shardCost`, inputs written. */
 export async function planJob(ctx: ShardedJobContext, doc: ResourceDoc, shardCost = DEFAULT_SHARD_COST): Promise<JobPlan> {
-  const tasks: FitTask[] = [];
+  const tasks: AnyFitTask[] = [];
   const recorder: FitPool = {
     size: SHARDED_POOL_SIZE,
     run: async (task) => {
@@ -97,7 +97,7 @@ export async function planJob(ctx: ShardedJobContext, doc: ResourceDoc, shardCos
   };
   await runJobWork(jobContext(ctx, discardingWrites(ctx.store), recorder), doc, ctx.faults);
 
-  const groups: FitTask[][] = [];
+  const groups: AnyFitTask[][] = [];
   let cost = Infinity;
   for (const task of tasks) {
     if (cost >= shardCost) {
@@ -131,7 +131,7 @@ export interface ShardOutcome {
 }
 
 export async function runShard(store: ObjectStore, shard: ShardRef): Promise<ShardOutcome> {
-  const tasks = deserialize(await store.get(shard.inputUri)) as FitTask[];
+  const tasks = deserialize(await store.get(shard.inputUri)) as AnyFitTask[];
   const results: SeriesForecast[][] = [];
   const started = performance.now();
   for (const task of tasks) results.push(await runFitTask(task));

@@ -13,9 +13,10 @@ import { addPeriods, seasonLength, type Frequency } from '../shared/frequency';
 import { accuracyMetrics, mape, mase, observedNaiveScale, rmse, summariseWindows, wape, weightedQuantileLoss, type AccuracyMetrics, type ScoredSeries } from './metrics';
 import type { ForecastItem, Predictions } from './export-files';
 import type { RegularSeries, SeriesSet } from './series';
-import type { FitTask, SeriesForecast, SeriesPayload } from './worker-protocol';
+import { isGlobalAlgorithm } from './models/registry';
+import type { FitTask, GlobalFitTask, SeriesForecast, SeriesPayload } from './worker-protocol';
 
-export type FitRunner = (task: FitTask) => Promise<SeriesForecast[]>;
+export type FitRunner = (task: FitTask | GlobalFitTask) => Promise<SeriesForecast[]>;
 export type ProgressListener = (done: number, total: number) => void;
 
 export interface ErrorMetricRecord {
@@ -50,6 +51,8 @@ export interface BacktestPlan {
   readonly candidates: readonly string[];
   readonly params: Readonly<Record<string, string>>;
   readonly selection: Selection;
+  /** PerformHPO (global models only): a bounded search before each training (engine/models/hpo.ts). */
+  readonly hpo?: boolean;
 }
 
 export interface TrainingResult {
@@ -61,6 +64,11 @@ export interface TrainingResult {
   /** Series of the chosen model(s) that fell back to a simpler model in some window. */
   readonly fallbacks: number;
   readonly fallbackExamples: string[];
+  /**
+   * PerformHPO: the TrainingParameters to forecast with — the given ones plus what the search chose
+   * on the most recent backtest window's training data (the forecast then trains without searching).
+   */
+  readonly trainingParameters?: Record<string, string>;
 }
 
 /** Start index (in dataset periods) of each backtest window, most recent first; InvalidInput when they do not fit. */
@@ -95,7 +103,10 @@ function payload(s: RegularSeries, freq: Frequency, end: number, horizon: number
   };
 }
 
-/** Runs `algorithm` over the given payloads in batches spread over the pool. */
+/**
+ * Runs `algorithm` over the given payloads: a per-series model in batches spread over the pool; a
+ * global model (CNN-QR, DeepAR+) as one task, since its network learns from all the series at once.
+ */
 async function fitMany(
   run: FitRunner,
   algorithm: string,
@@ -105,7 +116,13 @@ async function fitMany(
   payloads: readonly SeriesPayload[],
   parallelism: number,
   onBatch: (count: number) => void,
+  hpo = false,
 ): Promise<SeriesForecast[]> {
+  if (isGlobalAlgorithm(algorithm)) {
+    const results = await run({ kind: 'fit-global', algorithm, params, hpo, horizon, quantiles, series: payloads });
+    onBatch(payloads.length);
+    return results;
+  }
   const size = Math.max(1, Math.min(50, Math.ceil(payloads.length / (parallelism * 4))));
   const batches: Promise<SeriesForecast[]>[] = [];
   for (let i = 0; i < payloads.length; i += size) {
@@ -212,19 +229,30 @@ export async function runBacktests(
   let done = 0;
   onProgress(0, total);
   // forecasts[candidate][window][case]
-  const forecasts: SeriesForecast[][][] = [];
-  for (const algorithm of plan.candidates) {
-    forecasts.push(
-      await Promise.all(
+  // Candidates are queued together: a global model's one long task then trains on one core
+  // while the per-series models' batches use the others.
+  const forecasts: SeriesForecast[][][] = await Promise.all(
+    plan.candidates.map((algorithm) =>
+      Promise.all(
         cases.map((windowCase) =>
-          fitMany(run, algorithm, plan.params, plan.horizon, quantiles, windowCase.map((c) => c.payload), parallelism, (count) => {
-            done += count;
-            onProgress(done, total);
-          }),
+          fitMany(
+            run,
+            algorithm,
+            plan.params,
+            plan.horizon,
+            quantiles,
+            windowCase.map((c) => c.payload),
+            parallelism,
+            (count) => {
+              done += count;
+              onProgress(done, total);
+            },
+            plan.hpo,
+          ),
         ),
       ),
-    );
-  }
+    ),
+  );
   const evaluate = (pick: (w: number, caseIndex: number) => number) => {
     const windows = starts.map((start, w) =>
       windowResult(set, start, plan.horizon, cases[w]!.map((c, i) => scored(c, forecasts[pick(w, i)]![w]![i]!, quantiles)), plan),
@@ -254,12 +282,14 @@ export async function runBacktests(
       }
     }),
   );
+  const tuned = plan.hpo ? forecasts[best]?.[0]?.find((f) => f.tunedParameters)?.tunedParameters : undefined;
   return {
     assignments: assignments.map((a) => plan.candidates[a]!),
     algorithm,
     evaluations,
     fallbacks: fallbackSeries.size,
     fallbackExamples,
+    ...(tuned && { trainingParameters: { ...plan.params, ...tuned } }),
   };
 }
 
@@ -274,6 +304,7 @@ export async function forecastSeriesSet(
   run: FitRunner,
   parallelism: number,
   onProgress: ProgressListener = () => {},
+  hpo = false,
 ): Promise<{ predictions: Predictions; fallbacks: number; models: Record<string, number> }> {
   const quantiles = quantilesOf(types);
   const byAlgorithm = new Map<string, number[]>();
@@ -284,10 +315,20 @@ export async function forecastSeriesSet(
   await Promise.all(
     [...byAlgorithm].map(async ([algorithm, indexes]) => {
       const payloads = indexes.map((i) => payload(set.series[i]!, set.frequency, set.series[i]!.values.length, horizon));
-      const forecasts = await fitMany(run, algorithm, params, horizon, quantiles, payloads, parallelism, (count) => {
-        done += count;
-        onProgress(done, set.series.length);
-      });
+      const forecasts = await fitMany(
+        run,
+        algorithm,
+        params,
+        horizon,
+        quantiles,
+        payloads,
+        parallelism,
+        (count) => {
+          done += count;
+          onProgress(done, set.series.length);
+        },
+        hpo,
+      );
       forecasts.forEach((f, j) => (results[indexes[j]!] = f));
     }),
   );

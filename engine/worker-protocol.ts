@@ -25,6 +25,21 @@ export interface FitTask {
   readonly series: readonly SeriesPayload[];
 }
 
+/**
+ * A global model (CNN-QR, DeepAR+) over all the series of one training set: one network is trained
+ * on windows across them in one worker thread, then forecasts each (engine/forecast-series.ts).
+ */
+export interface GlobalFitTask {
+  readonly kind: 'fit-global';
+  readonly algorithm: string;
+  readonly params: Readonly<Record<string, string>>;
+  /** PerformHPO: a bounded search on a validation split before the final training. */
+  readonly hpo: boolean;
+  readonly horizon: number;
+  readonly quantiles: readonly number[];
+  readonly series: readonly SeriesPayload[];
+}
+
 export interface SeriesForecast {
   readonly mean: Float64Array;
   /** One array per requested quantile, same order as the task's `quantiles`. */
@@ -33,6 +48,8 @@ export interface SeriesForecast {
   readonly description: string;
   /** Why the algorithm fell back to a simpler model for this series, if it did. */
   readonly fallback?: string;
+  /** A global model's PerformHPO choice (TrainingParameters, Forecast's names); the same on every series. */
+  readonly tunedParameters?: Readonly<Record<string, string>>;
 }
 
 /** Test hook: the worker thread exits mid-task (as a crash would). */
@@ -40,7 +57,10 @@ export interface CrashTask {
   readonly kind: 'crash';
 }
 
-export type WorkerTask = FitTask | CrashTask;
+/** A batch of fits: per-series models, or one global model over a whole training set. */
+export type AnyFitTask = FitTask | GlobalFitTask;
+
+export type WorkerTask = AnyFitTask | CrashTask;
 
 /**
  * `memoryBytes`: the worker isolate's committed V8 heap plus external memory after the task; the

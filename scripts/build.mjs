@@ -42,7 +42,7 @@ const { build } = await import('esbuild').catch((error) => {
 });
 export const LAYER_PACKAGE = 'forecast-shared';
 /** Never bundled: resolved at run time (from the layer's node_modules, or absent on Lambda). */
-export const HEAVY_PACKAGES = ['snowflake-sdk', '@duckdb/*', '@bsull/*', 'arima', 'playwright-core', 'aws-local-stepfunctions'];
+export const HEAVY_PACKAGES = ['snowflake-sdk', '@duckdb/*', '@bsull/*', '@tensorflow/*', 'arima', 'playwright-core', 'aws-local-stepfunctions'];
 /**
  * Copied into the layer's node_modules with their dependency closure: snowflake-sdk, and the
  * built-in engine's Prophet (augurs + the WASM Stan optimiser, ESM with top-level await: loaded with

@@ -9,7 +9,7 @@ import {
   ListPredictorsCommand,
 } from '@aws-sdk/client-forecast';
 import { InvalidInput, NotImplemented } from '../../shared/errors';
-import { ALGORITHMS, ALGORITHM_ARNS, algorithmFromArn, modelSpec, validateTrainingParameters } from '../models/registry';
+import { ALGORITHMS, ALGORITHM_ARNS, algorithmFromArn, isGlobalAlgorithm, modelSpec, validateTrainingParameters } from '../models/registry';
 import { IN_PROGRESS, type ResourceDoc } from '../repository';
 import { relatedFilling, targetFilling } from '../series';
 import { inUse } from '../service-errors';
@@ -47,12 +47,12 @@ export function predictorCommands({ resources }: CommandContext): CommandHandler
           try {
             algorithm = algorithmFromArn(arn);
             validateTrainingParameters(algorithm, input.TrainingParameters);
-            modelSpec(algorithm, input.TrainingParameters);
+            if (!isGlobalAlgorithm(algorithm)) modelSpec(algorithm, input.TrainingParameters);
           } catch (error) {
             if (error instanceof InvalidInput || error instanceof NotImplemented) throw invalid(error.message);
             throw error;
           }
-          if (input.PerformHPO) throw invalid(`PerformHPO applies only to DeepAR+ and CNN-QR, not ${arn}`);
+          if (input.PerformHPO && !isGlobalAlgorithm(algorithm)) throw invalid(`PerformHPO applies only to DeepAR+ and CNN-QR, not ${arn}`);
           plan = { candidates: [algorithm], selection: 'single' };
         }
         checkEvaluation(input, horizon);

@@ -4,44 +4,60 @@
  *
  * TrainingParameters: Forecast's rules per algorithm live in shared/training-parameters.ts (parse
  * checks the message against the same rules); a violation is an InvalidInputException here.
+ * CNN-QR, DeepAR+ (global models): engine/models/global-parameters.ts.
  */
 import { InvalidInput } from '../../shared/errors';
-import { validateTrainingParameters } from '../../shared/training-parameters';
+import { validateTrainingParameters as validateSharedTrainingParameters } from '../../shared/training-parameters';
 import { autoArima } from './arima';
 import { autoEts } from './ets';
 import { npts } from './npts';
 import { prophet } from './prophet';
 import { autoSelect } from './auto';
 import { naive, seasonalNaive, stlEts, theta } from './baselines';
-import type { ModelSpec } from './types';
+import { CNNQR_DEFAULTS, cnnQr } from './cnnqr';
+import { DEEPAR_DEFAULTS, deepAr } from './deepar';
+import { hpoTrials, parseGlobalParameters } from './global-parameters';
+import { withHpo } from './hpo';
+import type { GlobalModelSpec, ModelSpec } from './types';
 
 export const ALGORITHMS = ['ETS', 'ARIMA', 'NPTS', 'PROPHET'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
+/**
+ * Global models: one network trained across all series of a dataset (engine/training.ts sends all
+ * of a window's series to one worker). Not AutoML candidates: their training costs more than the
+ * per-series models' (docs/models.md).
+ */
+export const GLOBAL_ALGORITHMS = ['CNNQR', 'DEEPARP'] as const;
+export type GlobalAlgorithm = (typeof GLOBAL_ALGORITHMS)[number];
+
+export const isGlobalAlgorithm = (algorithm: string): algorithm is GlobalAlgorithm => (GLOBAL_ALGORITHMS as readonly string[]).includes(algorithm);
+
 /** Algorithms the engine runs without an ARN of their own (auto predictors, fallbacks). */
 export const INTERNAL_ALGORITHMS = ['AUTO', 'SEASONAL_NAIVE', 'NAIVE'] as const;
 
-export const ALGORITHM_ARNS: Record<Algorithm, string> = {
+export const ALGORITHM_ARNS: Record<Algorithm | GlobalAlgorithm, string> = {
+  CNNQR: 'arn:aws:forecast:::algorithm/CNN-QR',
+  DEEPARP: 'arn:aws:forecast:::algorithm/Deep_AR_Plus',
   ETS: 'arn:aws:forecast:::algorithm/ETS',
   ARIMA: 'arn:aws:forecast:::algorithm/ARIMA',
   NPTS: 'arn:aws:forecast:::algorithm/NPTS',
   PROPHET: 'arn:aws:forecast:::algorithm/Prophet',
 };
 
-const AMAZON_ONLY = ['arn:aws:forecast:::algorithm/CNN-QR', 'arn:aws:forecast:::algorithm/Deep_AR_Plus'];
-
 /** The algorithm of a Forecast algorithm ARN; InvalidInput naming the supported ones otherwise. */
-export function algorithmFromArn(arn: string): Algorithm {
-  const found = (Object.entries(ALGORITHM_ARNS) as [Algorithm, string][]).find(([, a]) => a === arn);
+export function algorithmFromArn(arn: string): Algorithm | GlobalAlgorithm {
+  const found = (Object.entries(ALGORITHM_ARNS) as [Algorithm | GlobalAlgorithm, string][]).find(([, a]) => a === arn);
   if (found) return found[0];
   const supported = Object.values(ALGORITHM_ARNS).join(', ');
-  if (AMAZON_ONLY.includes(arn)) {
-    throw new InvalidInput(`${arn} runs on Amazon Forecast only; the built-in engine supports ${supported} (or PerformAutoML)`);
-  }
   throw new InvalidInput(`AlgorithmArn "${arn}" is not a supported algorithm; use one of ${supported}`);
 }
 
-export { validateTrainingParameters };
+/** Checks TrainingParameters against the algorithm's rules; the message names the key and value. */
+export function validateTrainingParameters(algorithm: string, params: Readonly<Record<string, string>> = {}): void {
+  if (isGlobalAlgorithm(algorithm)) parseGlobalParameters(algorithm, params);
+  else validateSharedTrainingParameters(algorithm, params);
+}
 
 /** What some specs need beyond TrainingParameters (AUTO backtests over the forecast horizon). */
 export interface SpecContext {
@@ -83,6 +99,20 @@ export function modelSpec(algorithm: string, params: Readonly<Record<string, str
     default:
       throw new InvalidInput(`Unknown algorithm "${algorithm}"`);
   }
+}
+
+/**
+ * The spec of a global algorithm with its (validated) TrainingParameters; with `hpo`, a bounded
+ * search on a validation split chooses some of them first (engine/models/hpo.ts).
+ */
+export function globalModelSpec(algorithm: string, params: Readonly<Record<string, string>> = {}, hpo = false): GlobalModelSpec {
+  if (!isGlobalAlgorithm(algorithm)) throw new InvalidInput(`${algorithm} is not a global model`);
+  const parsed = parseGlobalParameters(algorithm, params);
+  const build = (overrides: Readonly<Record<string, number>>) =>
+    algorithm === 'CNNQR' ? cnnQr({ ...parsed.cnnQr, ...overrides }) : deepAr({ ...parsed.deepAr, ...overrides });
+  const epochs = (overrides: Readonly<Record<string, number>>) =>
+    overrides.epochs ?? (algorithm === 'CNNQR' ? (parsed.cnnQr.epochs ?? CNNQR_DEFAULTS.epochs) : (parsed.deepAr.epochs ?? DEEPAR_DEFAULTS.epochs));
+  return hpo ? withHpo(algorithm, build, hpoTrials(algorithm, params), epochs) : build({});
 }
 
 /** Models tried, in order, when an algorithm cannot fit a series. */

@@ -54,3 +54,24 @@ export class NotEnoughData extends Error {
 export class InvalidModelSpec extends Error {
   override readonly name = 'InvalidModelSpec' as const;
 }
+
+/**
+ * A global model (CNN-QR, DeepAR+): one network learnt across all the series of a dataset, then
+ * used to forecast each of them. Series carry their related features `horizon` steps into the
+ * future (SeriesData.related); a global model fits and predicts the whole panel at once.
+ */
+export interface GlobalModelSpec {
+  readonly algorithm: string;
+  readonly kind: 'global';
+  /** Trains on windows sampled across `panel` and forecasts `horizon` steps after each series' end. */
+  fitPredict(panel: readonly SeriesData[], horizon: number, quantiles: readonly number[]): Promise<GlobalForecast>;
+}
+
+export interface GlobalForecast {
+  /** What was trained, e.g. `CNN-QR(context_length=56, epochs=20, …)`. */
+  readonly description: string;
+  /** One prediction per series of the panel, same order. */
+  readonly predictions: Prediction[];
+  /** With PerformHPO: the TrainingParameters (Forecast's names) the search chose, to train with again. */
+  readonly tunedParameters?: Readonly<Record<string, string>>;
+}

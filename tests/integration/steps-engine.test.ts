@@ -51,11 +51,13 @@ const settings = { bucket: 'data-bucket', forecastRoleArn: ROLE_ARN };
 /** Accuracy metrics are not this suite's subject: no EMF lines in the test output. */
 const publishMetrics = () => undefined;
 
-/** The fixture's run cut down to one target dataset and two models (ETS, NPTS), horizon 7. */
-function conformanceState(): PipelineState {
+type ModelChoice = [name: string, model: PredictorSpec['model'], algorithm: string, extra?: Partial<PredictorSpec>];
+
+/** The fixture's run cut down to one target dataset and two models (ETS, NPTS by default), horizon 7. */
+function conformanceState(models: readonly ModelChoice[] = [['demo_ETS_2', 'ETS', 'ETS'], ['demo_NPTS_2', 'NPTS', 'NPTS']]): PipelineState {
   const base = pipelineState();
   const ets = base.predictors.find((p) => p.model === 'ETS')!;
-  const model = (name: string, m: PredictorSpec['model'], algorithm: string): PredictorSpec => ({
+  const model = ([name, m, algorithm, extra]: ModelChoice): PredictorSpec => ({
     ...ets,
     name,
     model: m,
@@ -63,8 +65,9 @@ function conformanceState(): PipelineState {
     forecastHorizon: HORIZON,
     backtestWindows: 1,
     backtestWindowOffset: HORIZON,
+    ...extra,
   });
-  const predictors = [model('demo_ETS_2', 'ETS', 'ETS'), model('demo_NPTS_2', 'NPTS', 'NPTS')];
+  const predictors = models.map(model);
   const template = base.forecasts[0]!;
   return {
     ...base,
@@ -122,8 +125,8 @@ async function openEngine(faults: FaultRule[] = []): Promise<EngineFixture> {
 }
 
 /** Runs dataset → group → import on `forecast`: the state Create-Predictors receives. */
-async function importedState(forecast: ForecastPort): Promise<PipelineState> {
-  const state = conformanceState();
+async function importedState(forecast: ForecastPort, models?: readonly ModelChoice[]): Promise<PipelineState> {
+  const state = conformanceState(models);
   state.results.datasets = (await untilSettled(() => createDatasets(state, { forecast }))).slice;
   state.results.datasetGroup = (await untilSettled(() => createDatasetGroup(state, { forecast }))).slice;
   state.results.importJobs = (await untilSettled(() => createImportJobs(state, { forecast, settings }))).slice;
@@ -522,5 +525,43 @@ describe("Steps on the built-in engine: the engine's own failures and quota", ()
       ['demo_NPTS_3', 'ACTIVE'],
     ]);
     expect((await fx.engine.listAll()).filter((d) => d.type === 'predictor')).toHaveLength(4);
+  });
+});
+
+describe("Steps on the built-in engine: the seed's global models", () => {
+  let fx: EngineFixture | undefined;
+  afterEach(async () => {
+    await fx?.cleanup();
+    fx = undefined;
+  });
+
+  it('trains CNN-QR (with HPO, named _hpo as the seed names it) and DeepAR+, forecasts and exports them', async () => {
+    // Prepare: tiny networks (one epoch); the product's defaults are in docs/models.md.
+    fx = await openEngine();
+    const forecast = fx.engine;
+    const state = await importedState(forecast, [
+      ['demo_CNNQR_1_hpo', 'CNNQR', 'CNN-QR', { performHPO: true, trainingParameters: { epochs: '1', context_length: '7' } }],
+      ['demo_DEEPARP_1', 'DEEPARP', 'Deep_AR_Plus', { trainingParameters: { epochs: '1', num_cells: '30' } }],
+    ]);
+
+    // Act
+    const predictors = await untilSettled(() => createPredictors(state, { forecast, publishMetrics }), 60_000);
+    state.results.predictors = predictors.slice;
+    const forecasts = await untilSettled(() => createForecasts(state, { forecast, settings }), 60_000);
+
+    // Assess
+    expect(predictors.slice.map((p) => [p.name, p.model, p.status])).toEqual([
+      ['demo_CNNQR_1_hpo', 'CNNQR', 'ACTIVE'],
+      ['demo_DEEPARP_1', 'DEEPARP', 'ACTIVE'],
+    ]);
+    for (const p of predictors.slice) expect(p.metrics?.averageWeightedQuantileLoss).toBeGreaterThan(0);
+    const described = await forecast.send(new DescribePredictorCommand({ PredictorArn: predictors.slice[0]!.arn }));
+    expect(described).toMatchObject({ AlgorithmArn: 'arn:aws:forecast:::algorithm/CNN-QR', PerformHPO: true });
+    expect(forecasts.slice.map((f) => [f.name, f.status])).toEqual([
+      ['demo_CNNQR_1_hpo_forecast', 'ACTIVE'],
+      ['demo_DEEPARP_1_forecast', 'ACTIVE'],
+    ]);
+    const rows = (await Promise.all(forecasts.slice.map(async (f) => (await fx!.store.list(f.exportS3Uri)).length)));
+    expect(rows.every((count) => count > 0)).toBe(true);
   });
 });
