@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { NotImplemented } from '../../../shared/errors';
 
 export type Tf = typeof import('@tensorflow/tfjs');
 export type TfBackend = 'wasm' | 'cpu';
@@ -32,7 +33,15 @@ export function loadTf(backend: TfBackend = (process.env.FORECAST_ENGINE_TF_BACK
   loading ??= (async () => {
     // The umbrella package: its Node build registers the ops' gradients (tfjs-core alone does not,
     // and core's ESM files cannot be imported by Node directly).
-    const tf = await import('@tensorflow/tfjs');
+    const tf = await import('@tensorflow/tfjs').catch((error: unknown) => {
+      // The Lambda layer leaves tfjs out (scripts/build.mjs HEAVY_PACKAGES: 140 MiB installed), so
+      // a deployed builtin engine cannot train the global models: say so instead of a bare
+      // "Cannot find module".
+      throw new NotImplemented(
+        `CNN-QR and DeepAR+ need @tensorflow/tfjs, which is not installed here (the Lambda layer does not carry it): ` +
+          `run them with the local engine or on Amazon Forecast (${error instanceof Error ? error.message : String(error)})`,
+      );
+    });
     tf.env().set('PROD', true); // no development warnings on the worker's stderr
     if (backend === 'wasm') {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
