@@ -20,7 +20,7 @@ export const ALGORITHMS = ['ETS', 'ARIMA', 'NPTS', 'PROPHET'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 /** Algorithms the engine runs without an ARN of their own (auto predictors, fallbacks). */
-export const INTERNAL_ALGORITHMS = ['AUTO', 'SEASONAL_NAIVE', 'NAIVE'] as const;
+export const INTERNAL_ALGORITHMS = ['AUTO', 'THETA', 'SEASONAL_NAIVE', 'NAIVE'] as const;
 
 export const ALGORITHM_ARNS: Record<Algorithm, string> = {
   ETS: 'arn:aws:forecast:::algorithm/ETS',
@@ -102,6 +102,8 @@ export function modelSpec(algorithm: string, params: Readonly<Record<string, str
       });
     case 'AUTO':
       return autoSpec(context.horizon ?? 1);
+    case 'THETA':
+      return theta();
     case 'SEASONAL_NAIVE':
       return seasonalNaive();
     case 'NAIVE':
