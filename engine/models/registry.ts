@@ -12,7 +12,7 @@ import { autoArima } from './arima';
 import { autoEts } from './ets';
 import { npts } from './npts';
 import { prophet } from './prophet';
-import { autoSelect } from './auto';
+import { autoEnsemble } from './auto';
 import { naive, seasonalNaive, stlEts, theta } from './baselines';
 import type { ModelSpec } from './types';
 
@@ -81,12 +81,12 @@ export interface SpecContext {
 }
 
 /**
- * AUTO (CreateAutoPredictor, one-off `--algorithm AUTO`): per series, ETS, Theta, seasonal naive and
- * STL+ETS are backtested on the series' own tail and the best one forecasts (engine/models/auto.ts;
- * the same choice as bench/m4.ts `auto`).
+ * AUTO (CreateAutoPredictor, one-off `--algorithm AUTO`): per series, an ensemble of ETS, damped ETS,
+ * Theta, seasonal naive and STL+ETS (Croston/SBA/TSB for intermittent series) weighed by backtests on
+ * several windows of the series' own tail, with calibrated intervals (engine/models/auto.ts).
  */
 function autoSpec(horizon: number): ModelSpec {
-  return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'best' });
+  return autoEnsemble({ horizon });
 }
 
 /** The model spec of an algorithm with its (validated) TrainingParameters. */
