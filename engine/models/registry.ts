@@ -13,6 +13,7 @@ import { autoEts } from './ets';
 import { npts } from './npts';
 import { prophet } from './prophet';
 import { autoEnsemble } from './auto';
+import { calibrated } from './calibration';
 import { naive, seasonalNaive, stlEts, theta } from './baselines';
 import type { ModelSpec } from './types';
 
@@ -89,8 +90,17 @@ function autoSpec(horizon: number): ModelSpec {
   return autoEnsemble({ horizon });
 }
 
-/** The model spec of an algorithm with its (validated) TrainingParameters. */
+/**
+ * The model spec of an algorithm with its (validated) TrainingParameters. Every model but Prophet
+ * (four more Stan fits per series would cost more than the model) and the fallbacks forecasts with
+ * conformally calibrated intervals (engine/models/calibration.ts); AUTO calibrates its combination.
+ */
 export function modelSpec(algorithm: string, params: Readonly<Record<string, string>> = {}, context: SpecContext = {}): ModelSpec {
+  const spec = baseSpec(algorithm, params, context);
+  return ['ETS', 'ARIMA', 'NPTS', 'THETA', 'SEASONAL_NAIVE'].includes(algorithm) ? calibrated(spec, { horizon: context.horizon ?? 1 }) : spec;
+}
+
+function baseSpec(algorithm: string, params: Readonly<Record<string, string>>, context: SpecContext): ModelSpec {
   validateTrainingParameters(algorithm, params);
   switch (algorithm) {
     case 'NPTS':
@@ -121,5 +131,5 @@ export function modelSpec(algorithm: string, params: Readonly<Record<string, str
 
 /** Models tried, in order, when an algorithm cannot fit a series. */
 export function fallbackSpecs(): ModelSpec[] {
-  return [modelSpec('SEASONAL_NAIVE'), modelSpec('NAIVE')];
+  return [baseSpec('SEASONAL_NAIVE', {}, {}), baseSpec('NAIVE', {}, {})];
 }
