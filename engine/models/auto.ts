@@ -5,8 +5,8 @@
  * best few) from the last windows, kept for bench/m4.ts's bench-only rows.
  */
 import { seasonalNaive, stlEts, theta } from './baselines';
-import { backtestCuts, backtestPredictions, intervalFactor } from './calibration';
-import { autoEts } from './ets';
+import { backtestCuts, backtestPredictions, intervalFactor, trainingPart } from './calibration';
+import { autoEts, autoEtsWithDamped } from './ets';
 import { intermittent } from './intermittent';
 import { CALIBRATION_QUANTILES, cleanSeries, scaleQuantiles, validateQuantiles, withCalibrationQuantiles } from './quantiles';
 import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
@@ -253,8 +253,10 @@ export function autoEnsemble(options: AutoEnsembleOptions): ModelSpec {
     async fit(series: SeriesData): Promise<FittedEnsemble> {
       const members = isIntermittent(series.values) ? sparse : regular;
       const cuts = backtestCuts(series.values.length, horizon, series.seasonLength, windows);
+      // One training object per origin, shared by the members (the two ETS members share one search on it).
+      const parts = cuts.map(({ cut }) => trainingPart(series, cut));
       const backtests: (Prediction | undefined)[][] = [];
-      for (const member of members) backtests.push(await backtestPredictions(member, series, cuts, horizon, CALIBRATION_QUANTILES));
+      for (const member of members) backtests.push(await backtestPredictions(member, parts, horizon, CALIBRATION_QUANTILES));
       // windowLoss[k][w]; a member is scored on every window or not at all, so that losses compare like with like.
       const windowLoss = backtests.map((predictions) =>
         predictions.length === 0 || predictions.some((p) => !p)
@@ -326,7 +328,8 @@ function truncate(p: Prediction, length: number): Prediction {
 
 /** Members for regular series: ETS (AICc choice), damped-trend ETS, Theta, seasonal naive, STL + ETS. */
 export function regularMembers(): ModelSpec[] {
-  return [autoEts(), autoEts({ model: 'ZAZ', damped: true }), theta(), seasonalNaive(), stlEts()];
+  const [ets, damped] = autoEtsWithDamped();
+  return [ets, damped, theta(), seasonalNaive(), stlEts()];
 }
 
 /** Members for intermittent series: Croston, SBA, TSB, simple exponential smoothing and seasonal naive. */

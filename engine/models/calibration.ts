@@ -47,20 +47,20 @@ export function trainingPart(series: SeriesData, cut: number): SeriesData {
 }
 
 /**
- * The model's backtest forecasts at each cut (`undefined` where it cannot fit: NotEnoughData),
- * with `quantiles` (which must include the calibration quantiles to be calibrated from).
+ * The model's backtest forecasts from each training part (`trainingPart` at each cut; `undefined`
+ * where it cannot fit: NotEnoughData), with `quantiles` (which must include the calibration
+ * quantiles to be calibrated from).
  */
 export async function backtestPredictions(
   spec: ModelSpec,
-  series: SeriesData,
-  cuts: readonly BacktestCut[],
+  parts: readonly SeriesData[],
   horizon: number,
   quantiles: readonly number[],
 ): Promise<(Prediction | undefined)[]> {
   const out: (Prediction | undefined)[] = [];
-  for (const { cut } of cuts) {
+  for (const part of parts) {
     try {
-      const fitted = await spec.fit(trainingPart(series, cut));
+      const fitted = await spec.fit(part);
       out.push(fitted.predict(horizon, quantiles));
       fitted.dispose?.();
     } catch (error) {
@@ -110,7 +110,8 @@ export function calibrated(spec: ModelSpec, options: CalibrationOptions): ModelS
     algorithm: spec.algorithm,
     async fit(series: SeriesData) {
       const cuts = backtestCuts(series.values.length, options.horizon, series.seasonLength, windows);
-      const predictions = await backtestPredictions(spec, series, cuts, options.horizon, CALIBRATION_QUANTILES);
+      const parts = cuts.map(({ cut }) => trainingPart(series, cut));
+      const predictions = await backtestPredictions(spec, parts, options.horizon, CALIBRATION_QUANTILES);
       const fitted = await spec.fit(series);
       return scaledModel(fitted, intervalFactor(series.values, cuts, predictions));
     },

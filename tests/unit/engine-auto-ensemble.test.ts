@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { autoEnsemble, isIntermittent, weighMembers, weightedCombination, type FittedEnsemble } from '../../engine/models/auto';
 import { backtestCuts, calibrated } from '../../engine/models/calibration';
+import { autoEts, autoEtsWithDamped } from '../../engine/models/ets';
 import { intermittent } from '../../engine/models/intermittent';
 import { conformalScale, gaussianQuantiles, intervalRatios, scaleQuantiles } from '../../engine/models/quantiles';
 import { mulberry32 } from '../../engine/models/random';
@@ -178,6 +179,18 @@ describe('Function: autoEnsemble', () => {
     expect(() => autoEnsemble({ horizon: 0 })).toThrow(/horizon must be a positive integer; got 0/);
     expect(() => autoEnsemble({ horizon: 3, windows: 11 })).toThrow(InvalidModelSpec);
     expect(() => autoEnsemble({ horizon: 3, members: [] })).toThrow(/at least one member/);
+  });
+});
+
+describe('Function: autoEtsWithDamped', () => {
+  it('gives autoEts()\'s forecast and the best damped-trend form from one search', async () => {
+    const values = Float64Array.from({ length: 80 }, (_, t) => 100 + 2 * t + 10 * Math.sin(t));
+    const series: SeriesData = { values, seasonLength: 1 };
+    const [ets, damped] = autoEtsWithDamped();
+    const a = (await ets.fit(series)).predict(6, QS);
+    const b = (await autoEts().fit(series)).predict(6, QS);
+    expect([...a.mean]).toEqual([...b.mean]);
+    expect((await damped.fit(series)).description).toMatch(/^ETS\([AM],Ad,N\)$/);
   });
 });
 
