@@ -653,8 +653,10 @@ function fittedEts(fit: EtsFit, paths: number): FittedModel {
 /** The observations ETS fits (the last `maxObservations`), or a constant model when they are all equal. */
 function etsInput(series: SeriesData, options: EtsOptions): Float64Array | FittedModel {
   const all = cleanSeries(series.values);
-  const m = series.seasonLength;
-  const cap = options.maxObservations ?? (m > 1 ? Math.max(300, 40 * m) : 300);
+  // The cap follows the seasonality ETS will model: weekly data (m = 52 > maxSeasonLength) get
+  // non-seasonal forms, so the non-seasonal cap (M4 weekly: MASE 2.54 with 40 seasons, 2.35 with 300).
+  const seasonal = series.seasonLength > 1 && series.seasonLength <= (options.maxSeasonLength ?? 24);
+  const cap = options.maxObservations ?? (seasonal ? Math.max(300, 40 * series.seasonLength) : 300);
   const y = all.length > cap ? all.subarray(all.length - cap) : all;
   if (y.length < 3) throw new NotEnoughData(`ETS needs at least 3 observations, got ${y.length}`);
   for (let i = 1; i < y.length; i++) if (y[i] !== y[0]) return y;
