@@ -5,6 +5,7 @@ import { autoEts, autoEtsWithDamped } from '../../engine/models/ets';
 import { intermittent } from '../../engine/models/intermittent';
 import { conformalScale, gaussianQuantiles, intervalRatios, scaleQuantiles } from '../../engine/models/quantiles';
 import { mulberry32 } from '../../engine/models/random';
+import { fallbackSpecs, modelSpec } from '../../engine/models/registry';
 import { InvalidModelSpec, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from '../../engine/models/types';
 
 const QS = [0.1, 0.5, 0.9];
@@ -223,5 +224,19 @@ describe('Function: weightedCombination / intermittent', () => {
     expect(sba).toBeCloseTo(croston * 0.95, 10);
     expect(tsb).toBeGreaterThan(1.5);
     expect(tsb).toBeLessThan(2.5);
+  });
+});
+
+describe('Function: modelSpec (calibrated registry models)', () => {
+  it('wraps ETS, ARIMA, NPTS, Theta and seasonal naive in the calibration, not the fallbacks', async () => {
+    const u = mulberry32(21);
+    const values = Float64Array.from({ length: 120 }, (_, t) => 50 + 10 * Math.sin((2 * Math.PI * t) / 7) + 4 * u());
+    for (const algorithm of ['ETS', 'THETA', 'SEASONAL_NAIVE']) {
+      const fitted = (await modelSpec(algorithm, {}, { horizon: 14 }).fit({ values, seasonLength: 7 })) as FittedModel & { intervalFactor?: number };
+      expect(fitted.intervalFactor, algorithm).toBeGreaterThan(0);
+      expect(ordered(fitted.predict(14, [0.05, 0.1, 0.5, 0.9, 0.95]), [0.05, 0.1, 0.5, 0.9, 0.95])).toBe(true);
+    }
+    const fallback = (await fallbackSpecs()[0]!.fit({ values, seasonLength: 7 })) as FittedModel & { intervalFactor?: number };
+    expect(fallback.intervalFactor).toBeUndefined();
   });
 });
