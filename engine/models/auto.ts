@@ -251,7 +251,7 @@ export function autoEnsemble(options: AutoEnsembleOptions): ModelSpec {
   return {
     algorithm: 'AUTO',
     async fit(series: SeriesData): Promise<FittedEnsemble> {
-      const members = isIntermittent(series.values) ? sparse : regular;
+      const members = isIntermittent(series.values) ? sparse : options.members ? regular : [...regular, ...longCycleMembers(series)];
       const cuts = backtestCuts(series.values.length, horizon, series.seasonLength, windows);
       // One training object per origin, shared by the members (the two ETS members share one search on it).
       const parts = cuts.map(({ cut }) => trainingPart(series, cut));
@@ -330,6 +330,16 @@ function truncate(p: Prediction, length: number): Prediction {
 export function regularMembers(): ModelSpec[] {
   const [ets, damped] = autoEtsWithDamped();
   return [ets, damped, theta(), seasonalNaive(), stlEts()];
+}
+
+/**
+ * The cycle above the frequency's season where one is common — the week of hourly data (168),
+ * the year of daily data (364 = 52 weeks, so the weekday lines up) — as STL+ETS's profile, when the
+ * series holds three of them. Whether it helps a series is left to the backtests.
+ */
+export function longCycleMembers(series: SeriesData): ModelSpec[] {
+  const cycle = series.seasonLength === 24 ? 168 : series.seasonLength === 7 ? 364 : 0;
+  return cycle > 0 && series.values.length >= 3 * cycle ? [stlEts({ seasonLength: cycle })] : [];
 }
 
 /** Members for intermittent series: Croston, SBA, TSB, simple exponential smoothing and seasonal naive. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoEnsemble, isIntermittent, weighMembers, weightedCombination, type FittedEnsemble } from '../../engine/models/auto';
+import { autoEnsemble, isIntermittent, longCycleMembers, weighMembers, weightedCombination, type FittedEnsemble } from '../../engine/models/auto';
 import { backtestCuts, calibrated } from '../../engine/models/calibration';
 import { autoEts, autoEtsWithDamped } from '../../engine/models/ets';
 import { intermittent } from '../../engine/models/intermittent';
@@ -192,6 +192,15 @@ describe('Function: autoEtsWithDamped', () => {
     const b = (await autoEts().fit(series)).predict(6, QS);
     expect([...a.mean]).toEqual([...b.mean]);
     expect((await damped.fit(series)).description).toMatch(/^ETS\([AM],Ad,N\)$/);
+  });
+});
+
+describe('Function: longCycleMembers', () => {
+  it('adds STL+ETS on the week of hourly data and the year of daily data when three cycles are there', () => {
+    expect(longCycleMembers({ values: new Float64Array(504), seasonLength: 24 }).map((m) => m.algorithm)).toEqual(['STL_ETS']);
+    expect(longCycleMembers({ values: new Float64Array(503), seasonLength: 24 })).toEqual([]);
+    expect(longCycleMembers({ values: new Float64Array(1092), seasonLength: 7 })).toHaveLength(1);
+    expect(longCycleMembers({ values: new Float64Array(5000), seasonLength: 12 })).toEqual([]);
   });
 });
 
