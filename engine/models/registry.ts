@@ -83,8 +83,9 @@ export interface SpecContext {
 
 /**
  * AUTO (CreateAutoPredictor, one-off `--algorithm AUTO`): per series, an ensemble of ETS, damped ETS,
- * Theta, seasonal naive and STL+ETS (Croston/SBA/TSB for intermittent series) weighed by backtests on
- * several windows of the series' own tail, with calibrated intervals (engine/models/auto.ts).
+ * Theta, seasonal naive, STL+ETS and STL+ETS on a longer cycle (Croston/SBA/TSB for intermittent
+ * series) weighed by backtests on several windows of the series' own tail, with calibrated intervals
+ * (engine/models/auto.ts).
  */
 function autoSpec(horizon: number): ModelSpec {
   return autoEnsemble({ horizon });
