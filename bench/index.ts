@@ -5,10 +5,10 @@
  *
  *   data      bench/data-path.ts  1M target rows DuckDB → clean → CSV, beside DuckDB COPY (issue 3)
  *   pipeline  bench/pipeline.ts   `npm start`'s pipeline on the demo at 1×, 10×, 100× items (issue 5)
- *   m4        bench/m4.ts         built-in models on M4 weekly and hourly, beside R (issue 4)
+ *   accuracy  bench/accuracy.ts   the product path on M4 weekly/hourly and synthetic panels, beside R (issue 11)
  *
- *   npm run bench [-- --only data,m4] [-- --quick]
- * `--quick` shrinks each benchmark (pipeline 1× and 10× only; M4 weekly and the hourly sample).
+ *   npm run bench [-- --only data,accuracy] [-- --quick]
+ * `--quick` shrinks each benchmark (pipeline 1× and 10× only; accuracy on the first 60 series of each set).
  * On shared machines run one benchmark process at a time: `flock /tmp/bench.lock npm run bench`.
  */
 import { spawnSync } from 'node:child_process';
@@ -30,14 +30,9 @@ const BENCHES: readonly Bench[] = [
     runs: (quick) => [['--sizes', quick ? '1,10' : '1,10,100']],
   },
   {
-    name: 'm4',
-    file: 'bench/m4.ts',
-    runs: (quick) => [
-      ['--set', 'weekly', '--models', 'ets,arima,theta,snaive,auto,npts,prophet'],
-      quick
-        ? ['--set', 'hourly', '--sample', '../shared/data/m4/hourly_sample100_ids.txt', '--models', 'ets,arima,snaive,auto']
-        : ['--set', 'hourly', '--models', 'ets,arima,theta,snaive,stlets,auto'],
-    ],
+    name: 'accuracy',
+    file: 'bench/accuracy.ts',
+    runs: (quick) => [quick ? ['--limit', '60'] : []],
   },
 ];
 

@@ -1,5 +1,9 @@
 /**
- * M4 benchmark of the built-in models (protocol: ../shared/reference/accuracy-anchors.md).
+ * M4 benchmark of the model specs called directly — a bench-only configuration (`npm run
+ * bench:m4-direct`): season length = the M4 period, not the product's (weekly 1 here, 52 in the
+ * product), and `auto` is the earlier single-model choice, not the product's AUTO. The product's
+ * own path and defaults on M4 are `npm run bench:m4` (bench/accuracy.ts on the M4 sets).
+ * Protocol: ../shared/reference/accuracy-anchors.md.
  *
  *   node bin/run-ts.mjs bench/m4.ts [--set weekly|hourly] [--models ets,theta,snaive,stlets,auto,arima,npts,prophet]
  *        [--sample ids-file] [--limit N] [--workers N] [--data dir]
@@ -19,6 +23,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coverage, mase, smape, wape, weightedQuantileLoss, type ScoredSeries } from '../engine/metrics';
 import type { ModelSpec } from '../engine/models/types';
+import { loadM4Series, m4DataDir, REFERENCE } from './m4-data';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const QUANTILES = [0.1, 0.5, 0.9];
@@ -61,52 +66,8 @@ function parseArgs(argv: string[]): Record<string, string> {
 }
 
 function loadSet(dataDir: string, set: SetInfo): Series[] {
-  const text = readFileSync(resolve(dataDir, set.file), 'utf8');
-  const byId = new Map<string, number[]>();
-  const datesById = new Map<string, Date[]>();
-  const stamps = new Map<string, string[]>();
-  const lines = text.split('\n');
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (!line) continue;
-    const c1 = line.indexOf(',');
-    const c2 = line.indexOf(',', c1 + 1);
-    const id = line.slice(0, c1);
-    const raw = line.slice(c2 + 1).trim();
-    const v = raw === '' || raw === 'NA' ? NaN : Number(raw);
-    let list = byId.get(id);
-    if (!list) {
-      byId.set(id, (list = []));
-      stamps.set(id, []);
-    }
-    list.push(v);
-    stamps.get(id)!.push(line.slice(c1 + 1, c2));
-  }
-  return [...byId].map(([id, v]) => ({ id, values: Float64Array.from(v), timestamps: stamps.get(id)! }));
+  return loadM4Series(resolve(dataDir, set.file));
 }
-
-/** Reference rows of accuracy-anchors.md (R forecast 8.20), for printing beside ours. */
-const REFERENCE: Record<string, [string, number, number, number, number, number, number, number][]> = {
-  weekly: [
-    ['R ets (auto)', 2.527, 8.73, 0.0612, 0.0433, 0.874, 11.4, 0.028],
-    ['R auto.arima', 2.541, 8.59, 0.0588, 0.0406, 0.847, 53.5, 0.087],
-    ['R seasonal naive', 2.777, 9.16, 0.0634, 0.0509, 0.857, 0.27, 0.001],
-    ['R theta', 2.639, 9.09, 0.0615, 0.0432, 0.811, 1.17, 0.003],
-  ],
-  hourly: [
-    ['R ets (auto, m = 24)', 1.824, 17.31, 0.0539, 0.0367, 0.849, 874.6, 2.19],
-    ['R seasonal naive', 1.193, 13.91, 0.0483, 0.0306, 0.841, 0.4, 0.001],
-    ['R theta', 2.455, 18.14, 0.0523, 0.0349, 0.809, 2.18, 0.005],
-    ['R STL + ETS', 1.246, 16.54, 0.0378, 0.032, 0.855, 15.6, 0.035],
-  ],
-  hourly_sample100: [
-    ['R ets (auto)', 1.311, 17.45, 0.0802, 0.0576, 0.85, 215.8, 2.23],
-    ['R auto.arima', 0.879, 15.85, 0.0504, 0.0336, 0.86, 2826, 7.23],
-    ['R seasonal naive', 1.062, 14.33, 0.0457, 0.0333, 0.87, 0.1, 0.001],
-    ['R theta', 2.221, 20.22, 0.0686, 0.0516, 0.8, 0.52, 0.005],
-    ['R STL + ETS', 1.074, 18.16, 0.0541, 0.0439, 0.86, 3.8, 0.036],
-  ],
-};
 
 /** Builds the model named on the command line; other helpers' models are loaded on demand. */
 async function buildModel(name: string, horizon: number): Promise<ModelSpec | string> {
@@ -198,7 +159,7 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const dataDir = resolve(args.data ?? resolve(HERE, '../../shared/data/m4'));
+  const dataDir = m4DataDir(args.data);
   const meta = JSON.parse(readFileSync(resolve(dataDir, 'meta.json'), 'utf8')) as { sets: SetInfo[] };
   const setNames = args.set ? [args.set] : ['weekly', 'hourly'];
   const modelNames = (args.models ?? 'ets,theta,snaive,stlets,auto').split(',');
@@ -237,7 +198,7 @@ async function main(): Promise<void> {
     const results = shares.flat();
     const byId = new Map(series.map((s) => [s.id, s]));
     const label = args.sample && setName === 'hourly' ? 'hourly_sample100' : setName;
-    console.log(`\n## M4 ${setName} — ${series.length} series, h = ${set.horizon}, m = ${set.period} (wall ${wall.toFixed(1)} s on ${workers} processes)`);
+    console.log(`\n## M4 ${setName}, bench-only configuration (specs called directly, m = M4 period) — ${series.length} series, h = ${set.horizon}, m = ${set.period} (wall ${wall.toFixed(1)} s on ${workers} processes)`);
     console.log('| method | MASE | sMAPE | WAPE | wQL_mean | cov80 | total s | median s/series |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (const name of modelNames) {

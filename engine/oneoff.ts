@@ -21,7 +21,9 @@ import { buildSeries, type ImportedData, type RegularSeries, type SeriesSet } fr
 import { forecastSeriesSet } from './training';
 import { checkForecastTypes } from './validation';
 
-export type OneOffAlgorithm = 'ETS' | 'ARIMA' | 'NPTS' | 'PROPHET' | 'AUTO';
+/** The CLI's `--algorithm` values: the Forecast algorithms, AUTO, and the baselines AUTO combines. */
+export const ONE_OFF_ALGORITHMS = ['ETS', 'ARIMA', 'NPTS', 'PROPHET', 'AUTO', 'THETA', 'SEASONAL_NAIVE'] as const;
+export type OneOffAlgorithm = (typeof ONE_OFF_ALGORITHMS)[number];
 
 export interface ForecastCsvOptions {
   readonly inputPath: string;
@@ -96,8 +98,8 @@ export async function forecastCsv(options: ForecastCsvOptions): Promise<Forecast
   if (!Number.isInteger(options.horizon) || options.horizon < 1 || options.horizon > 500) {
     throw new InvalidInput(`horizon must be an integer from 1 to 500, got ${options.horizon}`);
   }
-  if (!(['ETS', 'ARIMA', 'NPTS', 'PROPHET', 'AUTO'] as const).includes(options.algorithm)) {
-    throw new InvalidInput(`algorithm must be one of ETS, ARIMA, NPTS, PROPHET, AUTO, got "${options.algorithm}"`);
+  if (!ONE_OFF_ALGORITHMS.includes(options.algorithm)) {
+    throw new InvalidInput(`algorithm must be one of ${ONE_OFF_ALGORITHMS.join(', ')}, got "${options.algorithm}"`);
   }
   let types: string[];
   try {

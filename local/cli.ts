@@ -70,7 +70,7 @@ Options:
   --input <csv>             input file
   --frequency <F>           Forecast frequency: 1min 5min 10min 15min 30min H D W M Y (…)
   --horizon <H>             periods to forecast (1–500)
-  --algorithm <A>           ETS | ARIMA | NPTS | PROPHET | AUTO
+  --algorithm <A>           ETS | ARIMA | NPTS | PROPHET | AUTO | THETA | SEASONAL_NAIVE
   --forecast-types <list>   e.g. 0.1,0.5,0.9,mean (default 0.1,0.5,0.9)
   --output <csv>            output file
   --workers <N>             worker threads (default: one per core)
@@ -191,16 +191,18 @@ async function forecastCommand(argv: string[], io: CliIo): Promise<number> {
   const algorithm = required(values, 'algorithm', 'forecast').toUpperCase();
   const output = required(values, 'output', 'forecast');
   const workers = positiveInteger(values.workers, '--workers');
-  if (!['ETS', 'ARIMA', 'NPTS', 'PROPHET', 'AUTO'].includes(algorithm)) throw new UsageError(`forecast: --algorithm must be ETS, ARIMA, NPTS, PROPHET or AUTO, got ${JSON.stringify(values.algorithm)}`);
+  const { forecastCsv, ONE_OFF_ALGORITHMS } = await import('../engine/oneoff');
+  if (!(ONE_OFF_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    throw new UsageError(`forecast: --algorithm must be one of ${ONE_OFF_ALGORITHMS.join(', ')}, got ${JSON.stringify(values.algorithm)}`);
+  }
   if (!existsSync(input)) throw new UsageError(`forecast: --input ${input} does not exist`);
   const types = typeof values['forecast-types'] === 'string' ? values['forecast-types'].split(',').map((t) => t.trim()).filter(Boolean) : undefined;
-  const { forecastCsv } = await import('../engine/oneoff');
   let last = 0;
   const summary = await forecastCsv({
     inputPath: input,
     frequency,
     horizon,
-    algorithm: algorithm as 'ETS',
+    algorithm: algorithm as (typeof ONE_OFF_ALGORITHMS)[number],
     outputPath: output,
     ...(types ? { forecastTypes: types } : {}),
     ...(workers !== undefined ? { workers } : {}),

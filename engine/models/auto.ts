@@ -1,11 +1,14 @@
 /**
- * Per-series model choice by backtest on the series' own tail (AutoPredictor-style):
- * every candidate is fitted on the series minus its last `windows × horizon` points and
- * scored on the held-out windows by the mean weighted quantile loss; the best candidate
- * (or a combination of the best few: quantile-wise mean or median, i.e. Vincentisation)
- * is refitted on the whole series.
+ * Per-series combination of models by backtests on the series' own tail. `autoEnsemble` is the
+ * engine's AUTO (several backtest windows, weighted quantile-wise combination, calibrated
+ * intervals); `autoSelect` is the earlier per-series choice of one model (or a mean/median of the
+ * best few) from the last windows, kept for bench/m4.ts's bench-only rows.
  */
-import { cleanSeries, validateQuantiles } from './quantiles';
+import { seasonalNaive, stlEts, theta } from './baselines';
+import { backtestCuts, backtestPredictions, intervalFactor, trainingPart } from './calibration';
+import { autoEts, autoEtsWithDamped } from './ets';
+import { intermittent } from './intermittent';
+import { CALIBRATION_QUANTILES, cleanSeries, scaleQuantiles, validateQuantiles, withCalibrationQuantiles } from './quantiles';
 import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
 
 export interface AutoSelectOptions {
@@ -149,4 +152,197 @@ export function autoSelect(candidates: readonly ModelSpec[], options: AutoSelect
       } as FittedModel & { scores: CandidateScore[] };
     },
   };
+}
+
+export interface EnsembleMember {
+  readonly algorithm: string;
+  /** Mean backtest wQL over the windows the member could fit (Infinity: left out). */
+  readonly loss: number;
+  /** Weight in the combination (0: not combined). */
+  readonly weight: number;
+}
+
+export interface AutoEnsembleOptions {
+  /** Forecast horizon = length of each backtest window. */
+  readonly horizon: number;
+  /** Backtest origins on the series' tail that weigh the members and calibrate the intervals. Default 3. */
+  readonly windows?: number;
+  /** How many of the best members are combined. Default 3. */
+  readonly top?: number;
+  /** Members for series with regular demand; default `regularMembers()`. */
+  readonly members?: readonly ModelSpec[];
+  /** Members for intermittent series (many zeros); default `intermittentMembers()`. */
+  readonly intermittentMembers?: readonly ModelSpec[];
+}
+
+/** A fitted ensemble: what it combined and how (tests and the bench read these). */
+export interface FittedEnsemble extends FittedModel {
+  readonly members: readonly EnsembleMember[];
+  /** Training lengths of the backtest origins the weights and the interval factor came from. */
+  readonly cuts: readonly number[];
+  readonly intervalFactor: number;
+}
+
+/** Share of zeros above which a non-negative series is treated as intermittent demand. */
+export const INTERMITTENT_ZERO_SHARE = 0.3;
+
+export function isIntermittent(values: Float64Array): boolean {
+  let zeros = 0;
+  let observed = 0;
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    if (v < 0) return false;
+    observed++;
+    if (v === 0) zeros++;
+  }
+  return observed > 0 && zeros / observed >= INTERMITTENT_ZERO_SHARE;
+}
+
+/**
+ * Quantile-wise weighted mean of the members' forecasts (Vincentisation); the mean likewise.
+ * Each member's quantiles are ordered, and a positive-weight average of ordered vectors is ordered.
+ */
+export function weightedCombination(predictions: readonly Prediction[], weights: readonly number[], quantiles: readonly number[]): Prediction {
+  const horizon = predictions[0]!.mean.length;
+  const total = weights.reduce((a, b) => a + b, 0);
+  const reduce = (pick: (p: Prediction) => Float64Array) => {
+    const out = new Float64Array(horizon);
+    predictions.forEach((p, k) => {
+      const v = pick(p);
+      const w = weights[k]! / total;
+      for (let h = 0; h < horizon; h++) out[h] = out[h]! + w * v[h]!;
+    });
+    return out;
+  };
+  return {
+    mean: reduce((p) => p.mean),
+    quantiles: new Map(quantiles.map((q) => [q, reduce((p) => p.quantiles.get(q)!)])),
+  };
+}
+
+/**
+ * AUTO as an ensemble (CreateAutoPredictor, `--algorithm AUTO`). Per series:
+ * 1. the members (regular or intermittent, by the share of zeros) are fitted before each of up
+ *    to `windows` origins on the series' tail and scored on what follows by the mean wQL at
+ *    0.1/0.5/0.9 — several windows, so that one lucky window does not pick the model;
+ * 2. the `top` members with the lowest mean loss are combined quantile-wise with weights ∝ 1/loss²
+ *    (`weighMembers`);
+ * 3. the combination's own backtest forecasts give the conformal interval factor
+ *    (engine/models/calibration.ts) — on each window the combination weighed on the other windows,
+ *    so that the factor is measured out of sample — and the quantiles are those of the
+ *    combination, calibrated, not those of one member;
+ * 4. the combined members are refitted on the whole series.
+ * Everything is decided from the series it is given: in the engine's backtests (GetAccuracyMetrics)
+ * AUTO is given only the data before each scored window, so the windows that weigh the members are
+ * never the ones the ensemble is scored on.
+ * A series too short for any origin gets the equal-weight combination of every member that fits.
+ */
+export function autoEnsemble(options: AutoEnsembleOptions): ModelSpec {
+  const windows = options.windows ?? 3;
+  const top = options.top ?? 3;
+  const horizon = options.horizon;
+  if (!(Number.isInteger(horizon) && horizon >= 1)) throw new InvalidModelSpec(`autoEnsemble horizon must be a positive integer; got ${horizon}`);
+  if (!(Number.isInteger(windows) && windows >= 1 && windows <= 10)) throw new InvalidModelSpec(`autoEnsemble windows must be an integer from 1 to 10; got ${windows}`);
+  if (!(Number.isInteger(top) && top >= 1)) throw new InvalidModelSpec(`autoEnsemble top must be a positive integer; got ${top}`);
+  const regular = options.members ?? regularMembers();
+  const sparse = options.intermittentMembers ?? intermittentMembers();
+  if (regular.length === 0 || sparse.length === 0) throw new InvalidModelSpec('autoEnsemble needs at least one member of each kind');
+
+  return {
+    algorithm: 'AUTO',
+    async fit(series: SeriesData): Promise<FittedEnsemble> {
+      const members = isIntermittent(series.values) ? sparse : options.members ? regular : [...regular, ...longCycleMembers(series)];
+      const cuts = backtestCuts(series.values.length, horizon, series.seasonLength, windows);
+      // One training object per origin, shared by the members (the two ETS members share one search on it).
+      const parts = cuts.map(({ cut }) => trainingPart(series, cut));
+      const backtests: (Prediction | undefined)[][] = [];
+      for (const member of members) backtests.push(await backtestPredictions(member, parts, horizon, CALIBRATION_QUANTILES));
+      // windowLoss[k][w]; a member is scored on every window or not at all, so that losses compare like with like.
+      const windowLoss = backtests.map((predictions) =>
+        predictions.length === 0 || predictions.some((p) => !p)
+          ? []
+          : cuts.map(({ cut, length }, w) => seriesQuantileLoss(series.values.subarray(cut, cut + length), truncate(predictions[w]!, length), CALIBRATION_QUANTILES)),
+      );
+      const meanLoss = (k: number, skip = -1) => {
+        const own = windowLoss[k]!.filter((_, w) => w !== skip);
+        const mean = own.length ? own.reduce((a, b) => a + b, 0) / own.length : Infinity;
+        return Number.isFinite(mean) ? mean : Infinity;
+      };
+      const losses = members.map((_, k) => meanLoss(k));
+      const { chosen, weights, ranked } = weighMembers(losses, top);
+      // The interval factor from each window's combination weighed on the *other* windows: weights
+      // picked on a window flatter its errors (the winner's curse), and the intervals would come out narrow.
+      let factor = 1;
+      if (ranked > 0) {
+        const combined = cuts.map((_, w) => {
+          const pick = cuts.length > 1 ? weighMembers(members.map((_, k) => meanLoss(k, w)), top) : { chosen, weights, ranked };
+          return pick.ranked > 0 ? weightedCombination(pick.chosen.map((k) => backtests[k]![w]!), pick.weights, CALIBRATION_QUANTILES) : undefined;
+        });
+        factor = intervalFactor(series.values, cuts, combined);
+      }
+      const fitted: { model: FittedModel; weight: number; index: number }[] = [];
+      for (const [j, k] of chosen.entries()) {
+        try {
+          fitted.push({ model: await members[k]!.fit(series), weight: weights[j]!, index: k });
+        } catch (error) {
+          if (!(error instanceof NotEnoughData)) throw error;
+        }
+      }
+      if (fitted.length === 0) throw new NotEnoughData(`no ensemble member could fit a series of ${series.values.length} observations`);
+      const total = fitted.reduce((a, f) => a + f.weight, 0);
+      const weightOf = new Map(fitted.map((f) => [f.index, f.weight / total]));
+      return {
+        description: `AUTO(${fitted.map((f) => f.model.description).join(' + ')})`,
+        members: members.map((m, k) => ({ algorithm: m.algorithm, loss: losses[k] ?? Infinity, weight: weightOf.get(k) ?? 0 })),
+        cuts: cuts.map((c) => c.cut),
+        intervalFactor: factor,
+        predict(h, quantiles, future): Prediction {
+          const asked = withCalibrationQuantiles(quantiles);
+          const combined = weightedCombination(fitted.map((f) => f.model.predict(h, asked, future)), fitted.map((f) => f.weight), asked);
+          return scaleQuantiles(combined, factor, quantiles);
+        },
+        dispose() {
+          for (const f of fitted) f.model.dispose?.();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The `top` members with the lowest finite loss and their weights ∝ 1/loss² (losses floored at
+ * 1e-12: members with a perfect backtest share the weight); every member with equal weights when
+ * none has a finite loss (`ranked` = 0).
+ */
+export function weighMembers(losses: readonly number[], top: number): { chosen: number[]; weights: number[]; ranked: number } {
+  const ranked = [...losses.keys()].filter((k) => Number.isFinite(losses[k]!)).sort((a, b) => losses[a]! - losses[b]! || a - b);
+  if (ranked.length === 0) return { chosen: [...losses.keys()], weights: losses.map(() => 1), ranked: 0 };
+  const chosen = ranked.slice(0, top);
+  return { chosen, weights: chosen.map((k) => Math.max(losses[k]!, 1e-12) ** -2), ranked: ranked.length };
+}
+
+function truncate(p: Prediction, length: number): Prediction {
+  if (p.mean.length === length) return p;
+  return { mean: p.mean.subarray(0, length), quantiles: new Map([...p.quantiles].map(([q, v]) => [q, v.subarray(0, length)])) };
+}
+
+/** Members for regular series: ETS (AICc choice), damped-trend ETS, Theta, seasonal naive, STL + ETS. */
+export function regularMembers(): ModelSpec[] {
+  const [ets, damped] = autoEtsWithDamped();
+  return [ets, damped, theta(), seasonalNaive(), stlEts()];
+}
+
+/**
+ * The cycle above the frequency's season where one is common — the week of hourly data (168),
+ * the year of daily data (364 = 52 weeks, so the weekday lines up) — as STL+ETS's profile, when the
+ * series holds three of them. Whether it helps a series is left to the backtests.
+ */
+export function longCycleMembers(series: SeriesData): ModelSpec[] {
+  const cycle = series.seasonLength === 24 ? 168 : series.seasonLength === 7 ? 364 : 0;
+  return cycle > 0 && series.values.length >= 3 * cycle ? [stlEts({ seasonLength: cycle })] : [];
+}
+
+/** Members for intermittent series: Croston, SBA, TSB, simple exponential smoothing and seasonal naive. */
+export function intermittentMembers(): ModelSpec[] {
+  return [intermittent('CROSTON'), intermittent('SBA'), intermittent('TSB'), autoEts({ model: 'ANN' }), seasonalNaive()];
 }

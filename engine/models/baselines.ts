@@ -151,6 +151,8 @@ export function theta(): ModelSpec {
 export interface StlEtsOptions {
   /** Number of most recent seasons whose detrended values average into the seasonal profile. Default 11. */
   readonly seasonWindow?: number;
+  /** Season length of the profile instead of the frequency's (a longer cycle, e.g. 168 for hourly data). */
+  readonly seasonLength?: number;
 }
 
 /**
@@ -172,7 +174,7 @@ export function stlEts(options: StlEtsOptions = {}): ModelSpec {
     fit(series: SeriesData): FittedModel {
       const y = cleanSeries(series.values);
       const n = y.length;
-      const m = series.seasonLength;
+      const m = options.seasonLength ?? series.seasonLength;
       const seasonal = m > 1 && n >= 3 * m;
       const profile = seasonal ? recentSeasonalProfile(y, m, window) : new Float64Array(1);
       const mm = seasonal ? m : 1;

@@ -571,8 +571,17 @@ export function candidateForms(
 
 /** Fits every candidate form and keeps the one with the lowest information criterion. */
 export function selectEts(y: Float64Array, m: number, options: EtsOptions = {}): EtsFit | undefined {
+  return selectEtsWithDamped(y, m, options).best;
+}
+
+/**
+ * `selectEts`, and from the same fits the damped-trend form with the lowest criterion (the
+ * ensemble's damped member costs no second search).
+ */
+export function selectEtsWithDamped(y: Float64Array, m: number, options: EtsOptions = {}): { best?: EtsFit; damped?: EtsFit } {
   const criterion = options.criterion ?? 'aicc';
   let best: EtsFit | undefined;
+  let damped: EtsFit | undefined;
   const fits = new Map<string, EtsFit>();
   for (const form of candidateForms(y, m, options)) {
     // On non-seasonal data, forms start from the additive-error twin, else the undamped twin
@@ -588,8 +597,9 @@ export function selectEts(y: Float64Array, m: number, options: EtsOptions = {}):
     if (!fit || !Number.isFinite(fit[criterion])) continue;
     fits.set(etsFormName(form), fit);
     if (!best || fit[criterion] < best[criterion]) best = fit;
+    if (form.damped && (!damped || fit[criterion] < damped[criterion])) damped = fit;
   }
-  return best;
+  return { best, damped };
 }
 
 function validateOptions(options: EtsOptions): void {
@@ -635,6 +645,24 @@ function constantModel(value: number): FittedModel {
   };
 }
 
+/** The fitted model of an ETS fit, with R's intervals. */
+function fittedEts(fit: EtsFit, paths: number): FittedModel {
+  return { description: etsFormName(fit.form), predict: (horizon, quantiles) => etsPredict(fit, horizon, quantiles, paths) };
+}
+
+/** The observations ETS fits (the last `maxObservations`), or a constant model when they are all equal. */
+function etsInput(series: SeriesData, options: EtsOptions): Float64Array | FittedModel {
+  const all = cleanSeries(series.values);
+  // The cap follows the seasonality ETS will model: weekly data (m = 52 > maxSeasonLength) get
+  // non-seasonal forms, so the non-seasonal cap (M4 weekly: MASE 2.54 with 40 seasons, 2.35 with 300).
+  const seasonal = series.seasonLength > 1 && series.seasonLength <= (options.maxSeasonLength ?? 24);
+  const cap = options.maxObservations ?? (seasonal ? Math.max(300, 40 * series.seasonLength) : 300);
+  const y = all.length > cap ? all.subarray(all.length - cap) : all;
+  if (y.length < 3) throw new NotEnoughData(`ETS needs at least 3 observations, got ${y.length}`);
+  for (let i = 1; i < y.length; i++) if (y[i] !== y[0]) return y;
+  return constantModel(y[0]!);
+}
+
 /**
  * ETS with automatic model selection like R `forecast::ets(y)`.
  * @throws InvalidModelSpec for options that break a rule (at construction).
@@ -644,20 +672,41 @@ export function autoEts(options: EtsOptions = {}): ModelSpec {
   return {
     algorithm: 'ETS',
     fit(series: SeriesData): FittedModel {
-      const all = cleanSeries(series.values);
-      const m = series.seasonLength;
-      const cap = options.maxObservations ?? (m > 1 ? Math.max(300, 40 * m) : 300);
-      const y = all.length > cap ? all.subarray(all.length - cap) : all;
-      if (y.length < 3) throw new NotEnoughData(`ETS needs at least 3 observations, got ${y.length}`);
-      let constant = true;
-      for (let i = 1; i < y.length; i++) if (y[i] !== y[0]) constant = false;
-      if (constant) return constantModel(y[0]!);
+      const y = etsInput(series, options);
+      if (!(y instanceof Float64Array)) return y;
       const fit = selectEts(y, series.seasonLength, options);
       if (!fit) throw new NotEnoughData(`ETS found no admissible model for a series of ${y.length} observations`);
-      return {
-        description: etsFormName(fit.form),
-        predict: (horizon, quantiles) => etsPredict(fit, horizon, quantiles, options.paths ?? 1000),
-      };
+      return fittedEts(fit, options.paths ?? 1000);
     },
   };
+}
+
+/**
+ * Two members from one search: `autoEts()` and the best damped-trend form of the same candidate
+ * fits (as `autoEts({ model: 'ZAZ', damped: true })` would choose, at no extra cost). The search
+ * is shared when both fit the same series object (the ensemble fits its members on one object
+ * per backtest origin).
+ */
+export function autoEtsWithDamped(): [ModelSpec, ModelSpec] {
+  const searches = new WeakMap<Float64Array, ReturnType<typeof selectEtsWithDamped> | FittedModel>();
+  const search = (series: SeriesData) => {
+    let found = searches.get(series.values);
+    if (!found) {
+      const y = etsInput(series, {});
+      found = y instanceof Float64Array ? selectEtsWithDamped(y, series.seasonLength) : y;
+      searches.set(series.values, found);
+    }
+    return found;
+  };
+  const member = (algorithm: string, pick: 'best' | 'damped'): ModelSpec => ({
+    algorithm,
+    fit(series: SeriesData): FittedModel {
+      const found = search(series);
+      if ('predict' in found) return found;
+      const fit = found[pick];
+      if (!fit) throw new NotEnoughData(`ETS found no admissible ${pick === 'damped' ? 'damped-trend ' : ''}model for a series of ${series.values.length} observations`);
+      return fittedEts(fit, 1000);
+    },
+  });
+  return [member('ETS', 'best'), member('ETS_DAMPED', 'damped')];
 }

@@ -5,7 +5,7 @@
  * classical decomposition that seeds seasonal models.
  */
 import { mulberry32 } from './random';
-import { InvalidModelSpec, NotEnoughData } from './types';
+import { InvalidModelSpec, NotEnoughData, type Prediction } from './types';
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |rel. error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
@@ -240,4 +240,71 @@ export function seasonalIndices(y: Float64Array, m: number, multiplicative: bool
   const centre = total / m;
   for (let k = 0; k < m; k++) index[k] = multiplicative ? index[k]! / centre : index[k]! - centre;
   return index;
+}
+
+/**
+ * Conformal calibration of a forecast's intervals from its own backtest errors (the one place the
+ * engine corrects a model's variance). For each held-out point, `intervalRatio` is the distance
+ * of the actual from the median in units of the forecast's 80 % half-width on that side; the
+ * 0.8-quantile of those ratios is the factor that would have made the 80 % interval cover 80 %
+ * of the backtest points. `scaleQuantiles` stretches every quantile's distance from the median
+ * by that factor, so quantiles stay ordered and the median stays put.
+ */
+export const CALIBRATION_LOWER = 0.1;
+export const CALIBRATION_UPPER = 0.9;
+/** The quantiles a calibrating backtest asks for: the 80 % band and the median it scales around. */
+export const CALIBRATION_QUANTILES: readonly number[] = [CALIBRATION_LOWER, 0.5, CALIBRATION_UPPER];
+
+/** Ratios of the finite actuals of one backtest window (NaN where the band has no width). */
+export function intervalRatios(actual: Float64Array, prediction: Prediction, out: number[]): void {
+  const lo = prediction.quantiles.get(CALIBRATION_LOWER);
+  const mid = prediction.quantiles.get(0.5);
+  const hi = prediction.quantiles.get(CALIBRATION_UPPER);
+  if (!lo || !mid || !hi) throw new Error('intervalRatios needs the 0.1, 0.5 and 0.9 quantiles');
+  for (let i = 0; i < actual.length; i++) {
+    const y = actual[i]!;
+    if (Number.isNaN(y)) continue;
+    const above = y >= mid[i]!;
+    const width = above ? hi[i]! - mid[i]! : mid[i]! - lo[i]!;
+    const distance = Math.abs(y - mid[i]!);
+    // A band of no width cannot be stretched; its points say nothing about the factor.
+    if (width > 1e-9 * (Math.abs(mid[i]!) + 1)) out.push(distance / width);
+  }
+}
+
+/**
+ * The interval factor from backtest ratios: their 0.8-quantile, shrunk towards 1 in log space by
+ * windows/(windows + 1) (points inside one window share its errors, so the evidence grows with
+ * the number of windows, not of points), within [1/4, 4]. 1 without ratios.
+ */
+export function conformalScale(ratios: readonly number[], windows: number): number {
+  if (ratios.length === 0 || windows < 1) return 1;
+  const sorted = Float64Array.from(ratios).sort();
+  const pos = (CALIBRATION_UPPER - CALIBRATION_LOWER) * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const raw = sorted[lo]! + (pos - lo) * (sorted[Math.min(sorted.length - 1, lo + 1)]! - sorted[lo]!);
+  // z_0.9 / z_0.9 = 1: the ratio a calibrated 80 % band gives its 80th-percentile point.
+  const factor = raw > 0 ? raw : 1;
+  const shrunk = Math.exp((windows / (windows + 1)) * Math.log(factor));
+  return Math.min(4, Math.max(0.25, shrunk));
+}
+
+/** Every requested quantile moved to median + factor·(quantile − median); `prediction` must hold 0.5. */
+export function scaleQuantiles(prediction: Prediction, factor: number, quantiles: readonly number[]): Prediction {
+  const mid = prediction.quantiles.get(0.5);
+  if (!mid) throw new Error('scaleQuantiles needs the 0.5 quantile');
+  const out = new Map<number, Float64Array>();
+  for (const q of quantiles) {
+    const v = prediction.quantiles.get(q);
+    if (!v) throw new Error(`scaleQuantiles: no forecast for quantile ${q}`);
+    const scaled = new Float64Array(v.length);
+    for (let i = 0; i < v.length; i++) scaled[i] = mid[i]! + factor * (v[i]! - mid[i]!);
+    out.set(q, scaled);
+  }
+  return { mean: prediction.mean, quantiles: out };
+}
+
+/** `quantiles` with the calibration quantiles added (what a calibrated model asks its base for). */
+export function withCalibrationQuantiles(quantiles: readonly number[]): number[] {
+  return [...new Set([...quantiles, ...CALIBRATION_QUANTILES])].sort((a, b) => a - b);
 }

@@ -12,7 +12,8 @@ import { autoArima } from './arima';
 import { autoEts } from './ets';
 import { npts } from './npts';
 import { prophet } from './prophet';
-import { autoSelect } from './auto';
+import { autoEnsemble } from './auto';
+import { calibrated } from './calibration';
 import { naive, seasonalNaive, stlEts, theta } from './baselines';
 import { CNNQR_DEFAULTS, cnnQr } from './cnnqr';
 import { DEEPAR_DEFAULTS, deepAr } from './deepar';
@@ -34,7 +35,7 @@ export type GlobalAlgorithm = (typeof GLOBAL_ALGORITHMS)[number];
 export const isGlobalAlgorithm = (algorithm: string): algorithm is GlobalAlgorithm => (GLOBAL_ALGORITHMS as readonly string[]).includes(algorithm);
 
 /** Algorithms the engine runs without an ARN of their own (auto predictors, fallbacks). */
-export const INTERNAL_ALGORITHMS = ['AUTO', 'SEASONAL_NAIVE', 'NAIVE'] as const;
+export const INTERNAL_ALGORITHMS = ['AUTO', 'THETA', 'SEASONAL_NAIVE', 'NAIVE'] as const;
 
 export const ALGORITHM_ARNS: Record<Algorithm | GlobalAlgorithm, string> = {
   CNNQR: 'arn:aws:forecast:::algorithm/CNN-QR',
@@ -65,16 +66,26 @@ export interface SpecContext {
 }
 
 /**
- * AUTO (CreateAutoPredictor, one-off `--algorithm AUTO`): per series, ETS, Theta, seasonal naive and
- * STL+ETS are backtested on the series' own tail and the best one forecasts (engine/models/auto.ts;
- * the same choice as bench/m4.ts `auto`).
+ * AUTO (CreateAutoPredictor, one-off `--algorithm AUTO`): per series, an ensemble of ETS, damped ETS,
+ * Theta, seasonal naive, STL+ETS and STL+ETS on a longer cycle (Croston/SBA/TSB for intermittent
+ * series) weighed by backtests on several windows of the series' own tail, with calibrated intervals
+ * (engine/models/auto.ts).
  */
 function autoSpec(horizon: number): ModelSpec {
-  return autoSelect([autoEts(), theta(), seasonalNaive(), stlEts()], { horizon, combine: 'best' });
+  return autoEnsemble({ horizon });
 }
 
-/** The model spec of an algorithm with its (validated) TrainingParameters. */
+/**
+ * The model spec of an algorithm with its (validated) TrainingParameters. Every model but Prophet
+ * (four more Stan fits per series would cost more than the model) and the fallbacks forecasts with
+ * conformally calibrated intervals (engine/models/calibration.ts); AUTO calibrates its combination.
+ */
 export function modelSpec(algorithm: string, params: Readonly<Record<string, string>> = {}, context: SpecContext = {}): ModelSpec {
+  const spec = baseSpec(algorithm, params, context);
+  return ['ETS', 'ARIMA', 'NPTS', 'THETA', 'SEASONAL_NAIVE'].includes(algorithm) ? calibrated(spec, { horizon: context.horizon ?? 1 }) : spec;
+}
+
+function baseSpec(algorithm: string, params: Readonly<Record<string, string>>, context: SpecContext): ModelSpec {
   validateTrainingParameters(algorithm, params);
   switch (algorithm) {
     case 'NPTS':
@@ -86,6 +97,8 @@ export function modelSpec(algorithm: string, params: Readonly<Record<string, str
       });
     case 'AUTO':
       return autoSpec(context.horizon ?? 1);
+    case 'THETA':
+      return theta();
     case 'SEASONAL_NAIVE':
       return seasonalNaive();
     case 'NAIVE':
@@ -117,5 +130,5 @@ export function globalModelSpec(algorithm: string, params: Readonly<Record<strin
 
 /** Models tried, in order, when an algorithm cannot fit a series. */
 export function fallbackSpecs(): ModelSpec[] {
-  return [modelSpec('SEASONAL_NAIVE'), modelSpec('NAIVE')];
+  return [baseSpec('SEASONAL_NAIVE', {}, {}), baseSpec('NAIVE', {}, {})];
 }

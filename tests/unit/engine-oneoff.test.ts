@@ -46,7 +46,7 @@ describe('Function: forecastCsv', () => {
     for (const line of lines.slice(1)) expect(line.split(',').slice(2).every((v) => Number.isFinite(Number(v)) && v !== '')).toBe(true);
   });
 
-  it.each(['ETS', 'ARIMA', 'PROPHET', 'AUTO'] as const)('forecasts with %s', async (algorithm) => {
+  it.each(['ETS', 'ARIMA', 'PROPHET', 'AUTO', 'THETA', 'SEASONAL_NAIVE'] as const)('forecasts with %s', async (algorithm) => {
     // Prepare
     const rows: string[] = [];
     for (let d = 0; d < 42; d++) rows.push(`x,${new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10)},${20 + (d % 7) * 3 + (d % 3)}`);
