@@ -37,7 +37,7 @@ describe('ASL: validation', () => {
 });
 
 describe('ASL: wiring to the template', () => {
-  const machine = resourcesOfType(template, 'AWS::Serverless::StateMachine')[0]![1];
+  const machine = resourcesOfType(template, 'AWS::Serverless::StateMachine').find(([, m]) => m.Properties.DefinitionUri === 'statemachine/forecast.asl.json')![1];
   const substitutions = machine.Properties.DefinitionSubstitutions as Json;
   const functions = Object.fromEntries(resourcesOfType(template, 'AWS::Serverless::Function'));
 
