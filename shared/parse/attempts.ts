@@ -32,9 +32,11 @@ export interface Delivery {
   readonly forceNewAttempt?: boolean | undefined;
 }
 
-export type AttemptDecision =
+/** Which attempt a delivery is, with every attempt of the run the workflow remembers (oldest first). */
+export type AttemptDecision = (
   | { readonly kind: 'new'; readonly attempt: number; readonly name: string }
-  | { readonly kind: 'existing'; readonly attempt: number; readonly execution: ExecutionDescription };
+  | { readonly kind: 'existing'; readonly attempt: number; readonly execution: ExecutionDescription }
+) & { readonly attempts: readonly ExecutionDescription[] };
 
 /** The content hash of a validated message. */
 export function messageHash(param: MessageParam): string {
@@ -79,8 +81,8 @@ export async function listAttempts(workflow: WorkflowStarter, runId: string): Pr
 /** Which attempt a delivery belongs to (see the table above). */
 export async function decideAttempt(workflow: WorkflowStarter, runId: string, delivery: Delivery): Promise<AttemptDecision> {
   const attempts = await listAttempts(workflow, runId);
-  const existing = (index: number): AttemptDecision => ({ kind: 'existing', attempt: index + 1, execution: attempts[index]! });
-  const next: AttemptDecision = { kind: 'new', attempt: attempts.length + 1, name: attemptExecutionName(runId, attempts.length + 1) };
+  const existing = (index: number): AttemptDecision => ({ kind: 'existing', attempt: index + 1, execution: attempts[index]!, attempts });
+  const next: AttemptDecision = { kind: 'new', attempt: attempts.length + 1, name: attemptExecutionName(runId, attempts.length + 1), attempts };
   if (delivery.messageId) {
     const same = attempts.findIndex((a) => fieldsOf(a).messageId === delivery.messageId);
     if (same >= 0) return existing(same);

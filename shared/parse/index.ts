@@ -16,8 +16,10 @@ import { dataIssuesTableDdl, tableNamesFromEnv } from '../warehouse/layout';
 import { replaceDataIssues, type DataIssueRow } from '../warehouse/writers';
 import { bindQuery, queriesFromEnv, type InputQueries } from '../warehouse/queries';
 import type { Attribute } from '../state';
+import type { StartedExecution } from '../ports/workflow';
 import { extractToCsv, type Extracted } from './extract';
 import { decideAttempt, FORCE_NEW_ATTEMPT_ATTRIBUTE, messageHash, type Delivery } from './attempts';
+import { reconcileAttempts, recordAttemptStarted } from './attempt-records';
 import { buildPipelineInput, checkFreshness, runPrefix, timestampFormatFor, type AttemptIdentity } from './parameters';
 import { seriesKey } from './cleaning';
 import { checkCompatible, parseSchemaOverride } from './schema';
@@ -68,9 +70,11 @@ const ATTEMPT_RACES = 3;
 
 /**
  * One validated message end to end: decide which attempt of the run it is (shared/parse/attempts.ts)
- * *before* touching any file, then either answer with the existing attempt (a redelivery: nothing is
- * read or written) or extract the data into the new attempt's prefix and start its execution.
- * `config` defaults to the environment's.
+ * *before* touching any file, then either answer with the existing attempt (a redelivery: no data is
+ * read and no file written) or extract the data into the new attempt's prefix and start its execution.
+ * Either way the run's attempt rows are brought in line with the workflow first (an earlier attempt
+ * that ended ABORTED or TIMED_OUT gets that status), and a started attempt gets its RUNNING row
+ * (shared/parse/attempt-records.ts). `config` defaults to the environment's.
  */
 export async function startPipeline(
   message: Message,
@@ -80,8 +84,10 @@ export async function startPipeline(
 ): Promise<ParseSummary> {
   const runId = executionName(message.param.DataName, message.param.dateCreate);
   const request: Delivery = { ...delivery, messageHash: messageHash(message.param) };
+  const run = { dataName: message.param.DataName, runId, dateCreate: message.param.dateCreate };
   for (let race = 0; ; race++) {
     const decision = await decideAttempt(deps.workflow, runId, request);
+    await reconcileAttempts(deps, run, decision.attempts);
     if (decision.kind === 'existing') {
       // Started again with its own input: Step Functions answers "already started", the local
       // workflow also resumes an execution whose process died.
@@ -92,22 +98,26 @@ export async function startPipeline(
     const identity = { attempt: decision.attempt, messageHash: request.messageHash, messageId: request.messageId };
     const { input, rows, issues } = await prepareRun(message.param, deps, config, identity);
     await recordDataIssues(deps, input, issues);
+    let started: StartedExecution;
     try {
-      const started = await deps.workflow.startExecution(decision.name, input);
-      return {
-        runId,
-        attempt: decision.attempt,
-        executionName: decision.name,
-        executionArn: started.executionArn,
-        alreadyStarted: started.alreadyStarted,
-        rows,
-        quarantined: issues.filter((i) => i.issue === 'QUARANTINED').length,
-        warnings: issues.filter((i) => i.issue !== 'QUARANTINED').map((i) => i.reason),
-      };
+      started = await deps.workflow.startExecution(decision.name, input);
     } catch (error) {
       // Another parse started this attempt between our decision and our start: decide again.
       if ((error as { name?: string }).name !== 'ExecutionAlreadyExists' || race + 1 >= ATTEMPT_RACES) throw error;
+      continue;
     }
+    // Should this write fail, the batch failure's redelivery is this attempt and writes it then.
+    await recordAttemptStarted(deps, run, decision.attempt, decision.name, request.messageHash);
+    return {
+      runId,
+      attempt: decision.attempt,
+      executionName: decision.name,
+      executionArn: started.executionArn,
+      alreadyStarted: started.alreadyStarted,
+      rows,
+      quarantined: issues.filter((i) => i.issue === 'QUARANTINED').length,
+      warnings: issues.filter((i) => i.issue !== 'QUARANTINED').map((i) => i.reason),
+    };
   }
 }
 

@@ -101,6 +101,20 @@ const STATUS_COLUMNS = [
   'CLEANUP_ERROR VARCHAR',
 ].join(',\n  ');
 
+/** DDL of the table of every attempt's status (parse writes RUNNING, notify and the failure step the end). */
+export function attemptsTableDdl(tables: TableNames = DEFAULT_TABLES): string {
+  return `CREATE TABLE IF NOT EXISTS ${tables.attempts} (
+  RUN_ID VARCHAR NOT NULL,
+  ATTEMPT INTEGER NOT NULL,
+  EXECUTION_NAME VARCHAR NOT NULL,
+  DATASET_NAME VARCHAR NOT NULL,
+  DATE_CREATE VARCHAR NOT NULL,
+  MESSAGE_HASH VARCHAR,
+  ${STATUS_COLUMNS},
+  POST_DELIVERY_ERROR VARCHAR
+)`;
+}
+
 /** DDL of the tables notify, the failure step and parse write. */
 export function outputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   return [
@@ -133,16 +147,7 @@ export function outputTablesDdl(tables: TableNames = DEFAULT_TABLES): string[] {
   ATTEMPT INTEGER,
   POST_DELIVERY_ERROR VARCHAR
 )`,
-    `CREATE TABLE IF NOT EXISTS ${tables.attempts} (
-  RUN_ID VARCHAR NOT NULL,
-  ATTEMPT INTEGER NOT NULL,
-  EXECUTION_NAME VARCHAR NOT NULL,
-  DATASET_NAME VARCHAR NOT NULL,
-  DATE_CREATE VARCHAR NOT NULL,
-  MESSAGE_HASH VARCHAR,
-  ${STATUS_COLUMNS},
-  POST_DELIVERY_ERROR VARCHAR
-)`,
+    attemptsTableDdl(tables),
     `CREATE TABLE IF NOT EXISTS ${tables.parameters} (
   DATASET_NAME VARCHAR NOT NULL,
   FORECAST_AVAILABLE BOOLEAN NOT NULL,

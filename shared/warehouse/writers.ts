@@ -25,7 +25,7 @@ export interface RunKey {
 const attemptOf = (run: RunKey): number => run.attempt ?? 1;
 
 /** Statuses of a run whose results are in the warehouse. */
-export function isDelivered(status: RunStatus | undefined): status is 'SUCCEEDED' | 'PARTIAL' {
+export function isDelivered(status: AttemptStatus | undefined): status is 'SUCCEEDED' | 'PARTIAL' {
   return status === 'SUCCEEDED' || status === 'PARTIAL';
 }
 
@@ -55,6 +55,28 @@ export interface MetricRow {
 }
 
 export type RunStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED';
+
+/**
+ * An attempt's status in FORECAST_RUN_ATTEMPTS: a run's, or `RUNNING` (parse started it, no step has
+ * recorded its end yet), or `ABORTED` / `TIMED_OUT` (the execution ended where no step could record it;
+ * parse writes what the workflow says once it looks at the run again).
+ */
+export type AttemptStatus = RunStatus | 'RUNNING' | 'ABORTED' | 'TIMED_OUT';
+
+/** Whether a step of the attempt recorded how it ended (a status notify or the failure step writes). */
+export function isRecordedEnd(status: AttemptStatus | undefined): status is RunStatus {
+  switch (status) {
+    case 'SUCCEEDED':
+    case 'PARTIAL':
+    case 'FAILED':
+      return true;
+    case 'RUNNING':
+    case 'ABORTED':
+    case 'TIMED_OUT':
+    case undefined:
+      return false;
+  }
+}
 
 export interface RunStatusRow {
   readonly dateCreate: string;
@@ -96,16 +118,18 @@ async function firstRow(tx: Warehouse, sql: string, binds: readonly SqlValue[]):
 }
 
 /** The status the attempt recorded (its FORECAST_RUN_ATTEMPTS row), if any. */
-export async function attemptStatus(tx: Warehouse, run: RunKey, tables: TableNames = DEFAULT_TABLES): Promise<RunStatus | undefined> {
+export async function attemptStatus(tx: Warehouse, run: RunKey, tables: TableNames = DEFAULT_TABLES): Promise<AttemptStatus | undefined> {
   const row = await firstRow(tx, `SELECT STATUS FROM ${tables.attempts} WHERE RUN_ID = ? AND ATTEMPT = ?`, [run.runId, attemptOf(run)]);
-  return row?.STATUS as RunStatus | undefined;
+  return row?.STATUS as AttemptStatus | undefined;
 }
 
-/**
- * Replaces the attempt's status row and, unless an earlier attempt's delivery is what the warehouse
- * publishes and this attempt FAILED, the run's row in FORECAST_RUNS.
- */
-export async function writeRunStatus(tx: Warehouse, run: RunKey, row: RunStatusRow, tables: TableNames = DEFAULT_TABLES, now = new Date()): Promise<void> {
+/** One attempt's status row, as FORECAST_RUN_ATTEMPTS keeps it. */
+interface AttemptStatusRow extends Omit<RunStatusRow, 'status'> {
+  readonly status: AttemptStatus;
+}
+
+/** Replaces the attempt's row (one row per RUN_ID and ATTEMPT, whoever wrote it before). */
+async function replaceAttemptRow(tx: Warehouse, run: RunKey, row: AttemptStatusRow, tables: TableNames, now: Date): Promise<void> {
   const attempt = attemptOf(run);
   const failedModels = row.failedModels.length > 0 ? JSON.stringify(row.failedModels) : null;
   await tx.execute(`DELETE FROM ${tables.attempts} WHERE RUN_ID = ? AND ATTEMPT = ?`, [run.runId, attempt]);
@@ -113,6 +137,43 @@ export async function writeRunStatus(tx: Warehouse, run: RunKey, row: RunStatusR
     `INSERT INTO ${tables.attempts} (RUN_ID, ATTEMPT, EXECUTION_NAME, DATASET_NAME, DATE_CREATE, MESSAGE_HASH, STATUS, REASON, FAILED_MODELS, FORECAST_ROWS, METRIC_ROWS, UPDATED_AT) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [run.runId, attempt, run.executionName ?? run.runId, run.dataName, row.dateCreate, run.messageHash ?? null, row.status, row.reason, failedModels, row.forecastRows, row.metricRows, now],
   );
+}
+
+/**
+ * Parse started the attempt: its row says `RUNNING`, written only when the attempt has no row yet —
+ * a redelivery writes nothing new, and a status a step already recorded stays. Returns whether it wrote.
+ */
+export async function writeAttemptStarted(tx: Warehouse, run: RunKey, dateCreate: string, tables: TableNames = DEFAULT_TABLES, now = new Date()): Promise<boolean> {
+  if ((await attemptStatus(tx, run, tables)) !== undefined) return false;
+  await replaceAttemptRow(tx, run, { dateCreate, status: 'RUNNING', reason: null, failedModels: [], forecastRows: null, metricRows: null }, tables, now);
+  return true;
+}
+
+/**
+ * The workflow says the attempt ended (`status`, with `reason`) but no step recorded it: its row is
+ * missing or still says `RUNNING`. Writes that end; a status a step recorded stays. Returns whether it wrote.
+ */
+export async function writeAttemptEndedUnrecorded(
+  tx: Warehouse,
+  run: RunKey,
+  ended: { readonly dateCreate: string; readonly status: AttemptStatus; readonly reason: string },
+  tables: TableNames = DEFAULT_TABLES,
+  now = new Date(),
+): Promise<boolean> {
+  const recorded = await attemptStatus(tx, run, tables);
+  if (recorded !== undefined && recorded !== 'RUNNING') return false;
+  await replaceAttemptRow(tx, run, { ...ended, failedModels: [], forecastRows: null, metricRows: null }, tables, now);
+  return true;
+}
+
+/**
+ * Replaces the attempt's status row (parse's RUNNING row too) and, unless an earlier attempt's delivery is what the warehouse
+ * publishes and this attempt FAILED, the run's row in FORECAST_RUNS.
+ */
+export async function writeRunStatus(tx: Warehouse, run: RunKey, row: RunStatusRow, tables: TableNames = DEFAULT_TABLES, now = new Date()): Promise<void> {
+  const attempt = attemptOf(run);
+  const failedModels = row.failedModels.length > 0 ? JSON.stringify(row.failedModels) : null;
+  await replaceAttemptRow(tx, run, row, tables, now);
   if (!isDelivered(row.status)) {
     const published = await firstRow(tx, `SELECT STATUS, ATTEMPT FROM ${tables.runs} WHERE RUN_ID = ?`, [run.runId]);
     if (published && isDelivered(published.STATUS as RunStatus) && Number(published.ATTEMPT ?? 1) !== attempt) return;
@@ -158,8 +219,10 @@ export async function writeCleanupError(
   now = new Date(),
 ): Promise<RunStatus> {
   // A status row written before attempts were recorded has no attempt row: the run's row stands for it.
-  let status = await attemptStatus(tx, run, tables);
-  if (status === undefined) {
+  // A RUNNING row (parse's) is no recorded end: the fallback is written over it.
+  const recorded = await attemptStatus(tx, run, tables);
+  let status: RunStatus | undefined = isRecordedEnd(recorded) ? recorded : undefined;
+  if (recorded === undefined) {
     const legacy = await firstRow(tx, `SELECT STATUS FROM ${tables.runs} WHERE RUN_ID = ? AND COALESCE(ATTEMPT, 1) = ?`, [run.runId, attemptOf(run)]);
     status = legacy?.STATUS as RunStatus | undefined;
   }

@@ -7,7 +7,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MAX_RESOURCE_NAME, RESOURCE_NAME_PATTERN } from '../../shared/names';
 import { FORCE_NEW_ATTEMPT_ATTRIBUTE, parseConfigFromEnv, startPipelineFromEvent, type SqsBatchResponse } from '../../shared/parse';
-import type { PipelineInput } from '../../shared/state';
+import { recordFailure } from '../../shared/notify';
+import { pipelineStateSchema, type PipelineInput } from '../../shared/state';
 import { seedDaily, useDataHarness, type DataHarness } from './data-fixtures';
 
 const config = parseConfigFromEnv({});
@@ -44,6 +45,13 @@ function resourceNames(input: PipelineInput): string[] {
 
 function inputOf(h: DataHarness, name: string): PipelineInput {
   return h.workflow.calls.find((c) => c.name === name)!.input as PipelineInput;
+}
+
+/** The run's rows in FORECAST_RUN_ATTEMPTS, oldest attempt first. */
+async function attemptRows(h: DataHarness): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for await (const r of h.warehouse.query('SELECT ATTEMPT, EXECUTION_NAME, MESSAGE_HASH, STATUS, REASON FROM FORECAST_RUN_ATTEMPTS WHERE RUN_ID = ? ORDER BY ATTEMPT', [RUN])) rows.push(r);
+  return rows;
 }
 
 describe('runs are attempts: parse with a workflow that remembers executions', () => {
@@ -152,5 +160,109 @@ describe('runs are attempts: parse with a workflow that remembers executions', (
       expect(name, name).toMatch(RESOURCE_NAME_PATTERN);
     }
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('the warehouse shows every attempt from its start: parse writes the RUNNING row and the ends no step recorded', () => {
+  const h = useDataHarness();
+
+  it('gives a started attempt a RUNNING row, and writes no second row on redelivery (also when the first write was lost)', async () => {
+    // Prepare
+    await seedDaily(h.warehouse, 'shop', ['a', 'b'], 70);
+
+    // Act
+    await deliver(h, 'm1', { param: param() });
+
+    // Assess
+    const hash = inputOf(h, RUN).run.messageHash;
+    expect(await attemptRows(h)).toEqual([{ ATTEMPT: 1, EXECUTION_NAME: RUN, MESSAGE_HASH: hash, STATUS: 'RUNNING', REASON: null }]);
+
+    // Act: SQS delivers m1 again, and the same message as m2, while attempt 1 runs
+    await deliver(h, 'm1', { param: param() });
+    await deliver(h, 'm2', { param: param() });
+
+    // Assess
+    expect(await attemptRows(h)).toEqual([{ ATTEMPT: 1, EXECUTION_NAME: RUN, MESSAGE_HASH: hash, STATUS: 'RUNNING', REASON: null }]);
+
+    // Act: the row is lost (parse died after StartExecution); the redelivery writes it
+    await h.warehouse.execute('DELETE FROM FORECAST_RUN_ATTEMPTS');
+    const again = await deliver(h, 'm1', { param: param() });
+
+    // Assess
+    expect(again.runs[0]).toMatchObject({ attempt: 1, alreadyStarted: true });
+    expect(await attemptRows(h)).toEqual([{ ATTEMPT: 1, EXECUTION_NAME: RUN, MESSAGE_HASH: hash, STATUS: 'RUNNING', REASON: null }]);
+  });
+
+  it.each(['ABORTED', 'TIMED_OUT'] as const)('records an attempt that ended %s (no Catch ran) with that status when the next message comes', async (status) => {
+    // Prepare: attempt 1 runs, then the workflow ends it where no step runs
+    await seedDaily(h.warehouse, 'shop', ['a', 'b'], 70);
+    await deliver(h, 'm1', { param: param() });
+    h.workflow.end(RUN, status);
+    const hash = inputOf(h, RUN).run.messageHash;
+
+    // Act
+    const response = await deliver(h, 'm2', { param: param() });
+
+    // Assess
+    expect(response.runs[0]).toMatchObject({ attempt: 2, executionName: `${RUN}_a2`, alreadyStarted: false });
+    expect(await attemptRows(h)).toEqual([
+      { ATTEMPT: 1, EXECUTION_NAME: RUN, MESSAGE_HASH: hash, STATUS: status, REASON: `execution ${status}; no step recorded its end` },
+      { ATTEMPT: 2, EXECUTION_NAME: `${RUN}_a2`, MESSAGE_HASH: hash, STATUS: 'RUNNING', REASON: null },
+    ]);
+
+    // Act: a redelivery of the message that started attempt 2 changes nothing
+    await deliver(h, 'm2', { param: param() });
+
+    // Assess
+    expect((await attemptRows(h)).map((r) => r.STATUS)).toEqual([status, 'RUNNING']);
+  });
+
+  it('records an aborted attempt also when a corrected message replaces it, and when that message is rejected', async () => {
+    // Prepare
+    await seedDaily(h.warehouse, 'shop', ['a', 'b'], 70);
+    await deliver(h, 'm1', { param: param() });
+    h.workflow.end(RUN, 'ABORTED');
+
+    // Act: a message whose horizon the data cannot back (rejected), after the execution was aborted
+    const rejected = await deliver(h, 'm2', { param: param({ ForecastHorizon: 60, NumberOfBacktestWindows: 5 }) });
+
+    // Assess: no attempt 2, but attempt 1's end is in the warehouse
+    expect(rejected.runs).toEqual([]);
+    expect(rejected.rejected.map((r) => r.messageId)).toEqual(['m2']);
+    expect(h.workflow.calls.map((c) => c.name)).toEqual([RUN]);
+    expect((await attemptRows(h)).map((r) => [r.ATTEMPT, r.STATUS])).toEqual([[1, 'ABORTED']]);
+  });
+
+  it('never changes a status a step recorded', async () => {
+    // Prepare: attempt 1 FAILED, recorded by the failure step with its reason
+    await seedDaily(h.warehouse, 'shop', ['a', 'b'], 70);
+    await deliver(h, 'm1', { param: param() });
+    await recordFailure(pipelineStateSchema.parse({ ...inputOf(h, RUN), error: { Error: 'ResourceFailed', Cause: 'ETS: training failed', State: 'Create-Predictors' } }), h.deps);
+    h.workflow.end(RUN, 'FAILED');
+
+    // Act
+    await deliver(h, 'm2', { param: param() });
+
+    // Assess: the failure step's row replaced parse's RUNNING row and stays; attempt 2 runs
+    expect((await attemptRows(h)).map((r) => [r.ATTEMPT, r.STATUS, r.REASON])).toEqual([
+      [1, 'FAILED', 'Create-Predictors: ResourceFailed: ETS: training failed'],
+      [2, 'RUNNING', null],
+    ]);
+  });
+
+  it('records FAILED for a failed execution whose row still says RUNNING (the failure step itself failed)', async () => {
+    // Prepare
+    await seedDaily(h.warehouse, 'shop', ['a', 'b'], 70);
+    await deliver(h, 'm1', { param: param() });
+    h.workflow.end(RUN, 'FAILED');
+
+    // Act
+    await deliver(h, 'm2', { param: param() });
+
+    // Assess
+    expect((await attemptRows(h)).map((r) => [r.ATTEMPT, r.STATUS, r.REASON])).toEqual([
+      [1, 'FAILED', 'execution FAILED; no step recorded its end'],
+      [2, 'RUNNING', null],
+    ]);
   });
 });

@@ -50,6 +50,26 @@ async function runState(h: DataHarness, items: readonly string[], dataName = 'sh
 describe.each(WAREHOUSE_KINDS)('Function: publishResults (%s warehouse + folder store)', (kind) => {
   const h = useDataHarness(kind);
 
+  it("replaces parse's RUNNING row of the attempt with the delivered status: one row per attempt", async () => {
+    // Prepare: parse started the attempt (RUNNING row); its exports are written
+    const items = ['a', 'b'];
+    const state = await runState(h, items);
+    for (const f of state.forecasts) await writeExport(h, f.exportS3Uri, f.exportJobName, items, 7, 1, () => 50);
+    const rows = async () => {
+      const found: unknown[] = [];
+      for await (const r of h.warehouse.query('SELECT ATTEMPT, EXECUTION_NAME, MESSAGE_HASH, STATUS FROM FORECAST_RUN_ATTEMPTS')) found.push(r);
+      return found;
+    };
+    const running = { ATTEMPT: 1, EXECUTION_NAME: 'shop_2024_03_01', MESSAGE_HASH: state.run.messageHash };
+    expect(await rows()).toEqual([{ ...running, STATUS: 'RUNNING' }]);
+
+    // Act
+    await publishResults(state, h.deps);
+
+    // Assess
+    expect(await rows()).toEqual([{ ...running, STATUS: 'SUCCEEDED' }]);
+  });
+
   it('writes every row of every part file of each export, un-logged; a re-run leaves counts unchanged', async () => {
     // Prepare: 2 models; ETS exported in 3 parts, NPTS in 2; a neighbouring folder whose name starts the same must be ignored.
     const items = ['a', 'b', 'c'];
@@ -191,6 +211,21 @@ describe.each(WAREHOUSE_KINDS)('Function: publishResults (%s warehouse + folder 
     expect(await count(h.warehouse, 'SELECT COUNT(*) FROM FORECAST_RESULTS')).toBe(notify.forecastRows);
     expect(announced[0]!.subject).toBe('Forecast run shop_2024_03_01 SUCCEEDED, cleanup FAILED');
     expect(announced[0]!.message).toMatchObject({ status: 'SUCCEEDED', cleanupError: { failedState: 'Delete-Datasets' } });
+  });
+
+  it("takes parse's RUNNING row for no recorded end: a cleanup failure before any status writes the failure over it, one row", async () => {
+    // Prepare: parse started the attempt; no step recorded its end (the failure record itself failed)
+    const state = await runState(h, ['a']);
+    const failed = pipelineStateSchema.parse({ ...state, error: { Error: 'ResourceFailed', State: 'Create-Predictors' }, cleanupError: { Error: 'ResourceFailed', Cause: 'DELETE_FAILED', State: 'Delete-Forecasts' } });
+
+    // Act
+    const result = await recordCleanupFailure(failed, h.deps);
+
+    // Assess
+    expect(result.runStatus).toBe('FAILED');
+    const rows: unknown[] = [];
+    for await (const r of h.warehouse.query('SELECT ATTEMPT, STATUS, REASON, CLEANUP_ERROR FROM FORECAST_RUN_ATTEMPTS')) rows.push(r);
+    expect(rows).toEqual([{ ATTEMPT: 1, STATUS: 'FAILED', REASON: 'Create-Predictors: ResourceFailed', CLEANUP_ERROR: 'Delete-Forecasts: ResourceFailed: DELETE_FAILED' }]);
   });
 
   it('keeps a FAILED record FAILED, and adds CLEANUP_ERROR to a status table created before the column existed', async () => {

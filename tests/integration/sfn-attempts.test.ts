@@ -130,6 +130,30 @@ describe('Step Functions adapter: attempts and re-runs (mocked SFN)', () => {
     expect([...executions.keys()]).toEqual([RUN]);
   });
 
+  it('records the end DescribeExecution gives an execution no step ended (TIMED_OUT), before attempt 2 gets its RUNNING row', async () => {
+    // Prepare
+    await seedDaily(h.warehouse, 'shop', ['a', 'b'], 70);
+    await deliver(h, 'm1', { param: param() });
+    const rows = async () => {
+      const found: unknown[] = [];
+      for await (const r of h.warehouse.query('SELECT ATTEMPT, EXECUTION_NAME, STATUS, REASON FROM FORECAST_RUN_ATTEMPTS WHERE RUN_ID = ? ORDER BY ATTEMPT', [RUN])) found.push(r);
+      return found;
+    };
+    expect(await rows()).toEqual([{ ATTEMPT: 1, EXECUTION_NAME: RUN, STATUS: 'RUNNING', REASON: null }]);
+    end(RUN, 'TIMED_OUT');
+
+    // Act
+    await deliver(h, 'm2', { param: param() });
+    await deliver(h, 'm2', { param: param() });
+
+    // Assess
+    expect(started()).toEqual([RUN, `${RUN}_a2`, `${RUN}_a2`]);
+    expect(await rows()).toEqual([
+      { ATTEMPT: 1, EXECUTION_NAME: RUN, STATUS: 'TIMED_OUT', REASON: 'execution TIMED_OUT; no step recorded its end' },
+      { ATTEMPT: 2, EXECUTION_NAME: `${RUN}_a2`, STATUS: 'RUNNING', REASON: null },
+    ]);
+  });
+
   it('describes an unknown execution as absent and refuses a status it does not know', async () => {
     const starter = new StepFunctionsStarter(MACHINE, new SFNClient({}));
     expect(await starter.describeExecution('nope')).toBeUndefined();
