@@ -139,6 +139,20 @@ describe('template: alarms', () => {
     });
   });
 
+  it('alarms on any timed-out or aborted execution (no Catch runs for them), on the notification topic when there is one', () => {
+    for (const [id, metric] of [['TimedOutExecutionsAlarm', 'ExecutionsTimedOut'], ['AbortedExecutionsAlarm', 'ExecutionsAborted']] as const) {
+      expect(alarms[id]).toMatchObject({
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'ForecastStateMachine' } }],
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: onTopic,
+      });
+    }
+  });
+
   it('uses the topic only under its condition (the topic is optional)', () => {
     expect(template.Resources.NotificationTopic.Condition).toBe('HasNotificationTopic');
     for (const alarm of Object.values(alarms)) expect(alarm.AlarmActions['Fn::If'][0]).toBe('HasNotificationTopic');
