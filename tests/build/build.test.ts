@@ -426,7 +426,7 @@ describe('Build: the engine-shard function with the built layer', () => {
     );
 
     // Act
-    const { stdout } = await run(process.execPath, [join(outdir, 'invoke-shard.cjs')], {
+    const { stdout } = await run(RUNTIME_NODE, [join(outdir, 'invoke-shard.cjs')], {
       cwd: outdir,
       env: { PATH: process.env.PATH, NODE_PATH: layerModules(), STORAGE: 'folder', LOCAL_ROOT: storeRoot, BUCKET: 'data-bucket', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
       timeout: 120_000,
