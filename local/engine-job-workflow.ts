@@ -49,7 +49,15 @@ export interface LocalEngineJobWorkflowOptions {
   readonly onExecutionEnded?: () => void;
   /** Test hook: replaces the shard child process (e.g. one that crashes). */
   readonly runShard?: (input: ShardInput, storeRoot: string) => Promise<unknown>;
+  /**
+   * Build-test hook: every task invokes this stand-in for the Lambda its state's Resource names
+   * (tests/build runs the built functions in child processes); `deps` and `runShard` are then unused.
+   */
+  readonly invokeFunction?: (functionName: EngineFunction, event: Json) => Promise<unknown>;
 }
+
+/** The engine-job state machine's Lambdas, as `npm run build` names their bundles. */
+export type EngineFunction = 'engine-plan' | 'engine-shard' | 'engine-finish';
 
 type ShardInput = { jobArn: string; shard: { index: number } };
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -99,20 +107,30 @@ export class LocalEngineJobWorkflow implements WorkflowRunner {
     const machine = new StateMachine(this.definition, { validationOptions: { checkArn: true, checkPaths: true } });
     const { deps, storeRoot, onShard } = this.options;
     const shard = this.options.runShard ?? runShardProcess;
+    const invoke = this.options.invokeFunction;
+    const onLambda = (functionName: EngineFunction) => async (event: Json) => (await invoke!(functionName, event)) as Json;
     const execution = machine.run(input as Json, {
       overrides: {
-        taskResourceLocalHandlers: {
-          Plan: async (event) => (await this.timed('Plan', event, () => planStep(event, deps))) as unknown as Json,
-          'Fit-Shard': async (event) => {
-            const started = Date.now();
-            const result = (await shard(event as unknown as ShardInput, storeRoot)) as { index: number; series: number; fitMs?: number; maxRssKiB?: number };
-            onShard?.({ jobArn: (event as { jobArn: string }).jobArn, index: result.index, series: result.series, ms: Date.now() - started, fitMs: result.fitMs, maxRssKiB: result.maxRssKiB });
-            return result as unknown as Json;
-          },
-          'Record-Shard-Failure': async (event) => (await shardStep(event, deps)) as unknown as Json,
-          Finish: async (event) => (await this.timed('Finish', event, () => finishStep(event, deps))) as unknown as Json,
-          'Fail-Job': async (event) => (await finishStep(event, deps)) as unknown as Json,
-        },
+        taskResourceLocalHandlers: invoke
+          ? {
+              Plan: onLambda('engine-plan'),
+              'Fit-Shard': onLambda('engine-shard'),
+              'Record-Shard-Failure': onLambda('engine-shard'),
+              Finish: onLambda('engine-finish'),
+              'Fail-Job': onLambda('engine-finish'),
+            }
+          : {
+              Plan: async (event) => (await this.timed('Plan', event, () => planStep(event, deps))) as unknown as Json,
+              'Fit-Shard': async (event) => {
+                const started = Date.now();
+                const result = (await shard(event as unknown as ShardInput, storeRoot)) as { index: number; series: number; fitMs?: number; maxRssKiB?: number };
+                onShard?.({ jobArn: (event as { jobArn: string }).jobArn, index: result.index, series: result.series, ms: Date.now() - started, fitMs: result.fitMs, maxRssKiB: result.maxRssKiB });
+                return result as unknown as Json;
+              },
+              'Record-Shard-Failure': async (event) => (await shardStep(event, deps)) as unknown as Json,
+              Finish: async (event) => (await this.timed('Finish', event, () => finishStep(event, deps))) as unknown as Json,
+              'Fail-Job': async (event) => (await finishStep(event, deps)) as unknown as Json,
+            },
         retryIntervalOverrides: { Plan: 0, 'Fit-Shard': 0, 'Record-Shard-Failure': 0, Finish: 0, 'Fail-Job': 0 },
       },
     });

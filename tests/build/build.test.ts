@@ -4,7 +4,8 @@
  * Node process that sees nothing of the project's node_modules, and invoked against a fake
  * Amazon Forecast endpoint on 127.0.0.1 (the bundled SDK client, its error classes and our
  * error names all go through the minified bundles). That process is the Node of the Lambda
- * runtime's major (template.yaml's `nodejs<major>.x`), from the npm package `node`.
+ * runtime's major (template.yaml's `nodejs<major>.x`), from the npm package `node`. The engine-job
+ * functions run whole engine jobs (statemachine/engine-job.asl.json) against S3 on moto_server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
@@ -27,6 +28,25 @@ import { deserialize, serialize } from 'node:v8';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import { runFitTask } from '../../engine/forecast-series';
 import type { FitTask, SeriesForecast } from '../../engine/worker-protocol';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateForecastCommand,
+  CreateForecastExportJobCommand,
+  CreatePredictorCommand,
+  DescribeForecastCommand,
+  DescribeForecastExportJobCommand,
+  DescribePredictorCommand,
+  GetAccuracyMetricsCommand,
+} from '@aws-sdk/client-forecast';
+import { S3ObjectStore } from '../../shared/adapters/s3-store';
+import { parseS3Uri, type ObjectStore } from '../../shared/ports';
+import { createBuiltinForecast, type BuiltinForecast } from '../../engine/client';
+import { FaultInjector } from '../../engine/faults';
+import { Repository } from '../../engine/repository';
+import { LocalEngineJobWorkflow, type EngineFunction } from '../../local/engine-job-workflow';
+import { dailyCsv, engineFixture, expectClose, importedGroup, waitFor } from '../unit/engine-helpers';
+import { startMoto, type MotoServer } from '../integration/aws/moto';
+import { startRecordingProxy, type RecordingProxy } from '../integration/aws/recording-proxy';
 
 const run = promisify(execFile);
 let outdir: string;
@@ -406,7 +426,7 @@ describe('Build: the engine-shard function with the built layer', () => {
     );
 
     // Act
-    const { stdout } = await run(process.execPath, [join(outdir, 'invoke-shard.cjs')], {
+    const { stdout } = await run(RUNTIME_NODE, [join(outdir, 'invoke-shard.cjs')], {
       cwd: outdir,
       env: { PATH: process.env.PATH, NODE_PATH: layerModules(), STORAGE: 'folder', LOCAL_ROOT: storeRoot, BUCKET: 'data-bucket', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
       timeout: 120_000,
@@ -423,4 +443,162 @@ describe('Build: the engine-shard function with the built layer', () => {
     for (const [b, batch] of built.entries()) for (const [i, f] of batch.entries()) expect([...f.mean]).toEqual([...fromSource[b]![i]!.mean]);
     console.info(`engine-shard (built): 2 ETS + 2 Prophet fits in ${outcome.ms} ms including the WASM load`);
   }, 180_000);
+});
+
+describe('Build: engine jobs through the built engine-plan, engine-shard and engine-finish functions, S3 on moto_server', () => {
+  const STATE_URI = 's3://bucket/.engine';
+  const TIMING = { pendingMs: 5, deleteMs: 250, heartbeatMs: 200, leaseMs: 5_000 };
+  let moto: MotoServer;
+  let proxy: RecordingProxy;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    s3 = new S3Client(moto.clientConfig);
+    await s3.send(new CreateBucketCommand({ Bucket: 'bucket' }));
+    // The built functions talk to moto through a proxy that records what they sent; the engine from source talks to moto directly.
+    proxy = await startRecordingProxy(moto.endpoint);
+  }, 60_000);
+  afterAll(async () => {
+    s3?.destroy();
+    await proxy?.close();
+    await moto?.stop();
+  });
+
+  /** A Lambda invocation: the built function's handler in a process of its own, with the built layer, STORAGE=s3 on moto. */
+  function invokeBuilt(functionName: EngineFunction, event: unknown): Promise<unknown> {
+    const script = `require(${JSON.stringify(join(outdir, 'functions', functionName, 'index.js'))}).handler(JSON.parse(process.argv[1])).then(
+      (value) => process.stdout.write(JSON.stringify({ value })),
+      (error) => process.stdout.write(JSON.stringify({ error: { name: error.name, message: error.message } })));`;
+    // A small shard cost (as a deploy may set it) so that four series make a Map of several shards.
+    const env = { ...builtCodeEnv('http://127.0.0.1:9'), STORAGE: 's3', BUCKET: 'bucket', AWS_ENDPOINT_URL_S3: proxy.endpoint, ENGINE_SHARD_COST: '150' };
+    return run(RUNTIME_NODE, ['-e', script, JSON.stringify(event)], { cwd: outdir, env, timeout: 120_000 }).then(({ stdout }) => {
+      const outcome = JSON.parse(stdout) as { value?: unknown; error?: { name: string; message: string } };
+      if (outcome.error) throw Object.assign(new Error(outcome.error.message), { name: outcome.error.name });
+      return outcome.value;
+    });
+  }
+
+  /**
+   * Import, an ETS predictor (one backtest window), its forecast and the export of a few daily
+   * series: each a job of its own; what a user reads back.
+   */
+  async function etsRun(engine: BuiltinForecast, store: ObjectStore) {
+    const { DatasetGroupArn } = await importedGroup({ engine, store }, dailyCsv(['a', 'b', 'c', 'd'], 60));
+    const { PredictorArn } = await engine.send(
+      new CreatePredictorCommand({
+        PredictorName: 'built_ets',
+        AlgorithmArn: 'arn:aws:forecast:::algorithm/ETS',
+        ForecastHorizon: 7,
+        EvaluationParameters: { NumberOfBacktestWindows: 1, BackTestWindowOffset: 7 },
+        InputDataConfig: { DatasetGroupArn },
+        FeaturizationConfig: { ForecastFrequency: 'D' },
+      }),
+    );
+    const predictor = await waitFor(() => engine.send(new DescribePredictorCommand({ PredictorArn })), 120_000);
+    const metrics = await engine.send(new GetAccuracyMetricsCommand({ PredictorArn }));
+    const { ForecastArn } = await engine.send(new CreateForecastCommand({ ForecastName: 'built_ets_fc', PredictorArn }));
+    const forecast = await waitFor(() => engine.send(new DescribeForecastCommand({ ForecastArn })), 120_000);
+    const { ForecastExportJobArn } = await engine.send(
+      new CreateForecastExportJobCommand({
+        ForecastExportJobName: 'built_ets_export',
+        ForecastArn,
+        Destination: { S3Config: { Path: 's3://bucket/exports/', RoleArn: 'arn:aws:iam::000000000000:role/x' } },
+      }),
+    );
+    const exportJob = await waitFor(() => engine.send(new DescribeForecastExportJobCommand({ ForecastExportJobArn })), 120_000);
+    const parts = (await store.list('s3://bucket/exports/')).filter((p) => p.uri.endsWith('.csv'));
+    const exported = await Promise.all(parts.map(async (p) => (await store.get(p.uri)).toString()));
+    return { statuses: [predictor.Status, forecast.Status, exportJob.Status], metrics: metrics.PredictorEvaluationResults, exported };
+  }
+
+  it('ends the import, predictor, forecast and export jobs ACTIVE with the in-process engine\'s metrics and export bytes, the documents moved by If-Match', async () => {
+    // Prepare: the engine from source on the same S3 (it creates the documents and starts the jobs); the
+    // engine-job ASL runs here, each of its tasks a built function in a child process.
+    const store = new S3ObjectStore(new S3Client(moto.clientConfig));
+    const invoked: { functionName: EngineFunction; jobArn: string; ms: number; shards?: number }[] = [];
+    const jobWorkflow = new LocalEngineJobWorkflow({
+      deps: { store, repo: new Repository(store, STATE_URI), faults: new FaultInjector([]), exportPartRows: 100_000 },
+      storeRoot: '',
+      invokeFunction: async (functionName, event) => {
+        const started = Date.now();
+        const value = await invokeBuilt(functionName, event);
+        const shards = functionName === 'engine-plan' ? (value as { shards: unknown[] }).shards.length : undefined;
+        invoked.push({ functionName, jobArn: String((event as { jobArn: string }).jobArn), ms: Date.now() - started, ...(shards === undefined ? {} : { shards }) });
+        return value;
+      },
+    });
+    const engine = createBuiltinForecast({ store, stateUri: STATE_URI, faults: new FaultInjector([]), timing: TIMING, jobWorkflow });
+    const inProcess = await engineFixture();
+    try {
+      // Act
+      const started = Date.now();
+      const built = await etsRun(engine, store);
+      const elapsedMs = Date.now() - started;
+      const expected = await etsRun(inProcess.engine, inProcess.store);
+
+      // Assess: the same jobs, the same numbers and bytes.
+      expect(built.statuses).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE']);
+      expect(expected.statuses).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE']);
+      expectClose(built.metrics, expected.metrics);
+      expect(built.exported.length).toBeGreaterThan(0);
+      expect(built.exported).toEqual(expected.exported);
+      // Every job ran Plan, one engine-shard invocation per shard of its plan, and Finish, all built.
+      const plans = invoked.filter((i) => i.functionName === 'engine-plan');
+      expect(plans.map((p) => p.jobArn.split(':').pop()!.split('/')[0])).toEqual(['dataset-import-job', 'predictor', 'forecast', 'forecast-export-job']);
+      expect(invoked.filter((i) => i.functionName === 'engine-finish').map((f) => f.jobArn)).toEqual(plans.map((p) => p.jobArn));
+      const shardRuns = invoked.filter((i) => i.functionName === 'engine-shard').length;
+      expect(shardRuns).toBe(plans.reduce((sum, p) => sum + p.shards!, 0));
+      expect(plans[1]!.shards).toBeGreaterThanOrEqual(2); // the predictor's fits spread over shards
+      // Plan and Finish (built) moved each job's document, every time by compare-and-swap on its ETag.
+      const repo = new Repository(store, STATE_URI);
+      let documentWrites = 0;
+      for (const { jobArn } of plans) {
+        const key = parseS3Uri(repo.uriOf(jobArn)).key;
+        const writes = proxy.requests.filter((r) => r.method === 'PUT' && r.path === `/bucket/${key}`);
+        expect(writes.length, jobArn).toBeGreaterThanOrEqual(2);
+        documentWrites += writes.length;
+        expect(writes.filter((w) => !w.ifMatch?.startsWith('"') || w.status !== 200), jobArn).toEqual([]);
+      }
+      expect(await store.list(`${STATE_URI}/data/predictor/built_ets/shards/`)).toEqual([]);
+      console.info(`engine jobs on the built functions, S3 on moto: import, ETS predictor, forecast, export in ${elapsedMs} ms; ${invoked.length} invocations (${shardRuns} shards), ${invoked.map((i) => i.ms).join('/')} ms each; ${documentWrites} If-Match document writes from the built functions`);
+    } finally {
+      await engine.idle();
+      await engine.close();
+      await inProcess.cleanup();
+    }
+  }, 240_000);
+
+  it('refuses a stale If-Match and a second If-None-Match create through the built layer\'s S3 adapter (PreconditionFailed from moto)', async () => {
+    // Prepare
+    const script = `
+      const { getEngineJobDependencies } = require('forecast-shared');
+      const outcome = (promise) => promise.then((value) => ({ value }), (error) => ({ error: error.name }));
+      (async () => {
+        const { store } = await getEngineJobDependencies();
+        const uri = 's3://bucket/.engine/resources/probe.json';
+        const created = await store.putIf(uri, '{"n":1}', { ifNoneMatch: '*' });
+        const createdAgain = await outcome(store.putIf(uri, '{"n":2}', { ifNoneMatch: '*' }));
+        const updated = await outcome(store.putIf(uri, '{"n":3}', { ifMatch: created }));
+        const stale = await outcome(store.putIf(uri, '{"n":4}', { ifMatch: created }));
+        process.stdout.write(JSON.stringify({ created, createdAgain, updated, stale, body: (await store.get(uri)).toString() }));
+      })();
+    `;
+    // Act
+    const { stdout } = await run(RUNTIME_NODE, ['-e', script], { cwd: outdir, env: { ...builtCodeEnv('http://127.0.0.1:9'), STORAGE: 's3', BUCKET: 'bucket', AWS_ENDPOINT_URL_S3: proxy.endpoint }, timeout: 60_000 });
+    const result = JSON.parse(stdout);
+    // Assess
+    expect(result.createdAgain).toEqual({ error: 'PreconditionFailed' });
+    expect(result.updated).toEqual({ value: expect.stringMatching(/^"[0-9a-f]+"$/) });
+    expect(result.updated.value).not.toBe(result.created);
+    expect(result.stale).toEqual({ error: 'PreconditionFailed' });
+    expect(result.body).toBe('{"n":3}');
+    const probes = proxy.requests.filter((r) => r.path === '/bucket/.engine/resources/probe.json' && r.method === 'PUT');
+    expect(probes.map((r) => [r.ifNoneMatch ?? `If-Match ${r.ifMatch === result.created ? 'created' : r.ifMatch}`, r.status])).toEqual([
+      ['*', 200],
+      ['*', 412],
+      ['If-Match created', 200],
+      ['If-Match created', 412],
+    ]);
+  }, 60_000);
 });

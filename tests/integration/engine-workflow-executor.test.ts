@@ -21,7 +21,7 @@ import { Repository } from '../../engine/repository';
 import { LocalEngineJobWorkflow, runShardProcess, type ShardFinished } from '../../local/engine-job-workflow';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
 import type { ExecutionStatus, WorkflowRunner } from '../../shared/ports';
-import { dailyCsv, describeExport, describeForecast, importedGroup, waitFor, type EngineFixture } from '../unit/engine-helpers';
+import { dailyCsv, describeExport, describeForecast, expectClose, importedGroup, waitFor, type EngineFixture } from '../unit/engine-helpers';
 
 const STATE = 's3://bucket/.engine';
 const ITEMS = ['a', 'b', 'c', 'd', 'e'];
@@ -93,21 +93,6 @@ async function wholeRun(fx: EngineFixture) {
   const parts = await fx.store.list('s3://bucket/exports/');
   const exported = await Promise.all(parts.filter((p) => p.uri.endsWith('.csv')).map(async (p) => (await fx.store.get(p.uri)).toString()));
   return { metrics: metrics.PredictorEvaluationResults, exported };
-}
-
-/** Every number in `actual` within 1e-9 of `expected`'s, everything else equal. */
-function expectClose(actual: unknown, expected: unknown, path = '$'): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
-    if (Number.isNaN(expected)) expect(Number.isNaN(actual), path).toBe(true);
-    else expect(Math.abs(actual - expected), path).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
-    return;
-  }
-  if (expected && typeof expected === 'object' && !(expected instanceof Date)) {
-    expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
-    for (const key of Object.keys(expected)) expectClose((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${path}.${key}`);
-    return;
-  }
-  expect(actual, path).toEqual(expected);
 }
 
 describe('Engine jobs on the workflow executor (engine-job.asl.json, shards in child processes)', () => {

@@ -11,7 +11,9 @@ import {
   DescribeForecastExportJobCommand,
   DescribePredictorCommand,
 } from '@aws-sdk/client-forecast';
+import { expect } from 'vitest';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
+import type { ObjectStore } from '../../shared/ports';
 import { createBuiltinForecast, type BuiltinForecast, type BuiltinForecastOptions } from '../../engine/client';
 import { FaultInjector } from '../../engine/faults';
 import { perTestFixture } from '../per-test-fixture';
@@ -87,7 +89,7 @@ export async function waitFor(describe: () => Promise<Status>, timeoutMs = 30_00
 }
 
 /** Dataset + group + ACTIVE import of `csv`; returns the ARNs. */
-export async function importedGroup(fx: EngineFixture, csv: string, name = 'demo', frequency = 'D') {
+export async function importedGroup(fx: Pick<EngineFixture, 'engine'> & { readonly store: ObjectStore }, csv: string, name = 'demo', frequency = 'D') {
   await fx.store.put(`s3://bucket/${name}/target.csv`, csv);
   const { DatasetArn } = await fx.engine.send(
     new CreateDatasetCommand({ DatasetName: `${name}_TARGET`, Domain: 'CUSTOM', DatasetType: 'TARGET_TIME_SERIES', DataFrequency: frequency, Schema: TARGET_SCHEMA }),
@@ -118,4 +120,19 @@ export async function eventually(probe: () => Promise<boolean>, timeoutMs = 10_0
     if (Date.now() > until) throw new Error(`Condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Every number in `actual` within 1e-9 of `expected`'s, everything else equal. */
+export function expectClose(actual: unknown, expected: unknown, path = '$'): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    if (Number.isNaN(expected)) expect(Number.isNaN(actual), path).toBe(true);
+    else expect(Math.abs(actual - expected), path).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+    return;
+  }
+  if (expected && typeof expected === 'object' && !(expected instanceof Date)) {
+    expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
+    for (const key of Object.keys(expected)) expectClose((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${path}.${key}`);
+    return;
+  }
+  expect(actual, path).toEqual(expected);
 }
