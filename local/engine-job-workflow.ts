@@ -9,16 +9,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { ENGINE_JOB_DEFINITION, readStateMachineTemplate, substituteDefinition } from './template';
 import { finishStep, planStep, shardStep, type EngineJobDependencies } from '../shared/steps/engine-job';
 import type { ExecutionStatus, StartedExecution, WorkflowRunner } from '../shared/ports';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
-const DEFINITION_FILE = fileURLToPath(new URL('../statemachine/engine-job.asl.json', import.meta.url));
-const FUNCTION_ARNS: Record<string, string> = {
-  EnginePlanFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:EnginePlanFunction',
-  EngineShardFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:EngineShardFunction',
-  EngineFinishFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:EngineFinishFunction',
-};
+const TEMPLATE_FILE = fileURLToPath(new URL('../template.yaml', import.meta.url));
 const EXECUTION_ARN_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution:EngineJobStateMachine';
 
 export interface ShardFinished {
@@ -92,6 +88,12 @@ export function runShardProcess(input: ShardInput, storeRoot: string, onSpawn?: 
   });
 }
 
+/** statemachine/engine-job.asl.json with its function ARNs substituted as template.yaml says. */
+async function engineJobDefinition(): Promise<StateMachineDefinition> {
+  const machine = await readStateMachineTemplate(TEMPLATE_FILE, ENGINE_JOB_DEFINITION);
+  return JSON.parse(substituteDefinition(await readFile(machine.definitionFile, 'utf8'), machine.substitutions)) as StateMachineDefinition;
+}
+
 export class LocalEngineJobWorkflow implements WorkflowRunner {
   private readonly statuses = new Map<string, ExecutionStatus>();
   private readonly running = new Set<Promise<unknown>>();
@@ -101,9 +103,7 @@ export class LocalEngineJobWorkflow implements WorkflowRunner {
 
   async startExecution(name: string, input: unknown): Promise<StartedExecution> {
     const executionArn = `${EXECUTION_ARN_PREFIX}:${name}`;
-    this.definition ??= JSON.parse(
-      (await readFile(DEFINITION_FILE, 'utf8')).replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, key: string) => FUNCTION_ARNS[key] ?? whole),
-    ) as StateMachineDefinition;
+    this.definition ??= await engineJobDefinition();
     const machine = new StateMachine(this.definition, { validationOptions: { checkArn: true, checkPaths: true } });
     const { deps, storeRoot, onShard } = this.options;
     const shard = this.options.runShard ?? runShardProcess;

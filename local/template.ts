@@ -142,21 +142,27 @@ export function functionHandler(template: Json, logicalId: string, root: string)
   };
 }
 
+/** The engine-job workflow's file (its state machine is deployed only with ForecastBackend=builtin). */
+export const ENGINE_JOB_DEFINITION = 'statemachine/engine-job.asl.json';
+
 /**
- * The pipeline's state machine (the one with a `DefinitionUri` and no `Condition`: the engine-job
- * state machine, deployed only with ForecastBackend=builtin, is run by local/engine-job-workflow.ts),
- * and what each of its `DefinitionSubstitutions` resolves to.
+ * A state machine of the template, and what each of its `DefinitionSubstitutions` resolves to — the
+ * template is the map for every workflow run locally, so a renamed function or placeholder cannot
+ * drift. `definitionUri` picks the machine by its file; without it, the pipeline's: the one
+ * unconditional machine (the engine-job machine has a Condition).
  */
-export async function readStateMachineTemplate(templateFile: string): Promise<StateMachineTemplate> {
+export async function readStateMachineTemplate(templateFile: string, definitionUri?: string): Promise<StateMachineTemplate> {
   const root = dirname(resolve(templateFile));
   const template = parseTemplate(await readFile(templateFile, 'utf8'));
   const resources = asObject(template.Resources);
-  const machines = Object.entries(resources).filter(
-    ([, r]) =>
-      asObject(r).Type === 'AWS::Serverless::StateMachine' && asObject(r).Condition === undefined && typeof asObject(asObject(r).Properties).DefinitionUri === 'string',
-  );
+  const machines = Object.entries(resources).filter(([, r]) => {
+    const properties = asObject(asObject(r).Properties);
+    if (asObject(r).Type !== 'AWS::Serverless::StateMachine' || typeof properties.DefinitionUri !== 'string') return false;
+    return definitionUri === undefined ? asObject(r).Condition === undefined : properties.DefinitionUri === definitionUri;
+  });
   if (machines.length !== 1) {
-    throw new ConfigurationError(`template.yaml must hold exactly one unconditional AWS::Serverless::StateMachine with a DefinitionUri, found ${machines.length}`);
+    const which = definitionUri === undefined ? 'unconditional AWS::Serverless::StateMachine with a DefinitionUri' : `AWS::Serverless::StateMachine with DefinitionUri ${definitionUri}`;
+    throw new ConfigurationError(`template.yaml must hold exactly one ${which}, found ${machines.length}`);
   }
   const [logicalId, machine] = machines[0]!;
   const properties = asObject(asObject(machine).Properties);
