@@ -14,6 +14,7 @@ import { choiceEnv, optionalEnv, requireEnv } from './env';
 import { ConfigurationError } from './errors';
 import type { ForecastPort, ObjectStore, RejectedMessages, Warehouse, WorkflowRunner, WorkflowStarter } from './ports';
 import type { EngineJobDependencies } from './steps/engine-job';
+import type { StepFunctionsStarter } from './adapters/sfn-workflow';
 
 export interface Dependencies {
   readonly forecast: ForecastPort;
@@ -114,7 +115,7 @@ export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env):
           store,
           stateUri: engineStateUri(env),
           ...(choiceEnv('FORECAST_ENGINE_EXECUTOR', ['in-process', 'workflow'] as const, 'in-process', env) === 'workflow'
-            ? { jobWorkflow: engineJobWorkflow(env), shardConcurrency: Number(optionalEnv('ENGINE_SHARD_CONCURRENCY', '100', env)) }
+            ? { jobWorkflow: lazyStepFunctions('ENGINE_JOB_STATE_MACHINE_ARN', env), shardConcurrency: Number(optionalEnv('ENGINE_SHARD_CONCURRENCY', '100', env)) }
             : {}),
         });
 
@@ -134,13 +135,7 @@ export async function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env):
   }
   // Only parse starts executions; the step functions cannot even know the state machine's ARN
   // (it references them: a circular dependency in the template), so it is read on first use.
-  let starter: WorkflowStarter | undefined;
-  const stepFunctions = async (): Promise<WorkflowStarter> =>
-    (starter ??= new (await import('./adapters/sfn-workflow')).StepFunctionsStarter(requireEnv('STATE_MACHINE_ARN', env)));
-  const workflow: WorkflowStarter = {
-    startExecution: async (name, input) => (await stepFunctions()).startExecution(name, input),
-    describeExecution: async (name) => (await stepFunctions()).describeExecution(name),
-  };
+  const workflow: WorkflowStarter = lazyStepFunctions('STATE_MACHINE_ARN', env);
   const deadLetterQueueUrl = optionalEnv('DEAD_LETTER_QUEUE_URL', '', env);
   let deadLetters: RejectedMessages | undefined;
   const rejections: RejectedMessages = deadLetterQueueUrl
@@ -163,12 +158,17 @@ async function storeFromEnv(env: NodeJS.ProcessEnv): Promise<ObjectStore> {
 
 const engineStateUri = (env: NodeJS.ProcessEnv) => optionalEnv('ENGINE_STATE_URI', `s3://${requireEnv('BUCKET', env)}/.engine`, env);
 
-/** The engine-job state machine on Step Functions (its ARN read on first use, like STATE_MACHINE_ARN). */
-function engineJobWorkflow(env: NodeJS.ProcessEnv): WorkflowRunner {
-  let runner: WorkflowRunner | undefined;
-  const open = async () => (runner ??= new (await import('./adapters/sfn-workflow')).StepFunctionsStarter(requireEnv('ENGINE_JOB_STATE_MACHINE_ARN', env)));
+/**
+ * The Step Functions adapter of the state machine named by `arnVariable`, loaded and read on first
+ * use: the pipeline's (STATE_MACHINE_ARN, parse only) or the engine-job machine's
+ * (ENGINE_JOB_STATE_MACHINE_ARN, builtin only).
+ */
+function lazyStepFunctions(arnVariable: string, env: NodeJS.ProcessEnv): WorkflowStarter & WorkflowRunner {
+  let adapter: StepFunctionsStarter | undefined;
+  const open = async () => (adapter ??= new (await import('./adapters/sfn-workflow')).StepFunctionsStarter(requireEnv(arnVariable, env)));
   return {
     startExecution: async (name, input) => (await open()).startExecution(name, input),
+    describeExecution: async (name) => (await open()).describeExecution(name),
     executionStatus: async (executionArn) => (await open()).executionStatus(executionArn),
   };
 }
