@@ -89,12 +89,13 @@ export class InProcessExecutor implements JobExecutor {
     } finally {
       release?.();
       clearInterval(heartbeat);
-      this.running.delete(doc.arn);
       const final = await repo.get(doc.arn).catch(() => undefined);
       if (final && (final.status === 'ACTIVE' || final.status === 'CREATE_FAILED')) {
         const total = final.progress?.total ?? 0;
         this.emit({ arn: doc.arn, type: doc.type, name: doc.name, done: total, total, status: final.status });
       }
+      // Last: until its final event is out, the job still counts as running (idle() waits for it).
+      this.running.delete(doc.arn);
     }
   }
 

@@ -13,6 +13,7 @@ describe('Engine: lifecycle from import to export', () => {
   it('trains NPTS, forecasts and exports with pending → active transitions', async () => {
     // Prepare
     const { DatasetGroupArn } = await importedGroup(fx, dailyCsv(['a', 'b', 'c'], 60));
+    await fx.engine.idle(); // the import job's own final event is out before the listener below
     const progress: number[] = [];
     const finished: string[] = [];
     fx.engine.onProgress((e) => {
