@@ -62,6 +62,8 @@ export class ResourceLifecycle {
   private readonly recovering = new Map<string, Promise<ResourceDoc | undefined>>();
   private readonly creating = new Map<ResourceType, Promise<unknown>>();
   private readonly deleteTimers = new Set<NodeJS.Timeout>();
+  /** Jobs created here whose executor has not been started yet (their owner is this process). */
+  private readonly launching = new Set<string>();
 
   constructor(private readonly options: LifecycleOptions) {}
 
@@ -123,8 +125,20 @@ export class ResourceLifecycle {
     });
   }
 
+  /**
+   * A job is orphaned when the process that ran it is gone. A job a workflow execution runs
+   * (`execution`) is never: the execution owns it, and failIfExecutionEnded fails it when the
+   * execution ends unfinished. (A Describe can read the document just before the executor records
+   * the execution and decide after: without this check it would start a second execution.)
+   */
   private isOrphaned(doc: ResourceDoc): boolean {
-    return IN_PROGRESS.has(doc.status) && !this.options.executor.isRunning(doc.arn) && this.ownerIsGone(doc);
+    return (
+      IN_PROGRESS.has(doc.status) &&
+      doc.execution === undefined &&
+      !this.launching.has(doc.arn) &&
+      !this.options.executor.isRunning(doc.arn) &&
+      this.ownerIsGone(doc)
+    );
   }
 
   private ownerIsGone(doc: ResourceDoc): boolean {
@@ -222,14 +236,19 @@ export class ResourceLifecycle {
       request: JSON.parse(JSON.stringify(request)) as Request,
       ...(job ? { owner: { ...processIdentity, heartbeatAt: now }, attempts: 1 } : {}),
     };
+    if (job) this.launching.add(arn);
     try {
-      await this.options.repo.create(doc);
-    } catch (error) {
-      if (error instanceof DocumentExists) throw exists(`A ${type} with the name ${name} already exists (${arn})`);
-      throw error;
+      try {
+        await this.options.repo.create(doc);
+      } catch (error) {
+        if (error instanceof DocumentExists) throw exists(`A ${type} with the name ${name} already exists (${arn})`);
+        throw error;
+      }
+      if (job) await this.claimJobSlot(doc);
+      if (job) this.options.executor.start(doc);
+    } finally {
+      this.launching.delete(arn);
     }
-    if (job) await this.claimJobSlot(doc);
-    if (job) this.options.executor.start(doc);
     return doc;
   }
 
