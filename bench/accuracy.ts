@@ -87,6 +87,30 @@ function loadM4(dataDir: string, name: 'weekly' | 'hourly'): EvalSet {
   };
 }
 
+/**
+ * Real series at frequencies the M4 files here do not hold: M4 weekly summed over blocks of
+ * `weeks` weeks (13: quarters, 52: years), the blocks aligned to each series' end so the held-out
+ * points are whole blocks; blocks with a missing week are missing. Series with fewer than
+ * `minTrain` training blocks are left out. The block grid is labelled quarterly / yearly from a
+ * fixed start (the aggregates are of 91- and 364-day blocks, not calendar quarters and years).
+ */
+function aggregatedM4(weekly: EvalSet, name: string, description: string, weeks: number, frequency: string, horizon: number, period: number, minTrain: number): EvalSet {
+  const series: EvalSeries[] = [];
+  for (const s of weekly.series) {
+    const blocks = Math.floor(s.values.length / weeks);
+    if (blocks - horizon < minTrain) continue;
+    const offset = s.values.length - blocks * weeks;
+    const values = new Float64Array(blocks);
+    for (let b = 0; b < blocks; b++) {
+      let sum = 0;
+      for (let w = 0; w < weeks; w++) sum += s.values[offset + b * weeks + w]!;
+      values[b] = sum;
+    }
+    series.push({ id: s.id, values, start: START });
+  }
+  return { name, description: `${description} (${series.length} of M4 weekly's series with ≥ ${minTrain} training points)`, frequency, horizon, period, arimaSampled: false, series };
+}
+
 // ---------------------------------------------------------------- synthetic panels
 
 /** Seeded draws for the generators. */
@@ -206,6 +230,24 @@ function syntheticSets(): EvalSet[] {
       const sd = r.uniform(0.03, 0.08);
       return Array.from({ length: n + 30 }, (_, t) => level * (1 + slope * t) * (1 + wAmp * weekly[t % m]! + yAmp * yearly[t % 365]!) * (1 + sd * r.normal()));
     }, true),
+    synthetic('syn-yearly', 'yearly, 14–46 observations: drifting random walks, damped trends, level shifts', 'Y', 6, 150, 707, (r) => {
+      const n = r.int(14, 46);
+      const level = r.uniform(1000, 10000);
+      const kind = r.int(0, 2);
+      const drift = r.uniform(-0.01, 0.06) * level;
+      const sd = r.uniform(0.02, 0.08) * level;
+      const phi = r.uniform(0.7, 0.95);
+      let y = level;
+      let b = drift;
+      return Array.from({ length: n + 6 }, (_, t) => {
+        if (kind === 0) y += drift + sd * r.normal(); // random walk with drift
+        else if (kind === 1) {
+          y += b + 0.5 * sd * r.normal(); // damped trend
+          b *= phi;
+        } else y = level + drift * t + (t > n / 2 ? 3 * sd : 0) + sd * r.normal(); // trend with a level shift
+        return Math.max(1, y);
+      });
+    }),
   ];
 }
 
@@ -328,7 +370,14 @@ async function main(): Promise<void> {
   const models = (args.models ? args.models.split(',').map((m) => m.trim().toUpperCase()) : MODELS) as OneOffAlgorithm[];
   const arimaSample = Number(args['arima-sample'] ?? 60);
   const workers = args.workers ? Number(args.workers) : undefined;
-  const all = [loadM4(dataDir, 'weekly'), loadM4(dataDir, 'hourly'), ...syntheticSets()];
+  const weekly = loadM4(dataDir, 'weekly');
+  const all = [
+    weekly,
+    loadM4(dataDir, 'hourly'),
+    aggregatedM4(weekly, 'm4w-quarterly', 'M4 weekly summed over 13-week blocks', 13, '3M', 8, 4, 16),
+    aggregatedM4(weekly, 'm4w-yearly', 'M4 weekly summed over 52-week blocks', 52, 'Y', 6, 1, 12),
+    ...syntheticSets(),
+  ];
   const wanted = args.sets ? args.sets.split(',') : all.map((s) => s.name);
   const sets = all
     .filter((s) => wanted.includes(s.name))

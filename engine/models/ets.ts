@@ -17,12 +17,13 @@
  *   R's characteristic polynomial). The seasonal states still count as parameters in AIC/AICc.
  * - On seasonal data β ≤ 0.2·α (`seasonalBetaShare`), and only the last 300 observations (40
  *   seasons for m > 1) are used (`maxObservations`); both choices measured on M4 (bench/m4.ts).
- * - Prediction intervals: Gaussian with R's analytic variance for the linear class (A,N|A|Ad,N|A)
- *   and the multiplicative-error non-seasonal class (M,N|A|Ad,N); `paths` sample paths
- *   (fixed-seed normals shared across series) for the seasonal multiplicative-error forms.
+ * - Prediction intervals: Gaussian with R's analytic variance for the linear class (A,N|A|Ad,N|A);
+ *   log-normal with R's analytic mean and variance for the multiplicative-error non-seasonal class
+ *   (M,N|A|Ad,N; R takes a Gaussian there, which goes far below zero on volatile series); `paths`
+ *   sample paths (fixed-seed normals shared across series) for the seasonal multiplicative forms.
  */
 import { nelderMead } from './optim';
-import { cleanSeries, empiricalQuantiles, gaussianQuantiles, seasonalIndices, standardNormals, validateQuantiles } from './quantiles';
+import { cleanSeries, empiricalQuantiles, gaussianQuantiles, logNormalQuantiles, seasonalIndices, standardNormals, validateQuantiles } from './quantiles';
 import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
 
 export type EtsComponent = 'A' | 'M' | 'N' | 'Z';
@@ -515,10 +516,7 @@ export function etsPredict(fit: EtsFit, horizon: number, quantiles: readonly num
     const sd = variance.map(Math.sqrt);
     return { mean, quantiles: gaussianQuantiles(mean, sd, quantiles) };
   }
-  if (fit.form.season === 'N') {
-    const sd = multiplicativeErrorVariance(fit, mean).map((v) => Math.sqrt(Math.max(v, 0)));
-    return { mean, quantiles: gaussianQuantiles(mean, sd, quantiles) };
-  }
+  if (fit.form.season === 'N') return { mean, quantiles: logNormalQuantiles(mean, multiplicativeErrorVariance(fit, mean), quantiles) };
   const sims = simulatePaths(fit, horizon, paths);
   return { mean, quantiles: empiricalQuantiles(sims, paths, horizon, quantiles) };
 }

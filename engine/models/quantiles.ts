@@ -60,6 +60,39 @@ export function gaussianQuantiles(
 }
 
 /**
+ * Quantile forecasts of a log-normal predictive distribution with the given mean and variance per
+ * step (σ_L² = ln(1 + v/μ²), median μ/√(1 + v/μ²)): for multiplicative-error models, whose
+ * forecast is the level times a product of (1 + ε) factors — positive and right-skewed. A Gaussian
+ * with the same variance goes far below zero and far above the data once v/μ² is large (a volatile
+ * series a few steps out), where the quantile loss then runs several times the actuals. Steps with
+ * a non-positive mean keep the Gaussian.
+ */
+export function logNormalQuantiles(
+  mean: Float64Array,
+  variance: Float64Array,
+  quantiles: readonly number[],
+): Map<number, Float64Array> {
+  validateQuantiles(quantiles);
+  const out = new Map<number, Float64Array>();
+  for (const q of quantiles) {
+    const z = normalQuantile(q);
+    const v = new Float64Array(mean.length);
+    for (let i = 0; i < mean.length; i++) {
+      const mu = mean[i]!;
+      const varI = Math.max(variance[i]!, 0);
+      if (mu > 0) {
+        const s2 = Math.log1p(varI / (mu * mu));
+        v[i] = Math.exp(Math.log(mu) - s2 / 2 + z * Math.sqrt(s2));
+      } else {
+        v[i] = mu + z * Math.sqrt(varI);
+      }
+    }
+    out.set(q, v);
+  }
+  return out;
+}
+
+/**
  * Empirical quantiles of simulated sample paths (`paths[k * horizon + i]` = path k, step i),
  * R type 7 (linear interpolation between order statistics), by selection rather than sorting.
  */

@@ -54,10 +54,39 @@ describe('Function: autoEts — golden values from R forecast::ets', () => {
     expect(maxRelativeDifference(prediction.quantiles.get(0.9)!, r.upper80, 1)).toBeLessThan(0.04);
   });
 
-  it('gives the M,N,N class R\'s analytic 80 % interval at every step (M4 W5, ±1.5 %)', async () => {
+  it('gives the M,N,N class R\'s analytic mean and variance at every step, as a log-normal (M4 W5, sd ±1.5 %)', async () => {
+    // Prepare: R's interval is Gaussian, so its sd is (upper − lower) / (2 z₀.₉); ours is the
+    // log-normal with R's mean and variance, whose moments follow from its 10 % and 90 % quantiles.
     const { prediction, r } = await forecastCase('M4_W5_tail200');
-    expect(maxRelativeDifference(prediction.quantiles.get(0.1)!, r.lower80)).toBeLessThan(0.015);
-    expect(maxRelativeDifference(prediction.quantiles.get(0.9)!, r.upper80)).toBeLessThan(0.015);
+    const z = 1.2815515655446004;
+    for (let h = 0; h < r.mean.length; h++) {
+      const lower = prediction.quantiles.get(0.1)![h]!;
+      const upper = prediction.quantiles.get(0.9)![h]!;
+      const sigma = (Math.log(upper) - Math.log(lower)) / (2 * z);
+      const median = Math.sqrt(lower * upper);
+      const mean = median * Math.exp((sigma * sigma) / 2);
+      const sd = mean * Math.sqrt(Math.expm1(sigma * sigma));
+      // Assess
+      expect(Math.abs(mean - r.mean[h]!) / r.mean[h]!).toBeLessThan(0.005);
+      expect(Math.abs(sd - (r.upper80[h]! - r.lower80[h]!) / (2 * z)) / ((r.upper80[h]! - r.lower80[h]!) / (2 * z))).toBeLessThan(0.015);
+      expect(upper - prediction.mean[h]!).toBeGreaterThan(prediction.mean[h]! - lower); // right-skewed
+    }
+  });
+
+  it('keeps a multiplicative-error forecast of a volatile positive series positive and its upper quantiles within reach of the data', async () => {
+    // Prepare: yearly totals swinging by factors of 3–6 (M4 W207 summed over 52-week blocks).
+    const values = Float64Array.from([31_000, 29_500, 30_800, 34_000, 40_200, 55_921, 81_189, 138_826, 794_719, 543_423, 220_198]);
+    const form: EtsForm = { error: 'M', trend: 'N', damped: false, season: 'N' };
+    const fit = fitEtsForm(values, 1, form)!;
+    // Act
+    const prediction = etsPredict(fit, 6, [0.1, 0.5, 0.9]);
+    // Assess: a Gaussian with this variance reaches ±20× the level by step 6; the log-normal stays
+    // positive, its median below the mean, its 90 % quantile within a few times the largest value.
+    for (let h = 0; h < 6; h++) {
+      expect(prediction.quantiles.get(0.1)![h]!).toBeGreaterThan(0);
+      expect(prediction.quantiles.get(0.5)![h]!).toBeLessThan(prediction.mean[h]!);
+      expect(prediction.quantiles.get(0.9)![h]!).toBeLessThan(5 * 794_719);
+    }
   });
 
   it('matches R within 1 % on USAccDeaths when the initial seasonal states are optimised too', async () => {
