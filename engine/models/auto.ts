@@ -6,6 +6,7 @@
  */
 import { seasonalNaive, stlEts, theta } from './baselines';
 import { backtestCuts, backtestPredictions, intervalFactor, trainingPart } from './calibration';
+import { autoArima } from './arima';
 import { autoEts, autoEtsWithDamped } from './ets';
 import { intermittent } from './intermittent';
 import { CALIBRATION_QUANTILES, cleanSeries, scaleQuantiles, validateQuantiles, withCalibrationQuantiles } from './quantiles';
@@ -251,7 +252,7 @@ export function autoEnsemble(options: AutoEnsembleOptions): ModelSpec {
   return {
     algorithm: 'AUTO',
     async fit(series: SeriesData): Promise<FittedEnsemble> {
-      const members = isIntermittent(series.values) ? sparse : options.members ? regular : [...regular, ...longCycleMembers(series)];
+      const members = isIntermittent(series.values) ? sparse : options.members ? regular : [...regularMembersFor(series), ...longCycleMembers(series)];
       const cuts = backtestCuts(series.values.length, horizon, series.seasonLength, windows);
       // One training object per origin, shared by the members (the two ETS members share one search on it).
       const parts = cuts.map(({ cut }) => trainingPart(series, cut));
@@ -330,6 +331,19 @@ function truncate(p: Prediction, length: number): Prediction {
 export function regularMembers(): ModelSpec[] {
   const [ets, damped] = autoEtsWithDamped();
   return [ets, damped, theta(), seasonalNaive(), stlEts()];
+}
+
+/**
+ * `regularMembers()` for this series, with ARIMA in STL + ETS's place where STL finds no season to
+ * remove (season length 1, or fewer than three seasons): there STL + ETS is the ETS member again,
+ * which would take two of the three combined places, and ARIMA — whose differencing and drift
+ * extrapolate trends unlike ETS's smoothing — is the member that adds what the others lack.
+ */
+export function regularMembersFor(series: SeriesData): ModelSpec[] {
+  const members = regularMembers();
+  const m = series.seasonLength;
+  if (m > 1 && series.values.length >= 3 * m) return members;
+  return members.map((member) => (member.algorithm === 'STL_ETS' ? autoArima() : member));
 }
 
 /**

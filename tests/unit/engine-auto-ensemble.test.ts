@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoEnsemble, isIntermittent, longCycleMembers, weighMembers, weightedCombination, type FittedEnsemble } from '../../engine/models/auto';
+import { autoEnsemble, isIntermittent, longCycleMembers, regularMembersFor, weighMembers, weightedCombination, type FittedEnsemble } from '../../engine/models/auto';
 import { backtestCuts, calibrated } from '../../engine/models/calibration';
 import { autoEts, autoEtsWithDamped } from '../../engine/models/ets';
 import { intermittent } from '../../engine/models/intermittent';
@@ -201,6 +201,27 @@ describe('Function: longCycleMembers', () => {
     expect(longCycleMembers({ values: new Float64Array(503), seasonLength: 24 })).toEqual([]);
     expect(longCycleMembers({ values: new Float64Array(1092), seasonLength: 7 })).toHaveLength(1);
     expect(longCycleMembers({ values: new Float64Array(5000), seasonLength: 12 })).toEqual([]);
+  });
+});
+
+describe('Function: regularMembersFor', () => {
+  it('puts ARIMA in STL+ETS\'s place where STL has no season to remove (season length 1, or under three seasons)', () => {
+    const algorithms = (n: number, seasonLength: number) => regularMembersFor({ values: new Float64Array(n), seasonLength }).map((m) => m.algorithm);
+    expect(algorithms(30, 1)).toEqual(['ETS', 'ETS_DAMPED', 'THETA', 'SNAIVE', 'ARIMA']);
+    expect(algorithms(35, 12)).toEqual(['ETS', 'ETS_DAMPED', 'THETA', 'SNAIVE', 'ARIMA']);
+    expect(algorithms(36, 12)).toEqual(['ETS', 'ETS_DAMPED', 'THETA', 'SNAIVE', 'STL_ETS']);
+  });
+
+  it('combines ARIMA into AUTO on a yearly series where its drift forecasts best', async () => {
+    // Prepare: a noisy straight line (a random walk with drift's mean path): ARIMA(0,1,0) with drift fits it.
+    let state = 7;
+    const noise = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 40;
+    const values = Float64Array.from({ length: 40 }, (_, t) => 1000 + 25 * t + noise());
+    // Act
+    const fitted = (await autoEnsemble({ horizon: 6 }).fit({ values, seasonLength: 1 })) as FittedEnsemble;
+    // Assess
+    expect(fitted.members.map((m) => m.algorithm)).toContain('ARIMA');
+    expect(fitted.members.find((m) => m.algorithm === 'ARIMA')!.loss).toBeLessThan(Infinity);
   });
 });
 
