@@ -340,10 +340,10 @@ export function regularMembers(): ModelSpec[] {
  * extrapolate trends unlike ETS's smoothing — is the member that adds what the others lack.
  */
 export function regularMembersFor(series: SeriesData): ModelSpec[] {
-  const members = regularMembers();
+  const [ets, damped] = autoEtsWithDamped(series);
   const m = series.seasonLength;
-  if (m > 1 && series.values.length >= 3 * m) return members;
-  return members.map((member) => (member.algorithm === 'STL_ETS' ? autoArima() : member));
+  const seasonalStl = m > 1 && series.values.length >= 3 * m;
+  return [ets, damped, theta(), seasonalNaive(), seasonalStl ? stlEts() : autoArima()];
 }
 
 /**

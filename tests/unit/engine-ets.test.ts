@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { autoEts, candidateForms, etsFormName, etsPredict, fitEtsForm, type EtsForm } from '../../engine/models/ets';
+import { autoEts, candidateForms, etsFormName, etsPredict, fitEtsForm, SIMULATION_PATHS, type EtsForm } from '../../engine/models/ets';
+import { normalQuantile, stratifiedNormals } from '../../engine/models/quantiles';
 import { InvalidModelSpec, NotEnoughData, type Prediction } from '../../engine/models/types';
 
 /** Produced by tests/fixtures/r/make-ets-fixtures.R with R forecast 8.20. */
@@ -133,6 +134,36 @@ describe('Function: autoEts — golden values from R forecast::ets', () => {
     const prediction = etsPredict(fit, c.horizon, [0.1, 0.9]);
     expect(maxRelativeDifference(prediction.quantiles.get(0.1)!, c.fixed.ANN!.lower80)).toBeLessThan(0.01);
     expect(maxRelativeDifference(prediction.quantiles.get(0.9)!, c.fixed.ANN!.upper80)).toBeLessThan(0.01);
+  });
+});
+
+describe('Function: stratifiedNormals (the simulated intervals\' draws)', () => {
+  it('gives every step the normal quantiles of the strata (i + ½)/n, in a different order per step', () => {
+    // Act
+    const draws = stratifiedNormals(200, 6);
+    // Assess
+    const grid = Array.from({ length: 200 }, (_, i) => normalQuantile((i + 0.5) / 200));
+    const column = (h: number) => Array.from({ length: 200 }, (_, p) => draws[p * 6 + h]!);
+    for (let h = 0; h < 6; h++) expect([...column(h)].sort((a, b) => a - b)).toEqual(grid);
+    expect(column(0)).not.toEqual(column(1));
+    expect(stratifiedNormals(200, 6)).toBe(draws); // cached: common random numbers across series
+  });
+
+  it('gives an ETS(M,A,M) fit the 80 % interval of 20 000 paths within 7 % of its width from the default paths', async () => {
+    // Prepare
+    const c = goldenCase('AirPassengers');
+    const fit = fitEtsForm(Float64Array.from(c.values), c.seasonLength, { error: 'M', trend: 'A', damped: false, season: 'M' })!;
+    // Act
+    const fewer = etsPredict(fit, 24, [0.1, 0.9]);
+    const many = etsPredict(fit, 24, [0.1, 0.9], 20_000);
+    // Assess
+    expect(SIMULATION_PATHS).toBeLessThan(1000);
+    for (const q of [0.1, 0.9]) {
+      for (let h = 0; h < 24; h++) {
+        const width = many.quantiles.get(0.9)![h]! - many.quantiles.get(0.1)![h]!;
+        expect(Math.abs(fewer.quantiles.get(q)![h]! - many.quantiles.get(q)![h]!) / width).toBeLessThan(0.07);
+      }
+    }
   });
 });
 
