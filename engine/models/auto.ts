@@ -334,10 +334,12 @@ export function regularMembers(): ModelSpec[] {
 }
 
 /**
- * `regularMembers()` for this series, with ARIMA in STL + ETS's place where STL finds no season to
- * remove (season length 1, or fewer than three seasons): there STL + ETS is the ETS member again,
- * which would take two of the three combined places, and ARIMA — whose differencing and drift
- * extrapolate trends unlike ETS's smoothing — is the member that adds what the others lack.
+ * `regularMembers()` for this series: the two ETS members choose their forms once, on this whole
+ * series, and only re-estimate them at the backtest origins (`autoEtsWithDamped(series)`); ARIMA
+ * takes STL + ETS's place where STL finds no season to remove (season length 1, or fewer than three
+ * seasons): there STL + ETS is the ETS member again, which would take two of the three combined
+ * places, and ARIMA — whose differencing and drift extrapolate trends unlike ETS's smoothing — is
+ * the member that adds what the others lack.
  */
 export function regularMembersFor(series: SeriesData): ModelSpec[] {
   const [ets, damped] = autoEtsWithDamped(series);

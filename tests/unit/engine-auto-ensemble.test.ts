@@ -193,6 +193,22 @@ describe('Function: autoEtsWithDamped', () => {
     expect([...a.mean]).toEqual([...b.mean]);
     expect((await damped.fit(series)).description).toMatch(/^ETS\([AM],Ad,N\)$/);
   });
+
+  it('with the whole series given, fits a training part with the forms chosen on the whole series, not its own choice', async () => {
+    // Prepare: trending with a weekly wave; the first 30 points alone look level.
+    const values = Float64Array.from({ length: 120 }, (_, t) => (t < 30 ? 200 + 3 * Math.sin(t) : 200 + 4 * (t - 30) + 3 * Math.sin(t)));
+    const whole: SeriesData = { values, seasonLength: 1 };
+    const part: SeriesData = { values: values.subarray(0, 30), seasonLength: 1 };
+    const [ets] = autoEtsWithDamped(whole);
+    // Act
+    const onWhole = (await ets.fit(whole)).description;
+    const onPart = (await ets.fit(part)).description;
+    const ownChoice = (await autoEts().fit(part)).description;
+    // Assess
+    expect(onWhole).toMatch(/,A/); // a trend form
+    expect(onPart).toBe(onWhole);
+    expect(ownChoice).not.toBe(onWhole);
+  });
 });
 
 describe('Function: longCycleMembers', () => {
