@@ -8,6 +8,7 @@ import { seasonalNaive, stlEts, theta } from './baselines';
 import { backtestCuts, backtestPredictions, intervalFactor, trainingPart } from './calibration';
 import { autoArima } from './arima';
 import { autoEts, autoEtsWithDamped } from './ets';
+import { prophet } from './prophet';
 import { intermittent } from './intermittent';
 import { CALIBRATION_QUANTILES, cleanSeries, scaleQuantiles, validateQuantiles, withCalibrationQuantiles } from './quantiles';
 import { InvalidModelSpec, NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
@@ -252,7 +253,11 @@ export function autoEnsemble(options: AutoEnsembleOptions): ModelSpec {
   return {
     algorithm: 'AUTO',
     async fit(series: SeriesData): Promise<FittedEnsemble> {
-      const members = isIntermittent(series.values) ? sparse : options.members ? regular : [...regularMembersFor(series), ...longCycleMembers(series)];
+      const members = isIntermittent(series.values)
+        ? sparse
+        : options.members
+          ? regular
+          : [...regularMembersFor(series), ...longCycleMembers(series), ...relatedDataMembers(series)];
       const cuts = backtestCuts(series.values.length, horizon, series.seasonLength, windows);
       // One training object per origin, shared by the members (the two ETS members share one search on it).
       const parts = cuts.map(({ cut }) => trainingPart(series, cut));
@@ -356,6 +361,14 @@ export function regularMembersFor(series: SeriesData): ModelSpec[] {
 export function longCycleMembers(series: SeriesData): ModelSpec[] {
   const cycle = series.seasonLength === 24 ? 168 : series.seasonLength === 7 ? 364 : 0;
   return cycle > 0 && series.values.length >= 3 * cycle ? [stlEts({ seasonLength: cycle })] : [];
+}
+
+/**
+ * Prophet with the related series as regressors, where the series has related data: the only
+ * member that sees them (promotions, prices), so where they drive demand the backtests weigh it in.
+ */
+export function relatedDataMembers(series: SeriesData): ModelSpec[] {
+  return Object.keys(series.related ?? {}).length > 0 ? [prophet()] : [];
 }
 
 /** Members for intermittent series: Croston, SBA, TSB, simple exponential smoothing and seasonal naive. */

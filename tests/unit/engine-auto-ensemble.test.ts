@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoEnsemble, isIntermittent, longCycleMembers, regularMembersFor, weighMembers, weightedCombination, type FittedEnsemble } from '../../engine/models/auto';
+import { autoEnsemble, isIntermittent, longCycleMembers, regularMembersFor, relatedDataMembers, weighMembers, weightedCombination, type FittedEnsemble } from '../../engine/models/auto';
 import { backtestCuts, calibrated } from '../../engine/models/calibration';
 import { autoEts, autoEtsWithDamped } from '../../engine/models/ets';
 import { intermittent } from '../../engine/models/intermittent';
@@ -239,6 +239,37 @@ describe('Function: regularMembersFor', () => {
     expect(fitted.members.map((m) => m.algorithm)).toContain('ARIMA');
     expect(fitted.members.find((m) => m.algorithm === 'ARIMA')!.loss).toBeLessThan(Infinity);
   });
+});
+
+describe('Function: relatedDataMembers', () => {
+  it('adds Prophet (the member that reads the related series) only where the series has related data', () => {
+    expect(relatedDataMembers({ values: new Float64Array(60), seasonLength: 7 })).toEqual([]);
+    expect(relatedDataMembers({ values: new Float64Array(60), seasonLength: 7, related: {} })).toEqual([]);
+    expect(relatedDataMembers({ values: new Float64Array(60), seasonLength: 7, related: { promo: new Float64Array(74) } }).map((m) => m.algorithm)).toEqual(['PROPHET']);
+  });
+
+  it('weighs Prophet into AUTO where a promotion drives demand, and AUTO forecasts the known future promotions', async () => {
+    // Prepare: daily demand 100, +60 on promotion days (every 5th day); the promotions are known 14 days ahead.
+    const n = 150;
+    const horizon = 14;
+    const promo = Float64Array.from({ length: n + horizon }, (_, t) => (t % 5 === 0 ? 1 : 0));
+    let state = 3;
+    const noise = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 6;
+    const values = Float64Array.from({ length: n }, (_, t) => 100 + 60 * promo[t]! + noise());
+    const timestamps = Array.from({ length: n }, (_, t) => new Date(Date.UTC(2024, 0, 1 + t)));
+    const future = { timestamps: Array.from({ length: horizon }, (_, h) => new Date(Date.UTC(2024, 0, 1 + n + h))) };
+    // Act
+    const fitted = (await autoEnsemble({ horizon }).fit({ values, seasonLength: 7, timestamps, related: { promo } })) as FittedEnsemble;
+    const prediction = fitted.predict(horizon, [0.5], future);
+    fitted.dispose?.();
+    // Assess
+    const prophetMember = fitted.members.find((m) => m.algorithm === 'PROPHET')!;
+    expect(prophetMember.weight).toBeGreaterThan(0);
+    expect(prophetMember.loss).toBe(Math.min(...fitted.members.map((m) => m.loss)));
+    const onPromo = [...prediction.mean].filter((_, h) => promo[n + h] === 1);
+    const offPromo = [...prediction.mean].filter((_, h) => promo[n + h] === 0);
+    expect(Math.min(...onPromo)).toBeGreaterThan(Math.max(...offPromo));
+  }, 60_000);
 });
 
 describe('Function: weighMembers', () => {
