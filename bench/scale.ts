@@ -8,8 +8,8 @@
  * workflow executor, statemachine/engine-job.asl.json on aws-local-stepfunctions, each shard in a
  * child process (local/engine-shard-process.ts). Only ENGINE_SHARD_COST varies (the product setting
  * of shard size). Reported: fit work per series (shard fit time / fits), Plan + Finish time as a share
- * of the fit work, peak RSS of a shard process and of this process (which runs Plan and Finish, so
- * an upper bound for them), and projections from the measured per-shard cost: wall clock with 100
+ * of the fit work, peak RSS of a shard process and of the predictor's Plan and Finish (each step runs
+ * in a child process of its own, bench/engine-step-process.ts, as its Lambda would), and projections from the measured per-shard cost: wall clock with 100
  * and 1 000 concurrent shard Lambdas and Lambda cost per 1 M series (arm64, the template's 2 048 MB
  * shard / 3 008 MB Plan+Finish; GB-s $0.0000133334, requests $0.20 / 1 M).
  *
@@ -17,9 +17,11 @@
  * and projects the whole job from them; the table says so. This machine's 2 cores are shared with
  * other work: times are indicative.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateDatasetCommand,
   CreateDatasetGroupCommand,
@@ -32,7 +34,7 @@ import { createBuiltinForecast } from '../engine/client';
 import { FaultInjector } from '../engine/faults';
 import { mulberry32 } from '../engine/models/random';
 import { Repository } from '../engine/repository';
-import { LocalEngineJobWorkflow, runShardProcess, type ShardFinished, type StepTimed } from '../local/engine-job-workflow';
+import { LocalEngineJobWorkflow, runShardProcess, type EngineFunction } from '../local/engine-job-workflow';
 import { FolderObjectStore } from '../shared/adapters/folder-store';
 
 const STATE = 's3://bench/.engine';
@@ -40,6 +42,42 @@ const GB_SECOND = 0.0000133334;
 const PER_REQUEST = 0.2 / 1e6;
 const SHARD_GB = 2048 / 1024;
 const PLAN_FINISH_GB = 3008 / 1024;
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+
+interface StepRun {
+  readonly result: unknown;
+  readonly ms: number;
+  readonly maxRssKiB: number;
+}
+
+/** Plan or Finish in a child process (bench/engine-step-process.ts): its own time and peak RSS. */
+function runStepProcess(step: 'Plan' | 'Finish', event: unknown, root: string, shardCost: number): Promise<StepRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${repoRoot}bin/run-ts.mjs`, `${repoRoot}bench/engine-step-process.ts`, step, root, STATE, String(shardCost)], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop()!) as StepRun);
+      else reject(new Error(`${step} process exited ${code}: ${err.trim().split('\n').slice(-5).join(' ')}`));
+    });
+    child.stdin.end(JSON.stringify(event));
+  });
+}
+
+interface ShardRun {
+  readonly jobArn: string;
+  readonly series: number;
+  readonly ms: number;
+  readonly fitMs: number;
+  readonly maxRssKiB: number;
+}
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -82,7 +120,8 @@ interface Measured {
   readonly planMs: number;
   readonly finishMs: number;
   readonly shardPeakMiB: number;
-  readonly selfPeakMiB: number;
+  readonly planPeakMiB: number;
+  readonly finishPeakMiB: number;
   readonly totalMs: number;
 }
 
@@ -91,20 +130,30 @@ class StopMeasuring extends Error {}
 async function measure(series: number, shardCost: number, days: number, maxShards: number): Promise<Measured> {
   const root = await mkdtemp(join(tmpdir(), 'bench-scale-'));
   const store = new FolderObjectStore(root);
-  const shards: ShardFinished[] = [];
-  const steps: StepTimed[] = [];
+  const shards: ShardRun[] = [];
+  const steps: (StepRun & { jobArn: string; state: 'Plan' | 'Finish' })[] = [];
   let predictorArn = '';
   let planned = 0;
+  const invokeFunction = async (functionName: EngineFunction, event: unknown): Promise<unknown> => {
+    const jobArn = (event as { jobArn: string }).jobArn;
+    if (functionName === 'engine-shard') {
+      const isPredictor = jobArn === predictorArn;
+      const isFit = !(event as { failure?: unknown }).failure;
+      if (isFit && isPredictor && shards.filter((s) => s.jobArn === predictorArn).length >= maxShards) throw new StopMeasuring(`bench: stopped after ${maxShards} shards`);
+      const started = Date.now();
+      const result = (await runShardProcess(event as { jobArn: string; shard: { index: number } }, root)) as { series?: number; fitMs?: number; maxRssKiB?: number };
+      if (isFit) shards.push({ jobArn, series: result.series ?? 0, ms: Date.now() - started, fitMs: result.fitMs ?? 0, maxRssKiB: result.maxRssKiB ?? 0 });
+      return result;
+    }
+    const state = functionName === 'engine-plan' ? 'Plan' : 'Finish';
+    const run = await runStepProcess(state, event, root, shardCost);
+    steps.push({ ...run, jobArn, state });
+    return run.result;
+  };
   const workflow = new LocalEngineJobWorkflow({
     deps: { store, repo: new Repository(store, STATE), faults: new FaultInjector([]), exportPartRows: 100_000, shardCost },
     storeRoot: root,
-    onShard: (shard) => shards.push(shard),
-    onStep: (step) => steps.push(step),
-    runShard: async (input, storeRoot) => {
-      const isPredictor = input.jobArn === predictorArn;
-      if (isPredictor && shards.filter((s) => s.jobArn === predictorArn).length >= maxShards) throw new StopMeasuring(`bench: stopped after ${maxShards} shards`);
-      return runShardProcess(input, storeRoot);
-    },
+    invokeFunction,
   });
   const engine = createBuiltinForecast({ store, stateUri: STATE, faults: new FaultInjector([]), jobWorkflow: workflow, shardConcurrency: 2 });
   try {
@@ -157,8 +206,9 @@ async function measure(series: number, shardCost: number, days: number, maxShard
       shardWallMs: ours.map((s) => s.ms),
       planMs: plan?.ms ?? NaN,
       finishMs: projected ? NaN : (finish?.ms ?? NaN),
-      shardPeakMiB: Math.max(...ours.map((s) => (s.maxRssKiB ?? 0) / 1024)),
-      selfPeakMiB: process.resourceUsage().maxRSS / 1024,
+      shardPeakMiB: Math.max(...ours.map((s) => s.maxRssKiB / 1024)),
+      planPeakMiB: (plan?.maxRssKiB ?? NaN) / 1024,
+      finishPeakMiB: projected ? NaN : (finish?.maxRssKiB ?? NaN) / 1024,
       totalMs,
     };
   } finally {
@@ -189,7 +239,7 @@ function report(m: Measured): string {
     `${s(m.planMs)} / ${Number.isFinite(m.finishMs) ? s(m.finishMs) : 'n/m'} s`,
     Number.isFinite(overhead) ? `${(overhead * 100).toFixed(1)} %` : 'n/m',
     `${m.shardPeakMiB.toFixed(0)} MiB`,
-    `${m.selfPeakMiB.toFixed(0)} MiB`,
+    `${m.planPeakMiB.toFixed(0)} / ${Number.isFinite(m.finishPeakMiB) ? m.finishPeakMiB.toFixed(0) : 'n/m'} MiB`,
     `${s(wall(100))} s`,
     `${s(wall(1000))} s`,
     `$${(shardCost + mergeCost).toFixed(2)}`,
@@ -203,7 +253,7 @@ const days = Number(option('days', '365'));
 const maxShards = Number(option('max-shards', 'Infinity'));
 console.log(`bench:scale — ETS, 1 backtest window, horizon 14, ${days} days per series, shards in child processes, 2 at a time on this machine`);
 console.log(
-  '| series | ENGINE_SHARD_COST | shards | fit work per series | Plan / Finish | Plan+Finish ÷ fit work | shard peak RSS | this process peak RSS (Plan+Finish ≤) | projected wall @100 Lambdas | @1 000 | Lambda cost per 1 M series | wall here |',
+  '| series | ENGINE_SHARD_COST | shards | fit work per series | Plan / Finish | Plan+Finish ÷ fit work | shard peak RSS | Plan / Finish peak RSS | projected wall @100 Lambdas | @1 000 | Lambda cost per 1 M series | wall here |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const series of sizes) {
