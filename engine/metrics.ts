@@ -37,53 +37,114 @@ export interface AccuracyMetrics {
 
 const ZERO_SCALE = 1e-12;
 
-/** Pooled weighted quantile loss at level `tau`. */
-export function weightedQuantileLoss(series: readonly ScoredSeries[], tau: number): number {
-  let loss = 0;
-  let scale = 0;
-  for (const s of series) {
-    const q = s.quantiles.get(tau);
-    if (!q) throw new Error(`no forecast for quantile ${tau}`);
+/**
+ * The sums of a pooled weighted quantile loss at level `tau`, added series by series: a window's
+ * series can be folded in one at a time (a sharded job's Finish, shard by shard) and give the
+ * number `weightedQuantileLoss` gives for the whole list, the same additions in the same order.
+ */
+export class QuantileLossSums {
+  private loss = 0;
+  private scale = 0;
+
+  constructor(readonly tau: number) {}
+
+  add(s: ScoredSeries): void {
+    const q = s.quantiles.get(this.tau);
+    if (!q) throw new Error(`no forecast for quantile ${this.tau}`);
     for (let i = 0; i < s.actual.length; i++) {
       const y = s.actual[i]!;
       if (Number.isNaN(y)) continue;
       const diff = y - q[i]!;
-      loss += diff > 0 ? tau * diff : (tau - 1) * diff;
-      scale += Math.abs(y);
+      this.loss += diff > 0 ? this.tau * diff : (this.tau - 1) * diff;
+      this.scale += Math.abs(y);
     }
   }
-  return scale > ZERO_SCALE ? (2 * loss) / scale : 2 * loss;
+
+  get value(): number {
+    return this.scale > ZERO_SCALE ? (2 * this.loss) / this.scale : 2 * this.loss;
+  }
+}
+
+/**
+ * The sums behind WAPE and RMSE (pooled over points) and MAPE and MASE (means over series) of one
+ * point forecast, added series by series — as QuantileLossSums, one fold for the whole list or
+ * for shards of it in order. `period` is MASE's season length (MASE is NaN without it).
+ */
+export class PointErrorSums {
+  private absError = 0;
+  private absActual = 0;
+  private squared = 0;
+  private points = 0;
+  private mapeSum = 0;
+  private mapeSeries = 0;
+  private maseSum = 0;
+  private maseSeries = 0;
+
+  constructor(private readonly period?: number) {}
+
+  /** Adds a series scored on `point` (its mean forecast unless given, e.g. a quantile as point). */
+  add(s: ScoredSeries, point: Float64Array = s.mean): void {
+    for (let i = 0; i < s.actual.length; i++) {
+      const y = s.actual[i]!;
+      if (Number.isNaN(y)) continue;
+      const e = y - point[i]!;
+      this.absError += Math.abs(e);
+      this.absActual += Math.abs(y);
+      this.squared += e * e;
+      this.points++;
+    }
+    const asPoint = point === s.mean ? s : { ...s, mean: point };
+    const seriesMapeValue = seriesMape(asPoint);
+    if (Number.isFinite(seriesMapeValue)) {
+      this.mapeSum += seriesMapeValue;
+      this.mapeSeries++;
+    }
+    if (this.period === undefined) return;
+    const seriesMaseValue = seriesMase(asPoint, this.period);
+    if (Number.isFinite(seriesMaseValue)) {
+      this.maseSum += seriesMaseValue;
+      this.maseSeries++;
+    }
+  }
+
+  get wape(): number {
+    return this.absActual > ZERO_SCALE ? this.absError / this.absActual : this.absError;
+  }
+
+  get rmse(): number {
+    return this.points > 0 ? Math.sqrt(this.squared / this.points) : NaN;
+  }
+
+  get mape(): number {
+    return this.mapeSeries > 0 ? this.mapeSum / this.mapeSeries : NaN;
+  }
+
+  get mase(): number {
+    return this.maseSeries > 0 ? this.maseSum / this.maseSeries : NaN;
+  }
+}
+
+function sumPointErrors(series: readonly ScoredSeries[], period?: number): PointErrorSums {
+  const sums = new PointErrorSums(period);
+  for (const s of series) sums.add(s);
+  return sums;
+}
+
+/** Pooled weighted quantile loss at level `tau`. */
+export function weightedQuantileLoss(series: readonly ScoredSeries[], tau: number): number {
+  const sums = new QuantileLossSums(tau);
+  for (const s of series) sums.add(s);
+  return sums.value;
 }
 
 /** Pooled weighted absolute percentage error of the point forecast. */
 export function wape(series: readonly ScoredSeries[]): number {
-  let num = 0;
-  let den = 0;
-  for (const s of series) {
-    for (let i = 0; i < s.actual.length; i++) {
-      const y = s.actual[i]!;
-      if (Number.isNaN(y)) continue;
-      num += Math.abs(y - s.mean[i]!);
-      den += Math.abs(y);
-    }
-  }
-  return den > ZERO_SCALE ? num / den : num;
+  return sumPointErrors(series).wape;
 }
 
 /** Pooled root mean squared error of the point forecast. */
 export function rmse(series: readonly ScoredSeries[]): number {
-  let sum = 0;
-  let count = 0;
-  for (const s of series) {
-    for (let i = 0; i < s.actual.length; i++) {
-      const y = s.actual[i]!;
-      if (Number.isNaN(y)) continue;
-      const e = y - s.mean[i]!;
-      sum += e * e;
-      count++;
-    }
-  }
-  return count > 0 ? Math.sqrt(sum / count) : NaN;
+  return sumPointErrors(series).rmse;
 }
 
 function meanOfDefined(values: number[]): number {
@@ -172,12 +233,12 @@ export function seriesSmape(s: ScoredSeries): number {
 
 /** Mean over series of MAPE. */
 export function mape(series: readonly ScoredSeries[]): number {
-  return meanOfDefined(series.map(seriesMape));
+  return sumPointErrors(series).mape;
 }
 
 /** Mean over series of MASE with season length `period`. */
 export function mase(series: readonly ScoredSeries[], period: number): number {
-  return meanOfDefined(series.map((s) => seriesMase(s, period)));
+  return sumPointErrors(series, period).mase;
 }
 
 /** Mean over series of sMAPE (percent). */
@@ -203,25 +264,66 @@ export function coverage(series: readonly ScoredSeries[], lower = 0.1, upper = 0
   return count > 0 ? inside / count : NaN;
 }
 
+/**
+ * Every sum one backtest window's metrics need, for the mean and for each quantile, folded series
+ * by series in the window's order: the same numbers whether the series come as one list (one
+ * process) or shard by shard (a sharded job's Finish), without holding the series.
+ */
+export class WindowScores {
+  private series = 0;
+  private readonly mean: PointErrorSums;
+  private readonly losses: QuantileLossSums[];
+  /** Each quantile's forecast scored as a point forecast (Forecast's per-type error metrics). */
+  private readonly quantilesAsPoint: PointErrorSums[];
+
+  constructor(
+    private readonly quantiles: readonly number[],
+    masePeriod: number,
+  ) {
+    this.mean = new PointErrorSums(masePeriod);
+    this.losses = quantiles.map((q) => new QuantileLossSums(q));
+    this.quantilesAsPoint = quantiles.map(() => new PointErrorSums(masePeriod));
+  }
+
+  add(s: ScoredSeries): void {
+    this.series++;
+    this.mean.add(s);
+    for (const sums of this.losses) sums.add(s);
+    this.quantiles.forEach((q, i) => this.quantilesAsPoint[i]!.add(s, s.quantiles.get(q)!));
+  }
+
+  /** Series scored so far. */
+  get count(): number {
+    return this.series;
+  }
+
+  metrics(): AccuracyMetrics {
+    const weightedQuantileLosses = this.losses.map((sums) => ({ quantile: sums.tau, loss: sums.value }));
+    const averageWeightedQuantileLoss =
+      weightedQuantileLosses.length > 0
+        ? weightedQuantileLosses.reduce((a, b) => a + b.loss, 0) / weightedQuantileLosses.length
+        : NaN;
+    return { weightedQuantileLosses, averageWeightedQuantileLoss, wape: this.mean.wape, rmse: this.mean.rmse, mape: this.mean.mape, mase: this.mean.mase };
+  }
+
+  /** The point-error sums of the mean (`'mean'`) or of a quantile's forecast taken as the point. */
+  point(type: 'mean' | number): PointErrorSums {
+    if (type === 'mean') return this.mean;
+    const i = this.quantiles.indexOf(type);
+    if (i < 0) throw new Error(`no forecast for quantile ${type}`);
+    return this.quantilesAsPoint[i]!;
+  }
+}
+
 /** All of Forecast's metrics for one backtest window. */
 export function accuracyMetrics(
   series: readonly ScoredSeries[],
   quantiles: readonly number[],
   masePeriod: number,
 ): AccuracyMetrics {
-  const weightedQuantileLosses = quantiles.map((quantile) => ({ quantile, loss: weightedQuantileLoss(series, quantile) }));
-  const averageWeightedQuantileLoss =
-    weightedQuantileLosses.length > 0
-      ? weightedQuantileLosses.reduce((a, b) => a + b.loss, 0) / weightedQuantileLosses.length
-      : NaN;
-  return {
-    weightedQuantileLosses,
-    averageWeightedQuantileLoss,
-    wape: wape(series),
-    rmse: rmse(series),
-    mape: mape(series),
-    mase: mase(series, masePeriod),
-  };
+  const scores = new WindowScores(quantiles, masePeriod);
+  for (const s of series) scores.add(s);
+  return scores.metrics();
 }
 
 /** Averages window metrics → Forecast's `SUMMARY` entry (each metric averaged over windows). */

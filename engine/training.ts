@@ -10,11 +10,11 @@
  */
 import { InvalidInput } from '../shared/errors';
 import { addPeriods, seasonLength, type Frequency } from '../shared/frequency';
-import { accuracyMetrics, mape, mase, observedNaiveScale, rmse, summariseWindows, wape, weightedQuantileLoss, type AccuracyMetrics, type ScoredSeries } from './metrics';
+import { observedNaiveScale, summariseWindows, WindowScores, type AccuracyMetrics, type ScoredSeries } from './metrics';
 import type { ForecastItem, Predictions } from './export-files';
 import type { RegularSeries, SeriesSet } from './series';
 import { isGlobalAlgorithm } from './models/registry';
-import type { FitTask, GlobalFitTask, SeriesForecast, SeriesPayload } from './worker-protocol';
+import type { AnyFitTask, FitTask, GlobalFitTask, SeriesForecast, SeriesPayload } from './worker-protocol';
 
 export type FitRunner = (task: FitTask | GlobalFitTask) => Promise<SeriesForecast[]>;
 export type ProgressListener = (done: number, total: number) => void;
@@ -104,45 +104,51 @@ function payload(s: RegularSeries, freq: Frequency, end: number, horizon: number
 }
 
 /**
- * Runs `algorithm` over the given payloads: a per-series model in batches spread over the pool; a
- * global model (CNN-QR, DeepAR+) as one task, since its network learns from all the series at once.
+ * The fit batches of `algorithm` over the given payloads: a per-series model in batches sized to
+ * spread over `parallelism` workers; a global model (CNN-QR, DeepAR+) as one task, since its
+ * network learns from all the series at once. The same arguments give the same batches, which a
+ * sharded job's Plan relies on.
  */
-async function fitMany(
-  run: FitRunner,
+function fitBatches(
   algorithm: string,
   params: Readonly<Record<string, string>>,
   horizon: number,
   quantiles: readonly number[],
   payloads: readonly SeriesPayload[],
   parallelism: number,
-  onBatch: (count: number) => void,
   hpo = false,
-): Promise<SeriesForecast[]> {
-  if (isGlobalAlgorithm(algorithm)) {
-    const results = await run({ kind: 'fit-global', algorithm, params, hpo, horizon, quantiles, series: payloads });
-    onBatch(payloads.length);
-    return results;
-  }
+): { task: AnyFitTask; first: number }[] {
+  if (isGlobalAlgorithm(algorithm)) return [{ task: { kind: 'fit-global', algorithm, params, hpo, horizon, quantiles, series: payloads }, first: 0 }];
   const size = Math.max(1, Math.min(50, Math.ceil(payloads.length / (parallelism * 4))));
-  const batches: Promise<SeriesForecast[]>[] = [];
-  for (let i = 0; i < payloads.length; i += size) {
-    const series = payloads.slice(i, i + size);
-    batches.push(
-      run({ kind: 'fit', algorithm, params, horizon, quantiles, series }).then((r) => {
-        onBatch(series.length);
-        return r;
-      }),
-    );
-  }
-  return (await Promise.all(batches)).flat();
+  const batches: { task: FitTask; first: number }[] = [];
+  for (let i = 0; i < payloads.length; i += size) batches.push({ task: { kind: 'fit', algorithm, params, horizon, quantiles, series: payloads.slice(i, i + size) }, first: i });
+  return batches;
 }
 
-interface WindowCase {
+/** Runs planned fits (all queued at once, in order) and answers their results, fit by fit. */
+async function runFits(run: FitRunner, tasks: readonly AnyFitTask[], onBatch: (count: number) => void): Promise<SeriesForecast[][]> {
+  return Promise.all(
+    tasks.map((task) =>
+      run(task).then((r) => {
+        onBatch(task.series.length);
+        return r;
+      }),
+    ),
+  );
+}
+
+/** What scoring one backtest case needs: which series, its held-out actuals, MASE's scale. */
+export interface CaseScore {
   readonly seriesIndex: number;
-  readonly payload: SeriesPayload;
+  /** The series' key, `/`-joined (fallback examples). */
+  readonly item: string;
   readonly actual: Float64Array;
   /** MASE's scale over the observed history before the window. */
   readonly scale: number;
+}
+
+interface WindowCase extends CaseScore {
+  readonly payload: SeriesPayload;
 }
 
 function windowCases(set: SeriesSet, start: number, horizon: number): WindowCase[] {
@@ -162,31 +168,35 @@ function windowCases(set: SeriesSet, start: number, horizon: number): WindowCase
     }
     if (observedBefore < 2 || scored === 0) return;
     const scale = observedNaiveScale(s.values, s.observed, cut, seasonLength(set.frequency));
-    cases.push({ seriesIndex, payload: payload(s, set.frequency, cut, horizon), actual, scale });
+    const p = payload(s, set.frequency, cut, horizon);
+    cases.push({ seriesIndex, item: p.item!, actual, scale, payload: p });
   });
   return cases;
 }
 
-function scored(c: WindowCase, f: SeriesForecast, quantiles: readonly number[]): ScoredSeries {
+function scored(c: CaseScore, f: SeriesForecast, quantiles: readonly number[]): ScoredSeries {
   return { actual: c.actual, mean: f.mean, scale: c.scale, quantiles: new Map(quantiles.map((q, i) => [q, f.quantiles[i]!])) };
 }
 
-function windowResult(set: SeriesSet, start: number, horizon: number, series: ScoredSeries[], plan: BacktestPlan): WindowResult {
-  const quantiles = quantilesOf(plan.types);
-  const m = seasonLength(set.frequency);
-  const metrics = accuracyMetrics(series, quantiles, m);
-  const errorMetrics: ErrorMetricRecord[] = ['mean', ...plan.types.filter((t) => t !== 'mean')].map((type) => {
-    const asPoint = type === 'mean' ? series : series.map((s) => ({ ...s, mean: s.quantiles.get(Number(type))! }));
-    return { ForecastType: type, WAPE: wape(asPoint), RMSE: rmse(asPoint), MASE: mase(asPoint, m), MAPE: mape(asPoint) };
+/** The calendar of the backtest: each window's first and last period, most recent first. */
+export interface BacktestWindow {
+  readonly start: string;
+  readonly end: string;
+}
+
+function backtestWindows(set: SeriesSet, starts: readonly number[], horizon: number): BacktestWindow[] {
+  return starts.map((start) => {
+    const first = addPeriods(set.end, set.frequency, start - (set.length - 1));
+    return { start: first.toISOString(), end: addPeriods(first, set.frequency, horizon).toISOString() };
   });
-  const first = addPeriods(set.end, set.frequency, start - (set.length - 1));
-  return {
-    start: first.toISOString(),
-    end: addPeriods(first, set.frequency, horizon).toISOString(),
-    itemCount: series.length,
-    metrics,
-    errorMetrics,
-  };
+}
+
+function windowResult(window: BacktestWindow, scores: WindowScores, types: readonly string[]): WindowResult {
+  const errorMetrics: ErrorMetricRecord[] = ['mean', ...types.filter((t) => t !== 'mean')].map((type) => {
+    const point = scores.point(type === 'mean' ? 'mean' : Number(type));
+    return { ForecastType: type, WAPE: point.wape, RMSE: point.rmse, MASE: point.mase, MAPE: point.mape };
+  });
+  return { start: window.start, end: window.end, itemCount: scores.count, metrics: scores.metrics(), errorMetrics };
 }
 
 function summaryResult(windows: WindowResult[]): WindowResult {
@@ -208,10 +218,127 @@ function summaryResult(windows: WindowResult[]): WindowResult {
 }
 
 /** Loss used to choose: mean wQL over the quantiles (WAPE when only `mean` is requested). */
-function loss(series: readonly ScoredSeries[], quantiles: readonly number[]): number {
-  if (!series.length) return Infinity;
-  const value = quantiles.length ? quantiles.reduce((s, q) => s + weightedQuantileLoss(series, q), 0) / quantiles.length : wape(series);
+function loss(scores: WindowScores, quantiles: readonly number[]): number {
+  if (!scores.count) return Infinity;
+  const { weightedQuantileLosses } = scores.metrics();
+  const value = quantiles.length ? weightedQuantileLosses.reduce((s, q) => s + q.loss, 0) / quantiles.length : scores.point('mean').wape;
   return Number.isFinite(value) ? value : Infinity;
+}
+
+/** What a backtest's scoring needs besides the fits: serializable, for a sharded job's manifest. */
+export interface BacktestScoring {
+  readonly windows: BacktestWindow[];
+  readonly candidates: readonly string[];
+  readonly types: readonly string[];
+  readonly masePeriod: number;
+  readonly params: Readonly<Record<string, string>>;
+  readonly hpo: boolean;
+  readonly seriesCount: number;
+}
+
+/** One planned backtest fit: its task and the cases (of one candidate and window) it scores, in order. */
+export interface BacktestFit {
+  readonly task: AnyFitTask;
+  readonly candidate: number;
+  readonly window: number;
+  readonly cases: readonly CaseScore[];
+}
+
+/**
+ * A backtest's fits, in the order one process queues them (candidate by candidate, window by
+ * window, cases in series order), and what scoring them needs.
+ */
+export function planBacktest(set: SeriesSet, plan: BacktestPlan, parallelism: number): { fits: BacktestFit[]; scoring: BacktestScoring } {
+  const quantiles = quantilesOf(plan.types);
+  const starts = windowStarts(set.length, plan.horizon, plan.offset, plan.windows);
+  const cases = starts.map((start) => windowCases(set, start, plan.horizon));
+  const fits: BacktestFit[] = [];
+  plan.candidates.forEach((algorithm, candidate) =>
+    cases.forEach((windowCase, window) => {
+      const batches = fitBatches(algorithm, plan.params, plan.horizon, quantiles, windowCase.map((c) => c.payload), parallelism, plan.hpo);
+      for (const { task, first } of batches) {
+        const scores = windowCase.slice(first, first + task.series.length).map(({ seriesIndex, item, actual, scale }) => ({ seriesIndex, item, actual, scale }));
+        fits.push({ task, candidate, window, cases: scores });
+      }
+    }),
+  );
+  const scoring: BacktestScoring = {
+    windows: backtestWindows(set, starts, plan.horizon),
+    candidates: plan.candidates,
+    types: plan.types,
+    masePeriod: seasonLength(set.frequency),
+    params: plan.params,
+    hpo: plan.hpo === true,
+    seriesCount: set.series.length,
+  };
+  return { fits, scoring };
+}
+
+/**
+ * Scores a backtest fit by fit, in planBacktest's order, without keeping the forecasts: the
+ * pooled sums of each candidate and window, the fallbacks and PerformHPO's choice. One process
+ * feeds it all the fits; a sharded job's Finish feeds it shard by shard — the same additions in
+ * the same order, so the same metrics.
+ */
+export class BacktestScorer {
+  private readonly quantiles: number[];
+  /** scores[candidate][window] */
+  private readonly scores: WindowScores[][];
+  /** fallbacks[candidate][window]: the cases whose model fell back, in case order. */
+  private readonly fallbacks: { seriesIndex: number; example: string }[][][];
+  private readonly tuned: (Readonly<Record<string, string>> | undefined)[];
+
+  constructor(private readonly scoring: BacktestScoring) {
+    this.quantiles = quantilesOf(scoring.types);
+    this.scores = scoring.candidates.map(() => scoring.windows.map(() => new WindowScores(this.quantiles, scoring.masePeriod)));
+    this.fallbacks = scoring.candidates.map(() => scoring.windows.map(() => []));
+    this.tuned = scoring.candidates.map(() => undefined);
+  }
+
+  add(fit: Pick<BacktestFit, 'candidate' | 'window' | 'cases'>, forecasts: readonly SeriesForecast[]): void {
+    if (forecasts.length !== fit.cases.length) throw new Error(`Internal: ${forecasts.length} forecasts for ${fit.cases.length} backtest cases`);
+    const scores = this.scores[fit.candidate]![fit.window]!;
+    fit.cases.forEach((c, i) => {
+      const f = forecasts[i]!;
+      scores.add(scored(c, f, this.quantiles));
+      if (f.fallback) this.fallbacks[fit.candidate]![fit.window]!.push({ seriesIndex: c.seriesIndex, example: `${c.item}: ${f.fallback}` });
+      if (fit.window === 0 && f.tunedParameters) this.tuned[fit.candidate] ??= f.tunedParameters;
+    });
+  }
+
+  /** The algorithm chosen (the lowest loss averaged over windows), every candidate's evaluation. */
+  result(): TrainingResult {
+    const { candidates, windows, types, params, hpo, seriesCount } = this.scoring;
+    const candidateLoss = (a: number) => {
+      const finite = this.scores[a]!.map((scores) => loss(scores, this.quantiles)).filter((v) => Number.isFinite(v));
+      return finite.length ? finite.reduce((x, y) => x + y, 0) / finite.length : Infinity;
+    };
+    // One algorithm for the whole dataset: the given one, or (AutoML) the lowest loss averaged over windows.
+    const losses = candidates.map((_, a) => candidateLoss(a));
+    const best = Math.max(0, losses.indexOf(Math.min(...losses)));
+    const evaluations: Evaluation[] = candidates.map((algorithm, a) => {
+      const results = windows.map((window, w) => windowResult(window, this.scores[a]![w]!, types));
+      return { algorithm, windows: results, summary: summaryResult(results) };
+    });
+    const fallbackSeries = new Set<number>();
+    const fallbackExamples: string[] = [];
+    for (const windowFallbacks of this.fallbacks[best] ?? []) {
+      for (const { seriesIndex, example } of windowFallbacks) {
+        if (fallbackSeries.has(seriesIndex)) continue;
+        fallbackSeries.add(seriesIndex);
+        if (fallbackExamples.length < 3) fallbackExamples.push(example);
+      }
+    }
+    const tuned = hpo ? this.tuned[best] : undefined;
+    return {
+      assignments: Array.from({ length: seriesCount }, () => candidates[best]!),
+      algorithm: candidates[best],
+      evaluations,
+      fallbacks: fallbackSeries.size,
+      fallbackExamples,
+      ...(tuned && { trainingParameters: { ...params, ...tuned } }),
+    };
+  }
 }
 
 /** Backtests every candidate, chooses one for the dataset (AutoML) and scores each. */
@@ -222,76 +349,59 @@ export async function runBacktests(
   parallelism: number,
   onProgress: ProgressListener = () => {},
 ): Promise<TrainingResult> {
-  const quantiles = quantilesOf(plan.types);
-  const starts = windowStarts(set.length, plan.horizon, plan.offset, plan.windows);
-  const cases = starts.map((start) => windowCases(set, start, plan.horizon));
-  const total = plan.candidates.length * cases.reduce((s, c) => s + c.length, 0);
+  const { fits, scoring } = planBacktest(set, plan, parallelism);
+  const total = fits.reduce((n, f) => n + f.cases.length, 0);
   let done = 0;
   onProgress(0, total);
-  // forecasts[candidate][window][case]
   // Candidates are queued together: a global model's one long task then trains on one core
   // while the per-series models' batches use the others.
-  const forecasts: SeriesForecast[][][] = await Promise.all(
-    plan.candidates.map((algorithm) =>
-      Promise.all(
-        cases.map((windowCase) =>
-          fitMany(
-            run,
-            algorithm,
-            plan.params,
-            plan.horizon,
-            quantiles,
-            windowCase.map((c) => c.payload),
-            parallelism,
-            (count) => {
-              done += count;
-              onProgress(done, total);
-            },
-            plan.hpo,
-          ),
-        ),
-      ),
-    ),
+  const results = await runFits(
+    run,
+    fits.map((f) => f.task),
+    (count) => {
+      done += count;
+      onProgress(done, total);
+    },
   );
-  const evaluate = (pick: (w: number, caseIndex: number) => number) => {
-    const windows = starts.map((start, w) =>
-      windowResult(set, start, plan.horizon, cases[w]!.map((c, i) => scored(c, forecasts[pick(w, i)]![w]![i]!, quantiles)), plan),
-    );
-    return { windows, summary: summaryResult(windows) };
-  };
-  const candidateLoss = (a: number) => {
-    const perWindow = cases.map((windowCase, w) => loss(windowCase.map((c, i) => scored(c, forecasts[a]![w]![i]!, quantiles)), quantiles));
-    const finite = perWindow.filter((v) => Number.isFinite(v));
-    return finite.length ? finite.reduce((x, y) => x + y, 0) / finite.length : Infinity;
-  };
-
-  // One algorithm for the whole dataset: the given one, or (AutoML) the lowest loss averaged over windows.
-  const losses = plan.candidates.map((_, a) => candidateLoss(a));
-  const best = Math.max(0, losses.indexOf(Math.min(...losses)));
-  const algorithm = plan.candidates[best];
-  const assignments = set.series.map(() => best);
-  const evaluations: Evaluation[] = plan.candidates.map((name, a) => ({ algorithm: name, ...evaluate(() => a) }));
-  const fallbackSeries = new Set<number>();
-  const fallbackExamples: string[] = [];
-  cases.forEach((windowCase, w) =>
-    windowCase.forEach((c, i) => {
-      const f = forecasts[assignments[c.seriesIndex]!]![w]![i]!;
-      if (f.fallback && !fallbackSeries.has(c.seriesIndex)) {
-        fallbackSeries.add(c.seriesIndex);
-        if (fallbackExamples.length < 3) fallbackExamples.push(`${set.series[c.seriesIndex]!.key.join('/')}: ${f.fallback}`);
-      }
-    }),
-  );
-  const tuned = plan.hpo ? forecasts[best]?.[0]?.find((f) => f.tunedParameters)?.tunedParameters : undefined;
-  return {
-    assignments: assignments.map((a) => plan.candidates[a]!),
-    algorithm,
-    evaluations,
-    fallbacks: fallbackSeries.size,
-    fallbackExamples,
-    ...(tuned && { trainingParameters: { ...plan.params, ...tuned } }),
-  };
+  const scorer = new BacktestScorer(scoring);
+  fits.forEach((fit, i) => scorer.add(fit, results[i]!));
+  return scorer.result();
 }
+
+/** One planned forecast fit: its task and the series (indexes in the set) it forecasts, in order. */
+export interface ForecastFit {
+  readonly task: AnyFitTask;
+  readonly indexes: readonly number[];
+}
+
+/** The fits of a forecast, in the order one process queues them: series grouped by algorithm. */
+export function planForecast(
+  set: SeriesSet,
+  assignments: readonly string[],
+  params: Readonly<Record<string, string>>,
+  horizon: number,
+  types: readonly string[],
+  parallelism: number,
+  hpo = false,
+): ForecastFit[] {
+  if (assignments.length !== set.series.length) throw new InvalidInput('Internal: one algorithm per series expected');
+  const quantiles = quantilesOf(types);
+  const byAlgorithm = new Map<string, number[]>();
+  assignments.forEach((a, i) => byAlgorithm.set(a, [...(byAlgorithm.get(a) ?? []), i]));
+  return [...byAlgorithm].flatMap(([algorithm, indexes]) => {
+    const payloads = indexes.map((i) => payload(set.series[i]!, set.frequency, set.series[i]!.values.length, horizon));
+    return fitBatches(algorithm, params, horizon, quantiles, payloads, parallelism, hpo).map(({ task, first }) => ({ task, indexes: indexes.slice(first, first + task.series.length) }));
+  });
+}
+
+/** A forecast's columns in the order of `types` (the mean, or a quantile's forecast). */
+export function forecastColumns(f: SeriesForecast, types: readonly string[]): Float64Array[] {
+  const quantiles = quantilesOf(types);
+  return types.map((t) => (t === 'mean' ? f.mean : f.quantiles[quantiles.indexOf(Number(t))]!));
+}
+
+/** Period start of the first forecast step of a series: right after its last value. */
+export const forecastStart = (set: Pick<SeriesSet, 'frequency'>, s: Pick<RegularSeries, 'start' | 'values'>) => addPeriods(s.start, set.frequency, s.values.length);
 
 /** Fits each series' algorithm on all its data and forecasts `horizon` periods after the dataset end. */
 export async function forecastSeriesSet(
@@ -306,41 +416,20 @@ export async function forecastSeriesSet(
   onProgress: ProgressListener = () => {},
   hpo = false,
 ): Promise<{ predictions: Predictions; fallbacks: number; models: Record<string, number> }> {
-  const quantiles = quantilesOf(types);
-  const byAlgorithm = new Map<string, number[]>();
-  assignments.forEach((a, i) => byAlgorithm.set(a, [...(byAlgorithm.get(a) ?? []), i]));
+  const fits = planForecast(set, assignments, params, horizon, types, parallelism, hpo);
   const results = new Array<SeriesForecast>(set.series.length);
   let done = 0;
   onProgress(0, set.series.length);
-  await Promise.all(
-    [...byAlgorithm].map(async ([algorithm, indexes]) => {
-      const payloads = indexes.map((i) => payload(set.series[i]!, set.frequency, set.series[i]!.values.length, horizon));
-      const forecasts = await fitMany(
-        run,
-        algorithm,
-        params,
-        horizon,
-        quantiles,
-        payloads,
-        parallelism,
-        (count) => {
-          done += count;
-          onProgress(done, set.series.length);
-        },
-        hpo,
-      );
-      forecasts.forEach((f, j) => (results[indexes[j]!] = f));
-    }),
+  const forecasts = await runFits(
+    run,
+    fits.map((f) => f.task),
+    (count) => {
+      done += count;
+      onProgress(done, set.series.length);
+    },
   );
-  const items: ForecastItem[] = set.series.map((s, i) => {
-    const f = results[i]!;
-    return {
-      key: s.key,
-      start: addPeriods(s.start, set.frequency, s.values.length),
-      columns: types.map((t) => (t === 'mean' ? f.mean : f.quantiles[quantiles.indexOf(Number(t))]!)),
-    };
-  });
-  if (assignments.length !== set.series.length) throw new InvalidInput('Internal: one algorithm per series expected');
+  fits.forEach((fit, i) => fit.indexes.forEach((index, j) => (results[index] = forecasts[i]![j]!)));
+  const items: ForecastItem[] = set.series.map((s, i) => ({ key: s.key, start: forecastStart(set, s), columns: forecastColumns(results[i]!, types) }));
   const models: Record<string, number> = {};
   for (const r of results) models[r.description] = (models[r.description] ?? 0) + 1;
   return { predictions: { types, keyColumns, frequency: set.frequency, items }, fallbacks: results.filter((r) => r.fallback).length, models };
