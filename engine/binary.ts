@@ -20,26 +20,104 @@ const align8 = (n: number) => Math.ceil(n / 8) * 8;
 type Kind = 0 | 1; // 0: Float64Array, 1: Uint8Array
 export type ArrayRef = readonly [offset: number, length: number, kind: Kind];
 
-/** Collects typed arrays while a header is being built, then gives the file. */
-export class BinaryWriter {
-  private readonly arrays: (Float64Array | Uint8Array)[] = [];
+/**
+ * Where each array of a file goes, reserved by length before the arrays exist: a sharded job's
+ * Finish lays out the predictions' header first, then streams the arrays shard by shard.
+ */
+export class BinaryLayout {
+  private readonly reserved: ArrayRef[] = [];
   private size = 0;
 
-  add(array: Float64Array | Uint8Array): ArrayRef {
-    const kind: Kind = array instanceof Float64Array ? 0 : 1;
-    const ref: ArrayRef = [this.size, array.length, kind];
-    this.arrays.push(array);
-    this.size += align8(array.byteLength);
+  reserve(length: number, kind: Kind): ArrayRef {
+    const ref: ArrayRef = [this.size, length, kind];
+    this.reserved.push(ref);
+    this.size += align8(length * (kind === 0 ? 8 : 1));
     return ref;
   }
 
+  /** Size of the data section in bytes. */
+  get dataSize(): number {
+    return this.size;
+  }
+
+  /**
+   * The file: the header, then the arrays as `arrays` yields them — each checked against the
+   * array reserved in its place — in chunks of about CHUNK_BYTES; nothing but a chunk is held.
+   */
+  async *stream(header: unknown, arrays: AsyncIterable<Float64Array | Uint8Array>): AsyncGenerator<Uint8Array> {
+    const chunks = new Chunks();
+    const json = Buffer.from(JSON.stringify(header), 'utf8');
+    for (const part of headerParts(json)) yield* chunks.push(part);
+    let index = 0;
+    for await (const array of arrays) {
+      const ref = this.reserved[index++];
+      if (!ref || ref[1] !== array.length || ref[2] !== (array instanceof Float64Array ? 0 : 1)) {
+        throw new Error(`Internal: array ${index} of a streamed engine file does not match its layout (${ref ? `${ref[1]} values expected` : 'none reserved'})`);
+      }
+      for (const part of arrayParts(array)) yield* chunks.push(part);
+    }
+    if (index !== this.reserved.length) throw new Error(`Internal: a streamed engine file got ${index} of ${this.reserved.length} arrays`);
+    yield* chunks.end();
+  }
+}
+
+/** Collects typed arrays while a header is being built, then gives the file. */
+export class BinaryWriter {
+  private readonly layout = new BinaryLayout();
+  private readonly arrays: (Float64Array | Uint8Array)[] = [];
+
+  add(array: Float64Array | Uint8Array): ArrayRef {
+    this.arrays.push(array);
+    return this.layout.reserve(array.length, array instanceof Float64Array ? 0 : 1);
+  }
+
   finish(header: unknown): BinaryFile {
-    return new BinaryFile(Buffer.from(JSON.stringify(header), 'utf8'), this.arrays, this.size);
+    return new BinaryFile(Buffer.from(JSON.stringify(header), 'utf8'), this.arrays, this.layout.dataSize);
   }
 }
 
 const CHUNK_BYTES = 1 << 20;
 const PADDING = new Uint8Array(8);
+
+/** Magic, header length, header, padding to 8. */
+function* headerParts(json: Buffer): Generator<Uint8Array> {
+  const prefix = Buffer.alloc(8);
+  prefix.write(MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(json.length, 4);
+  yield prefix;
+  yield json;
+  yield PADDING.subarray(0, align8(8 + json.length) - 8 - json.length);
+}
+
+/** An array's bytes, padded to 8. */
+function* arrayParts(a: Float64Array | Uint8Array): Generator<Uint8Array> {
+  yield new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  yield PADDING.subarray(0, align8(a.byteLength) - a.byteLength);
+}
+
+/** Gathers small parts into chunks of about CHUNK_BYTES (big parts pass through as they are). */
+class Chunks {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
+  *push(part: Uint8Array): Generator<Uint8Array> {
+    if (part.byteLength === 0) return;
+    if (part.byteLength >= CHUNK_BYTES) {
+      yield* this.end();
+      yield part;
+      return;
+    }
+    this.pending.push(part);
+    this.pendingBytes += part.byteLength;
+    if (this.pendingBytes >= CHUNK_BYTES) yield* this.end();
+  }
+
+  *end(): Generator<Uint8Array> {
+    if (this.pendingBytes) yield Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
 
 /**
  * A binary container ready to write. Written to a store it streams: chunks of about 1 MiB that
@@ -57,42 +135,12 @@ export class BinaryFile implements AsyncIterable<Uint8Array> {
     this.length = align8(8 + json.length) + dataSize;
   }
 
-  /** Magic, header length, header, then every array, each padded to 8 bytes. */
-  private *parts(): Generator<Uint8Array> {
-    const prefix = Buffer.alloc(8);
-    prefix.write(MAGIC, 0, 'latin1');
-    prefix.writeUInt32LE(this.json.length, 4);
-    yield prefix;
-    yield this.json;
-    yield PADDING.subarray(0, align8(8 + this.json.length) - 8 - this.json.length);
-    for (const a of this.arrays) {
-      yield new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      yield PADDING.subarray(0, align8(a.byteLength) - a.byteLength);
-    }
-  }
-
-  /** The parts gathered into chunks of about CHUNK_BYTES (big arrays pass through as they are). */
+  /** The header's and every array's parts gathered into chunks of about CHUNK_BYTES. */
   *chunks(): Generator<Uint8Array> {
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    for (const part of this.parts()) {
-      if (part.byteLength === 0) continue;
-      if (part.byteLength >= CHUNK_BYTES) {
-        if (pendingBytes) yield Buffer.concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-        yield part;
-        continue;
-      }
-      pending.push(part);
-      pendingBytes += part.byteLength;
-      if (pendingBytes >= CHUNK_BYTES) {
-        yield Buffer.concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-      }
-    }
-    if (pendingBytes) yield Buffer.concat(pending, pendingBytes);
+    const chunks = new Chunks();
+    for (const part of headerParts(this.json)) yield* chunks.push(part);
+    for (const a of this.arrays) for (const part of arrayParts(a)) yield* chunks.push(part);
+    yield* chunks.end();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

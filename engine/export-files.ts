@@ -6,7 +6,7 @@
 import type { ObjectStore } from '../shared/ports';
 import { addPeriods, type Frequency } from '../shared/frequency';
 import { formatExportDate } from '../shared/time';
-import { BinaryWriter, readEngineData, type BinaryFile, type StoredArray } from './binary';
+import { BinaryLayout, BinaryWriter, readEngineData, type BinaryFile, type StoredArray } from './binary';
 import { columnOf } from './validation';
 
 export interface ForecastItem {
@@ -30,6 +30,32 @@ export function serializePredictions(p: Predictions): BinaryFile {
   const writer = new BinaryWriter();
   const items = p.items.map((i) => ({ key: i.key, start: i.start.getTime(), columns: i.columns.map((c) => writer.add(c)) }));
   return writer.finish({ types: p.types, keyColumns: p.keyColumns, frequency: p.frequency.text, items });
+}
+
+/** An item of a predictions file whose forecasts are not at hand yet (stored as JSON: start in epoch ms). */
+export interface PlannedItem {
+  readonly key: readonly string[];
+  readonly start: number;
+}
+
+/**
+ * The header and layout of a predictions file written as its forecasts arrive (a sharded job's
+ * Finish, shard by shard): the items in `items` order, their columns stored in `order` (item
+ * indexes as the forecasts will come), `horizon` values per forecast type. The file reads as
+ * serializePredictions' does.
+ */
+export function predictionsLayout(
+  meta: { types: readonly string[]; keyColumns: readonly string[]; frequency: string },
+  items: readonly PlannedItem[],
+  order: readonly number[],
+  horizon: number,
+): { header: unknown; layout: BinaryLayout } {
+  if (order.length !== items.length) throw new Error(`Internal: ${order.length} forecasts planned for ${items.length} items`);
+  const layout = new BinaryLayout();
+  const columns = new Array<StoredArray[]>(items.length);
+  for (const index of order) columns[index] = meta.types.map(() => layout.reserve(horizon, 0));
+  const header = { types: meta.types, keyColumns: meta.keyColumns, frequency: meta.frequency, items: items.map((item, i) => ({ key: item.key, start: item.start, columns: columns[i]! })) };
+  return { header, layout };
 }
 
 type RawPredictions = { types: string[]; keyColumns: string[]; frequency: string; items: { key: string[]; start: number; columns: StoredArray[] }[] };

@@ -21,9 +21,10 @@ import {
   targetFilling,
   type ImportedData,
   type RelatedFilling,
+  type SeriesSet,
   type TargetFilling,
 } from './series';
-import { forecastSeriesSet, runBacktests, type Selection, type TrainingResult } from './training';
+import { forecastSeriesSet, runBacktests, type BacktestPlan, type Selection, type TrainingResult } from './training';
 import { DEFAULT_FORECAST_TYPES } from './validation';
 import type { AnyFitTask, SeriesForecast } from './worker-protocol';
 
@@ -58,7 +59,7 @@ export async function runImportJob(ctx: JobContext, doc: ResourceDoc): Promise<J
   return { dataUri, rowCount: data.rowCount, itemCount: data.items.length, dataSize: bytes.length / 1e9 };
 }
 
-async function datasetData(ctx: JobContext, dataset: ResourceDoc): Promise<{ data: ImportedData; jobArns: string[] }> {
+async function datasetData(ctx: Pick<JobContext, 'store' | 'repo'>, dataset: ResourceDoc): Promise<{ data: ImportedData; jobArns: string[] }> {
   const jobs = (await ctx.repo.list('dataset-import-job')).filter((j) => j.parentArn === dataset.arn && j.status === 'ACTIVE');
   let from = -1;
   jobs.forEach((j, i) => {
@@ -145,7 +146,15 @@ export function predictorPlan(doc: ResourceDoc): PredictorPlan {
   };
 }
 
-export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promise<{ result: Json; message?: string }> {
+/** What a predictor job trains on: its plan, the series set and the import jobs it came from (validated). */
+export interface PredictorInputs {
+  readonly plan: PredictorPlan;
+  readonly set: SeriesSet;
+  readonly jobArns: string[];
+  readonly backtest: BacktestPlan;
+}
+
+export async function predictorInputs(ctx: Pick<JobContext, 'store' | 'repo'>, doc: ResourceDoc): Promise<PredictorInputs> {
   const plan = predictorPlan(doc);
   const group = await ctx.repo.get(plan.groupArn);
   if (!group) throw new InvalidInput(`Dataset group ${plan.groupArn} no longer exists`);
@@ -181,36 +190,68 @@ export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promis
         `${plan.selection === 'automl' ? ': ⅓ of the length for AutoML' : ''})`,
     );
   }
-  const training: TrainingResult = await runBacktests(
-    set,
-    { horizon: plan.horizon, windows: plan.windows, offset: plan.offset, types: plan.types, candidates: plan.candidates, params: plan.params, selection: plan.selection, hpo: plan.hpo },
-    (task) => ctx.pool.run(task),
-    ctx.pool.size,
-    (done, total) => ctx.progress(done, total),
-  );
-  const seriesUri = ctx.repo.dataUri('predictor', idOf(doc), 'series.bin');
-  await ctx.store.put(seriesUri, serializeSeriesSet(set));
+  const backtest: BacktestPlan = { horizon: plan.horizon, windows: plan.windows, offset: plan.offset, types: plan.types, candidates: plan.candidates, params: plan.params, selection: plan.selection, hpo: plan.hpo };
+  return { plan, set, jobArns, backtest };
+}
+
+/** Where a predictor job stores its series set (what its forecasts read). */
+export const predictorSeriesUri = (ctx: Pick<JobContext, 'repo'>, doc: ResourceDoc) => ctx.repo.dataUri('predictor', idOf(doc), 'series.bin');
+
+/** What the series set of a predictor result says about it (the set itself need not be at hand). */
+export interface SeriesSetSummary {
+  readonly seriesCount: number;
+  readonly length: number;
+}
+
+/** The predictor document's result and Message, from its training. */
+export function predictorOutcome(
+  inputs: { plan: Pick<PredictorPlan, 'dimensions'>; jobArns: string[] },
+  set: SeriesSetSummary,
+  seriesUri: string,
+  training: TrainingResult,
+): { result: Json; message?: string } {
   const message = training.fallbacks
-    ? `${training.fallbacks} of ${set.series.length} series fell back to a simpler model (e.g. ${training.fallbackExamples.join('; ')})`
+    ? `${training.fallbacks} of ${set.seriesCount} series fell back to a simpler model (e.g. ${training.fallbackExamples.join('; ')})`
     : undefined;
   return {
     result: {
       seriesUri,
-      keyColumns: ['item_id', ...plan.dimensions],
+      keyColumns: ['item_id', ...inputs.plan.dimensions],
       assignments: training.assignments,
       algorithm: training.algorithm,
       evaluations: training.evaluations,
       fallbacks: training.fallbacks,
       ...(training.trainingParameters && { trainingParameters: training.trainingParameters }),
-      datasetImportJobArns: jobArns,
-      itemCount: set.series.length,
+      datasetImportJobArns: inputs.jobArns,
+      itemCount: set.seriesCount,
       length: set.length,
     },
     message,
   };
 }
 
-export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise<Json> {
+export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promise<{ result: Json; message?: string }> {
+  const inputs = await predictorInputs(ctx, doc);
+  const { set } = inputs;
+  const training: TrainingResult = await runBacktests(set, inputs.backtest, (task) => ctx.pool.run(task), ctx.pool.size, (done, total) => ctx.progress(done, total));
+  const seriesUri = predictorSeriesUri(ctx, doc);
+  await ctx.store.put(seriesUri, serializeSeriesSet(set));
+  return predictorOutcome(inputs, { seriesCount: set.series.length, length: set.length }, seriesUri, training);
+}
+
+/** What a forecast job forecasts: the predictor's series set, each series' algorithm and the settings. */
+export interface ForecastInputs {
+  readonly set: SeriesSet;
+  readonly assignments: string[];
+  readonly params: Readonly<Record<string, string>>;
+  readonly horizon: number;
+  readonly types: string[];
+  readonly keyColumns: string[];
+  /** PerformHPO without a choice stored on the predictor: the forecast searches. */
+  readonly hpo: boolean;
+}
+
+export async function forecastInputs(ctx: Pick<JobContext, 'store' | 'repo'>, doc: ResourceDoc): Promise<ForecastInputs> {
   const request = doc.request as { PredictorArn: string; ForecastTypes?: string[] };
   const predictor = await ctx.repo.get(request.PredictorArn);
   if (!predictor?.result) throw new InvalidInput(`Predictor ${request.PredictorArn} is not ACTIVE`);
@@ -218,19 +259,35 @@ export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise
   const set = deserializeSeriesSet(await ctx.store.get(String(predictor.result.seriesUri)), parseFrequency);
   // PerformHPO chose its settings while training the predictor: forecast with them, no new search.
   const tuned = predictor.result.trainingParameters as Record<string, string> | undefined;
-  const { predictions, fallbacks } = await forecastSeriesSet(
+  return {
     set,
-    predictor.result.assignments as string[],
-    tuned ?? plan.params,
-    plan.horizon,
-    request.ForecastTypes ?? [...DEFAULT_FORECAST_TYPES],
-    predictor.result.keyColumns as string[],
+    assignments: predictor.result.assignments as string[],
+    params: tuned ?? plan.params,
+    horizon: plan.horizon,
+    types: request.ForecastTypes ?? [...DEFAULT_FORECAST_TYPES],
+    keyColumns: predictor.result.keyColumns as string[],
+    hpo: plan.hpo && !tuned,
+  };
+}
+
+/** Where a forecast job stores its predictions (what its exports read). */
+export const forecastPredictionsUri = (ctx: Pick<JobContext, 'repo'>, doc: ResourceDoc) => ctx.repo.dataUri('forecast', idOf(doc), 'predictions.bin');
+
+export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise<Json> {
+  const f = await forecastInputs(ctx, doc);
+  const { predictions, fallbacks } = await forecastSeriesSet(
+    f.set,
+    f.assignments,
+    f.params,
+    f.horizon,
+    f.types,
+    f.keyColumns,
     (task) => ctx.pool.run(task),
     ctx.pool.size,
     (done, total) => ctx.progress(done, total),
-    plan.hpo && !tuned,
+    f.hpo,
   );
-  const predictionsUri = ctx.repo.dataUri('forecast', idOf(doc), 'predictions.bin');
+  const predictionsUri = forecastPredictionsUri(ctx, doc);
   await ctx.store.put(predictionsUri, serializePredictions(predictions));
   return { predictionsUri, itemCount: predictions.items.length, fallbacks };
 }
@@ -260,11 +317,16 @@ const FAULT_RESOURCE: Partial<Record<ResourceType, FaultResource>> = {
   'forecast-export-job': 'forecastExportJob',
 };
 
-/** The work of any job document (after its injected fault, if FORECAST_FAULTS names one). */
-export async function runJobWork(ctx: JobContext, doc: ResourceDoc, faults: FaultInjector): Promise<{ result?: Json; message?: string }> {
+/** Throws the failure FORECAST_FAULTS injects into this job, if a rule names it. */
+export function throwInjectedFailure(doc: ResourceDoc, faults: FaultInjector): void {
   const faultType = FAULT_RESOURCE[doc.type];
   const injected = faultType ? faults.resourceFailure(faultType, doc.name) : undefined;
   if (injected) throw new Error(injected);
+}
+
+/** The work of any job document (after its injected fault, if FORECAST_FAULTS names one). */
+export async function runJobWork(ctx: JobContext, doc: ResourceDoc, faults: FaultInjector): Promise<{ result?: Json; message?: string }> {
+  throwInjectedFailure(doc, faults);
   switch (doc.type) {
     case 'dataset':
     case 'dataset-group':

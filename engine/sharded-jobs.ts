@@ -1,28 +1,45 @@
 /**
- * A job's work split into shards for a fan-out executor (statemachine/engine-job.asl.json):
+ * A job's work split into shards for a fan-out executor (statemachine/engine-job.asl.json), with
+ * Plan and Finish whose memory is bounded by a shard, not by the job, on the merge side:
  *
- * - Plan runs the job with a recording fit pool: every fit batch the job would send to the worker
- *   threads is recorded and answered with a placeholder, and the job's own writes are discarded. The
- *   batches are packed into shards by estimated fit cost and each shard's input is written.
+ * - Plan builds what the job fits (a predictor's backtest fits, a forecast's fits: the batches one
+ *   process would queue, training.ts planBacktest / planForecast), packs them into shards by
+ *   estimated fit cost and writes each shard's input as soon as the shard is full, with what
+ *   Finish needs to use its results: a predictor's scoring cases (actuals, MASE scales), a
+ *   forecast's predictions layout. A predictor's series set (its artifact) is written here too.
  * - A shard runs `runFitTask` — the very function the worker threads run — over its batches and
  *   writes the results.
- * - Finish runs the job again with a pool that answers each batch from the shard results, so the
- *   merge (metrics pooled over all series, predictions, assignments, export parts) is the code one
- *   process runs, and the results are those of the in-process executor.
+ * - Finish reads the shards one at a time, in plan order, and drops each: a predictor's results
+ *   are folded into the pooled backtest sums (BacktestScorer: the same additions in the same order
+ *   as one process, so the same metrics); a forecast's are streamed into its predictions file
+ *   through the ObjectStore (the header, laid out by Plan, first; then the arrays shard by shard).
  *
- * Both runs use the same pool size, so the job sends the same batches in the same order; Finish
- * checks every batch against the one Plan recorded. Import and export jobs fit nothing: their plan
- * has no shards and Finish does all the work.
+ * Import and export jobs fit nothing: their plan has no shards and Finish runs the job as one
+ * process does (their memory is the job's: the import's rows, the export's predictions).
  */
 import { deserialize, serialize } from 'node:v8';
 import type { ObjectStore } from '../shared/ports';
+import { predictionsLayout, type PlannedItem } from './export-files';
 import type { FaultInjector } from './faults';
 import { runFitTask } from './forecast-series';
-import { runJobWork, type FitPool, type JobContext } from './jobs';
+import {
+  forecastInputs,
+  forecastPredictionsUri,
+  predictorInputs,
+  predictorOutcome,
+  predictorSeriesUri,
+  runJobWork,
+  throwInjectedFailure,
+  type FitPool,
+  type JobContext,
+  type SeriesSetSummary,
+} from './jobs';
 import { parseArn, type Repository, type ResourceDoc } from './repository';
+import { serializeSeriesSet } from './series';
+import { BacktestScorer, forecastColumns, forecastStart, planBacktest, planForecast, type BacktestFit, type BacktestScoring } from './training';
 import type { AnyFitTask, SeriesForecast } from './worker-protocol';
 
-/** Batches are sized as for a pool of this many workers (fitMany: ≤ 50 series per batch). */
+/** Batches are sized as for a pool of this many workers (≤ 50 series per batch). */
 const SHARDED_POOL_SIZE = 16;
 
 /** Relative cost of one series-period of each algorithm (ETS = 1), for packing shards. */
@@ -43,13 +60,36 @@ export interface JobPlan {
   readonly shards: ShardRef[];
 }
 
+/** What Finish needs besides the shards' results, by the kind of work. */
+type Merge =
+  /** Import and export jobs: no fits, Finish runs the job. */
+  | { readonly kind: 'whole' }
+  | {
+      readonly kind: 'backtest';
+      readonly scoring: BacktestScoring;
+      readonly seriesUri: string;
+      readonly set: SeriesSetSummary;
+      readonly outcome: { readonly plan: { readonly dimensions: string[] }; readonly jobArns: string[] };
+    }
+  | {
+      readonly kind: 'forecast';
+      readonly predictionsUri: string;
+      readonly meta: { readonly types: string[]; readonly keyColumns: string[]; readonly frequency: string };
+      readonly horizon: number;
+      readonly items: PlannedItem[];
+      /** Item indexes in the order the shards forecast them. */
+      readonly order: number[];
+    };
+
 interface Manifest {
   readonly jobArn: string;
-  /** One entry per recorded batch, in the order the job sent them. */
-  readonly batches: { readonly shard: number; readonly fingerprint: string }[];
+  readonly merge: Merge;
   /** The items each shard fits (for a failure message). */
   readonly items: string[][];
 }
+
+/** A predictor shard's scoring cases, fit by fit (beside its input). */
+type ShardScoring = Pick<BacktestFit, 'candidate' | 'window' | 'cases'>[];
 
 export interface ShardedJobContext {
   readonly store: ObjectStore;
@@ -58,66 +98,84 @@ export interface ShardedJobContext {
   readonly exportPartRows: number;
 }
 
-const fingerprint = (task: AnyFitTask) => `${task.kind}|${task.algorithm}|${task.horizon}|${task.quantiles.join(',')}|${task.series.map((s) => s.values.length).join(',')}`;
 const costOf = (task: AnyFitTask) => (FIT_COST[task.algorithm] ?? 1) * task.series.reduce((sum, s) => sum + s.values.length, 0);
+const scoringUriOf = (shard: ShardRef) => `${shard.inputUri.slice(0, -'.in'.length)}.scoring`;
 
 function shardFolder(repo: Repository, doc: ResourceDoc): string {
   const parsed = parseArn(doc.arn)!;
   return repo.dataUri(parsed.type, parsed.id, 'shards');
 }
 
-/** A store whose writes go nowhere: Plan runs the job only to see its fit batches. */
-function discardingWrites(store: ObjectStore): ObjectStore {
-  return {
-    put: async () => undefined,
-    putIf: async () => '"discarded"',
-    delete: async () => undefined,
-    get: (uri) => store.get(uri),
-    read: (uri) => store.read(uri),
-    list: (uri) => store.list(uri),
-    exists: (uri) => store.exists(uri),
-    getVersioned: (uri) => store.getVersioned(uri),
+/**
+ * Packs fits into shards of about `shardCost`, in order, writing each shard as soon as it is full
+ * (`extra`: what else goes beside its input); answers the shards and their items.
+ */
+async function writeShards<F extends { task: AnyFitTask }>(
+  store: ObjectStore,
+  folder: string,
+  fits: readonly F[],
+  shardCost: number,
+  extra?: (shard: ShardRef, fits: readonly F[]) => Promise<void>,
+): Promise<{ shards: ShardRef[]; items: string[][] }> {
+  const shards: ShardRef[] = [];
+  const items: string[][] = [];
+  let group: F[] = [];
+  let cost = 0;
+  const flush = async () => {
+    const shard: ShardRef = { index: shards.length, inputUri: `${folder}/${shards.length}.in`, outputUri: `${folder}/${shards.length}.out` };
+    await store.put(shard.inputUri, serialize(group.map((f) => f.task)));
+    await extra?.(shard, group);
+    shards.push(shard);
+    items.push([...new Set(group.flatMap((f) => f.task.series.map((s) => s.item ?? '?')))]);
+    group = [];
+    cost = 0;
   };
-}
-
-function jobContext(ctx: ShardedJobContext, store: ObjectStore, pool: FitPool): JobContext {
-  return { store, repo: ctx.repo, pool, exportPartRows: ctx.exportPartRows, progress: () => undefined };
-}
-
-/** Plan: the job's fit batches, packed into shards of about `shardCost`, inputs written. */
-export async function planJob(ctx: ShardedJobContext, doc: ResourceDoc, shardCost = DEFAULT_SHARD_COST): Promise<JobPlan> {
-  const tasks: AnyFitTask[] = [];
-  const recorder: FitPool = {
-    size: SHARDED_POOL_SIZE,
-    run: async (task) => {
-      tasks.push(task);
-      const zeros = () => new Float64Array(task.horizon);
-      return task.series.map(() => ({ mean: zeros(), quantiles: task.quantiles.map(zeros), description: 'planned' }));
-    },
-  };
-  await runJobWork(jobContext(ctx, discardingWrites(ctx.store), recorder), doc, ctx.faults);
-
-  const groups: AnyFitTask[][] = [];
-  let cost = Infinity;
-  for (const task of tasks) {
-    if (cost >= shardCost) {
-      groups.push([]);
-      cost = 0;
-    }
-    groups[groups.length - 1]!.push(task);
-    cost += costOf(task);
+  for (const fit of fits) {
+    group.push(fit);
+    cost += costOf(fit.task);
+    if (cost >= shardCost) await flush();
   }
+  if (group.length) await flush();
+  return { shards, items };
+}
+
+/** Plan: the job's fits packed into shards of about `shardCost`, inputs written. */
+export async function planJob(ctx: ShardedJobContext, doc: ResourceDoc, shardCost = DEFAULT_SHARD_COST): Promise<JobPlan> {
+  throwInjectedFailure(doc, ctx.faults);
   const folder = shardFolder(ctx.repo, doc);
-  const shards: ShardRef[] = groups.map((_, index) => ({ index, inputUri: `${folder}/${index}.in`, outputUri: `${folder}/${index}.out` }));
-  const manifest: Manifest = {
-    jobArn: doc.arn,
-    batches: groups.flatMap((group, shard) => group.map((task) => ({ shard, fingerprint: fingerprint(task) }))),
-    items: groups.map((group) => [...new Set(group.flatMap((task) => task.series.map((s) => s.item ?? '?')))]),
-  };
-  for (const [index, group] of groups.entries()) await ctx.store.put(shards[index]!.inputUri, serialize(group));
+  const planned = await (async (): Promise<{ shards: ShardRef[]; items: string[][]; merge: Merge }> => {
+    switch (doc.type) {
+      case 'predictor': {
+        const inputs = await predictorInputs(ctx, doc);
+        const { set } = inputs;
+        const seriesUri = predictorSeriesUri(ctx, doc);
+        await ctx.store.put(seriesUri, serializeSeriesSet(set));
+        const { fits, scoring } = planBacktest(set, inputs.backtest, SHARDED_POOL_SIZE);
+        const written = await writeShards(ctx.store, folder, fits, shardCost, (shard, group) =>
+          ctx.store.put(scoringUriOf(shard), serialize(group.map(({ candidate, window, cases }) => ({ candidate, window, cases })))),
+        );
+        const outcome = { plan: { dimensions: inputs.plan.dimensions }, jobArns: inputs.jobArns };
+        return { ...written, merge: { kind: 'backtest', scoring, seriesUri, set: { seriesCount: set.series.length, length: set.length }, outcome } };
+      }
+      case 'forecast': {
+        const f = await forecastInputs(ctx, doc);
+        const fits = planForecast(f.set, f.assignments, f.params, f.horizon, f.types, SHARDED_POOL_SIZE, f.hpo);
+        const written = await writeShards(ctx.store, folder, fits, shardCost);
+        const items = f.set.series.map((s) => ({ key: s.key, start: forecastStart(f.set, s).getTime() }));
+        const meta = { types: f.types, keyColumns: f.keyColumns, frequency: f.set.frequency.text };
+        return { ...written, merge: { kind: 'forecast', predictionsUri: forecastPredictionsUri(ctx, doc), meta, horizon: f.horizon, items, order: fits.flatMap((fit) => [...fit.indexes]) } };
+      }
+      case 'dataset':
+      case 'dataset-group':
+      case 'dataset-import-job':
+      case 'forecast-export-job':
+        return { shards: [], items: [], merge: { kind: 'whole' } };
+    }
+  })();
+  const manifest: Manifest = { jobArn: doc.arn, merge: planned.merge, items: planned.items };
   const manifestUri = `${folder}/manifest.json`;
   await ctx.store.put(manifestUri, JSON.stringify(manifest));
-  return { jobArn: doc.arn, manifestUri, shards };
+  return { jobArn: doc.arn, manifestUri, shards: planned.shards };
 }
 
 /** One shard: fits its batches with the worker threads' function and writes the results. */
@@ -140,33 +198,53 @@ export async function runShard(store: ObjectStore, shard: ShardRef): Promise<Sha
   return { index: shard.index, batches: tasks.length, series: tasks.reduce((n, t) => n + t.series.length, 0), fitMs };
 }
 
-/** Finish: the job run again, each fit batch answered from the shard results. */
+async function shardResults(store: ObjectStore, shard: ShardRef): Promise<SeriesForecast[][]> {
+  return deserialize(await store.get(shard.outputUri)) as SeriesForecast[][];
+}
+
+/** No fit is planned for an import or export job: a fit asked for is a bug. */
+const noFits: FitPool = {
+  size: SHARDED_POOL_SIZE,
+  run: async (task) => {
+    throw new Error(`Internal: a ${task.algorithm} fit was asked of a job planned without fits`);
+  },
+};
+
+/** Finish: the shards' results merged one shard at a time (or, without fits, the job run). */
 export async function finishJob(ctx: ShardedJobContext, doc: ResourceDoc, plan: JobPlan): Promise<{ result?: Record<string, unknown>; message?: string }> {
   const manifest = JSON.parse((await ctx.store.get(plan.manifestUri)).toString('utf8')) as Manifest;
-  const outputs = new Map<number, Promise<SeriesForecast[][]>>();
-  const next = new Map<number, number>();
-  let sent = 0;
-  const replayer: FitPool = {
-    size: SHARDED_POOL_SIZE,
-    run: async (task) => {
-      // Everything up to the first await runs in call order: the batch's place is fixed here.
-      const expected = manifest.batches[sent++];
-      if (!expected || expected.fingerprint !== fingerprint(task)) {
-        throw new Error(`Internal: fit batch ${sent} of ${doc.arn} differs from the one planned (${expected?.fingerprint ?? 'none planned'})`);
+  const { merge } = manifest;
+  switch (merge.kind) {
+    case 'whole':
+      return runJobWork({ store: ctx.store, repo: ctx.repo, pool: noFits, exportPartRows: ctx.exportPartRows, progress: () => undefined }, doc, ctx.faults);
+    case 'backtest': {
+      const scorer = new BacktestScorer(merge.scoring);
+      for (const shard of plan.shards) {
+        const [results, scoring] = await Promise.all([shardResults(ctx.store, shard), ctx.store.get(scoringUriOf(shard)).then((b) => deserialize(b) as ShardScoring)]);
+        if (results.length !== scoring.length) throw new Error(`Internal: shard ${shard.index} of ${doc.arn} answered ${results.length} of ${scoring.length} fit batches`);
+        scoring.forEach((fit, i) => scorer.add(fit, results[i]!));
       }
-      const position = next.get(expected.shard) ?? 0;
-      next.set(expected.shard, position + 1);
-      let shard = outputs.get(expected.shard);
-      if (!shard) {
-        shard = ctx.store.get(plan.shards[expected.shard]!.outputUri).then((bytes) => deserialize(bytes) as SeriesForecast[][]);
-        outputs.set(expected.shard, shard);
+      return predictorOutcome(merge.outcome, merge.set, merge.seriesUri, scorer.result());
+    }
+    case 'forecast': {
+      const { header, layout } = predictionsLayout(merge.meta, merge.items, merge.order, merge.horizon);
+      let fallbacks = 0;
+      const { store } = ctx;
+      const { types } = merge.meta;
+      async function* columns(): AsyncGenerator<Float64Array> {
+        for (const shard of plan.shards) {
+          for (const batch of await shardResults(store, shard)) {
+            for (const f of batch) {
+              if (f.fallback) fallbacks++;
+              yield* forecastColumns(f, types);
+            }
+          }
+        }
       }
-      return (await shard)[position]!;
-    },
-  };
-  const outcome = await runJobWork(jobContext(ctx, ctx.store, replayer), doc, ctx.faults);
-  if (sent !== manifest.batches.length) throw new Error(`Internal: ${doc.arn} used ${sent} of ${manifest.batches.length} planned fit batches`);
-  return outcome;
+      await ctx.store.put(merge.predictionsUri, layout.stream(header, columns()));
+      return { result: { predictionsUri: merge.predictionsUri, itemCount: merge.items.length, fallbacks } };
+    }
+  }
 }
 
 const failureUriOf = (shard: ShardRef) => `${shard.outputUri}.failed`;
