@@ -6,6 +6,11 @@
  * - `{"resource":"predictor","match":"ARIMA","status":"CREATE_FAILED"}` — resources of that type whose name
  *   contains `match` end in CREATE_FAILED with a message saying the fault was injected.
  * - `{"step":"notify","crash":"midway","times":1}` — parsed here, acted on by the local runner.
+ * - `{"engineStep":"Fit-Shard","match":"ETS","fault":"crash","times":1}` — with the workflow executor
+ *   (FORECAST_ENGINE_EXECUTOR=workflow), that state of statemachine/engine-job.asl.json fails for the
+ *   jobs whose ARN contains `match`: `crash` — the step fails (a Lambda function error; a shard's
+ *   process reports it and exits 1); `killed` (Fit-Shard only) — the shard's process is killed
+ *   (SIGKILL), as a Lambda sandbox that dies. Acted on by local/engine-job-workflow.ts.
  *
  * `times` is counted per process (a counter in memory): a fresh process starts counting again.
  * Omitting `times` on an operation rule means "every call".
@@ -41,11 +46,27 @@ const StepFault = z
   })
   .strict();
 
-export const FaultRule = z.union([OperationFault, ResourceFault, StepFault]);
+export const ENGINE_FAULT_STEPS = ['Plan', 'Fit-Shard', 'Finish'] as const;
+
+/** Set in a shard process's environment by an injected `crash`: it fails after its work, without answering. */
+export const SHARD_CRASH_ENV = 'FORECAST_ENGINE_SHARD_CRASH';
+
+const EngineStepFault = z
+  .object({
+    engineStep: z.enum(ENGINE_FAULT_STEPS),
+    match: z.string().min(1),
+    fault: z.enum(['crash', 'killed']),
+    times: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((rule) => rule.fault !== 'killed' || rule.engineStep === 'Fit-Shard', { message: 'fault "killed" applies to Fit-Shard only (the step with a process of its own)' });
+
+export const FaultRule = z.union([OperationFault, ResourceFault, StepFault, EngineStepFault]);
 export type FaultRule = z.infer<typeof FaultRule>;
 export type OperationFault = z.infer<typeof OperationFault>;
 export type ResourceFault = z.infer<typeof ResourceFault>;
 export type StepFault = z.infer<typeof StepFault>;
+export type EngineStepFault = z.infer<typeof EngineStepFault>;
 export type FaultResource = (typeof FAULT_RESOURCES)[number];
 
 /** Parses `FORECAST_FAULTS`; empty/unset → no rules. Throws ConfigurationError naming the rule and field. */
@@ -63,7 +84,7 @@ export function parseFaults(text: string | undefined): FaultRule[] {
     if (!parsed.success) {
       throw new ConfigurationError(
         `FORECAST_FAULTS[${index}] ${JSON.stringify(rule)} is not a fault rule: expected {operation,error,times?}, ` +
-          `{resource,match,status:"CREATE_FAILED"} or {step,crash,times?}`,
+          `{resource,match,status:"CREATE_FAILED"}, {step,crash,times?} or {engineStep,match,fault,times?}`,
       );
     }
     return parsed.data;
@@ -78,6 +99,9 @@ export function isResourceFault(rule: FaultRule): rule is ResourceFault {
 }
 export function isStepFault(rule: FaultRule): rule is StepFault {
   return 'step' in rule;
+}
+export function isEngineStepFault(rule: FaultRule): rule is EngineStepFault {
+  return 'engineStep' in rule;
 }
 
 /** Per-process fault state: counts how often each rule fired. */
@@ -112,6 +136,15 @@ export class FaultInjector {
       if (this.take(rule, rule.times)) return true;
     }
     return false;
+  }
+
+  /** How this run of engine-job state `step` for job `jobArn` must fail, if a rule says so (consumes one of its `times`). */
+  engineStepFault(step: EngineStepFault['engineStep'], jobArn: string): EngineStepFault['fault'] | undefined {
+    for (const rule of this.rules) {
+      if (!isEngineStepFault(rule) || rule.engineStep !== step || !jobArn.includes(rule.match)) continue;
+      if (this.take(rule, rule.times)) return rule.fault;
+    }
+    return undefined;
   }
 
   private take(rule: FaultRule, times: number | undefined): boolean {

@@ -3,12 +3,15 @@
  * statemachine/engine-job.asl.json with aws-local-stepfunctions, as Step Functions runs it when
  * deployed. Plan and Finish run in this process; every shard runs in a child process of its own
  * (local/engine-shard-process.ts), as separate Lambdas would, and is reported as it finishes.
+ * FORECAST_FAULTS' `engineStep` rules (engine/faults.ts) make a state fail here: a shard whose
+ * process reports a crash or is killed, a Plan or Finish that throws.
  */
 import './polyfill';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { SHARD_CRASH_ENV } from '../engine/faults';
 import { ENGINE_JOB_DEFINITION, readStateMachineTemplate, substituteDefinition } from './template';
 import { finishStep, planStep, shardStep, type EngineJobDependencies } from '../shared/steps/engine-job';
 import type { ExecutionStatus, StartedExecution, WorkflowRunner } from '../shared/ports';
@@ -60,13 +63,15 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
  * Runs a shard in a child process; rejects with the child's stderr when it fails (`ShardFailed`).
- * `onSpawn` sees the child (tests kill it, as a Lambda's sandbox can die).
+ * `onSpawn` sees the child (tests kill it, as a Lambda's sandbox can die); `crash` makes the child
+ * fail after its work (an injected fault).
  */
-export function runShardProcess(input: ShardInput, storeRoot: string, onSpawn?: (child: ChildProcess) => void): Promise<unknown> {
+export function runShardProcess(input: ShardInput, storeRoot: string, onSpawn?: (child: ChildProcess) => void, crash = false): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${repoRoot}bin/run-ts.mjs`, `${repoRoot}local/engine-shard-process.ts`, storeRoot], {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(crash && { env: { ...process.env, [SHARD_CRASH_ENV]: '1' } }),
     });
     onSpawn?.(child);
     let out = '';
@@ -120,15 +125,26 @@ export class LocalEngineJobWorkflow implements WorkflowRunner {
               'Fail-Job': onLambda('engine-finish'),
             }
           : {
-              Plan: async (event) => (await this.timed('Plan', event, () => planStep(event, deps))) as unknown as Json,
+              Plan: async (event) => {
+                this.injectStepFault('Plan', event);
+                return (await this.timed('Plan', event, () => planStep(event, deps))) as unknown as Json;
+              },
               'Fit-Shard': async (event) => {
                 const started = Date.now();
-                const result = (await shard(event as unknown as ShardInput, storeRoot)) as { index: number; series: number; fitMs?: number; maxRssKiB?: number };
+                const input = event as unknown as ShardInput;
+                const fault = deps.faults.engineStepFault('Fit-Shard', input.jobArn);
+                const running = fault
+                  ? runShardProcess(input, storeRoot, (child) => (fault === 'killed' ? child.kill('SIGKILL') : undefined), fault === 'crash')
+                  : shard(input, storeRoot);
+                const result = (await running) as { index: number; series: number; fitMs?: number; maxRssKiB?: number };
                 onShard?.({ jobArn: (event as { jobArn: string }).jobArn, index: result.index, series: result.series, ms: Date.now() - started, fitMs: result.fitMs, maxRssKiB: result.maxRssKiB });
                 return result as unknown as Json;
               },
               'Record-Shard-Failure': async (event) => (await shardStep(event, deps)) as unknown as Json,
-              Finish: async (event) => (await this.timed('Finish', event, () => finishStep(event, deps))) as unknown as Json,
+              Finish: async (event) => {
+                this.injectStepFault('Finish', event);
+                return (await this.timed('Finish', event, () => finishStep(event, deps))) as unknown as Json;
+              },
               'Fail-Job': async (event) => (await finishStep(event, deps)) as unknown as Json,
             },
         retryIntervalOverrides: { Plan: 0, 'Fit-Shard': 0, 'Record-Shard-Failure': 0, Finish: 0, 'Fail-Job': 0 },
@@ -145,6 +161,12 @@ export class LocalEngineJobWorkflow implements WorkflowRunner {
       this.options.onExecutionEnded?.();
     });
     return { executionArn, alreadyStarted: false };
+  }
+
+  /** Throws the failure an `engineStep` rule of FORECAST_FAULTS injects into this Plan or Finish, if any. */
+  private injectStepFault(state: 'Plan' | 'Finish', event: Json): void {
+    const { jobArn } = event as { jobArn: string };
+    if (this.options.deps.faults.engineStepFault(state, jobArn)) throw new Error(`Injected fault (FORECAST_FAULTS): engine step ${state} of ${jobArn} failed`);
   }
 
   private async timed<T>(state: StepTimed['state'], event: unknown, step: () => Promise<T>): Promise<T> {

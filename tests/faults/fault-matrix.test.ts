@@ -22,7 +22,8 @@ import { DEFAULT_TABLES, ensureTables, writeTargetInputRows } from '../../shared
 import { localPaths } from '../../local/config';
 import { openLocalRuntime, runPipeline, sqsEventOf, type RunResult } from '../../local/runner';
 import { attemptRows, engineResources, runRows, seedSmallDataset, smallDataset, Tally, type RunRows } from './harness';
-import type { FaultRule } from '../../engine/faults';
+import { isEngineStepFault, type FaultRule } from '../../engine/faults';
+import { FolderObjectStore } from '../../shared/adapters/folder-store';
 
 const ITEMS = 3;
 const HISTORY_DAYS = 120;
@@ -90,11 +91,14 @@ async function seed(dataName: string, dateCreate = '20240301'): Promise<void> {
 /** Progress lines of the last run: the evidence that the injected faults really fired. */
 let lastOutput = '';
 
+/** How the engine runs its jobs: in this process (the default) or through engine-job.asl.json with shards in child processes. */
+type EngineExecutor = 'in-process' | 'workflow';
+
 /** One run of the real pipeline in this process, FORECAST_FAULTS given through the runner's environment. */
-async function run(msg: unknown, faults: readonly FaultRule[] = [], options: { force?: boolean } = {}): Promise<RunResult> {
+async function run(msg: unknown, faults: readonly FaultRule[] = [], options: { force?: boolean; executor?: EngineExecutor } = {}): Promise<RunResult> {
   lastOutput = '';
   const out = { write: (text: string) => ((lastOutput += text), true), isTTY: false };
-  const env = { ...process.env, FORECAST_FAULTS: JSON.stringify(faults) };
+  const env = { ...process.env, FORECAST_FAULTS: JSON.stringify(faults), FORECAST_ENGINE_EXECUTOR: options.executor ?? 'in-process' };
   return runPipeline({ root, message: msg, out, plain: true, report: false, retryWaits: FAST_WAITS, env, workers: 1, force: options.force === true });
 }
 
@@ -163,11 +167,11 @@ function nextDataName(): string {
   return `fm_${String(++scenarioIndex).padStart(2, '0')}`;
 }
 
-async function scenario(name: string, faults: readonly FaultRule[], expected: Expected, models: readonly string[] = MODELS): Promise<void> {
+async function scenario(name: string, faults: readonly FaultRule[], expected: Expected, models: readonly string[] = MODELS, executor: EngineExecutor = 'in-process'): Promise<void> {
   const dataName = nextDataName();
   await seed(dataName);
   const started = Date.now();
-  const result = await run(message(dataName, '20240301', true, models), faults);
+  const result = await run(message(dataName, '20240301', true, models), faults, { executor });
   const observed = await observe(dataName, executionName(dataName, '20240301'), result.execution?.status);
   // Each kind of rule must have left its trace: a scenario whose fault never fired proves nothing.
   const evidence = `${lastOutput}\n${observed.rows.statusRows[0]?.REASON ?? ''}`;
@@ -175,7 +179,22 @@ async function scenario(name: string, faults: readonly FaultRule[], expected: Ex
   if (faults.some((f) => 'resource' in f)) expect(evidence).toMatch(/Injected fault/);
   const crashes = faults.filter((f) => 'step' in f).length;
   expect((lastOutput.match(/Injected fault \(FORECAST_FAULTS\): step /g) ?? []).length).toBeGreaterThanOrEqual(crashes);
+  for (const rule of faults.filter(isEngineStepFault)) {
+    expect(evidence).toMatch(rule.fault === 'killed' ? /killed by SIGKILL/ : rule.engineStep === 'Fit-Shard' ? /shard \d+ crashed after its work/ : new RegExp(`engine step ${rule.engineStep} of \\S*${rule.match}`));
+  }
+  if (executor === 'workflow') {
+    // No engine job ran in this process, and none left files behind (shard inputs and results included).
+    expect(lastOutput).toMatch(/shard 1 done/);
+    expect(await engineFilesLeft(dataName)).toEqual([]);
+  }
   judge(name, expected, observed, (Date.now() - started) / 1000, true, models);
+}
+
+/** The engine's data files (imports, series, predictions, shards) of a DataName still in the store. */
+async function engineFilesLeft(dataName: string): Promise<string[]> {
+  const paths = localPaths(root);
+  const objects = await new FolderObjectStore(paths.storeRoot).list(`${paths.engineStateUri}/data/`);
+  return objects.map((o) => o.uri).filter((uri) => uri.includes(dataName));
 }
 
 beforeAll(async () => {
@@ -315,6 +334,43 @@ describe('fault matrix: combinations', () => {
         { step: 'delete-datasets', crash: 'midway', times: 1 },
       ],
       { run: 'PARTIAL', failedModels: ['ETS'], reason: /ETS/ },
+    ), T);
+});
+
+describe('fault matrix: engine jobs on the workflow executor (FORECAST_ENGINE_EXECUTOR=workflow)', () => {
+  // Every engine job runs through statemachine/engine-job.asl.json, each shard in a child process;
+  // a shard's or Finish's failure fails that job (the Map retries Lambda service errors only), and
+  // the pipeline's partial-failure policy takes it from there.
+  const W = 'workflow' as const;
+
+  it('baseline on the workflow executor → SUCCEEDED, every row once, nothing left', () =>
+    scenario('workflow executor: baseline (no faults)', [], { run: 'SUCCEEDED' }, MODELS, W), T);
+
+  it('a shard of the ETS predictor crashes on every attempt → ETS fails, NPTS delivers, PARTIAL', () =>
+    scenario(
+      'workflow executor: ETS predictor shard crashes',
+      [{ engineStep: 'Fit-Shard', match: '_ETS_1_20240301', fault: 'crash' }],
+      { run: 'PARTIAL', failedModels: ['ETS'], reason: /ETS/ },
+      MODELS,
+      W,
+    ), T);
+
+  it('the process of the NPTS forecast shard is killed (SIGKILL) → NPTS fails, ETS delivers, PARTIAL', () =>
+    scenario(
+      'workflow executor: NPTS forecast shard killed',
+      [{ engineStep: 'Fit-Shard', match: '_NPTS_1_20240301_forecast', fault: 'killed', times: 1 }],
+      { run: 'PARTIAL', failedModels: ['NPTS'], reason: /NPTS/ },
+      MODELS,
+      W,
+    ), T);
+
+  it('Finish of the NPTS predictor fails (the merge) → NPTS fails, ETS delivers, PARTIAL', () =>
+    scenario(
+      'workflow executor: NPTS predictor Finish fails',
+      [{ engineStep: 'Finish', match: '_NPTS_1_20240301', fault: 'crash' }],
+      { run: 'PARTIAL', failedModels: ['NPTS'], reason: /NPTS/ },
+      MODELS,
+      W,
     ), T);
 });
 
