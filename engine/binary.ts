@@ -21,8 +21,8 @@ type Kind = 0 | 1; // 0: Float64Array, 1: Uint8Array
 export type ArrayRef = readonly [offset: number, length: number, kind: Kind];
 
 /**
- * Where each array of a file goes, reserved by length before the arrays exist: a sharded job's
- * Finish lays out the predictions' header first, then streams the arrays shard by shard.
+ * Where each array of a file goes, reserved by length, before the arrays exist if need be (a
+ * sharded job's Plan lays out the predictions' header; its Finish streams the arrays).
  */
 export class BinaryLayout {
   private readonly reserved: ArrayRef[] = [];
@@ -40,25 +40,37 @@ export class BinaryLayout {
     return this.size;
   }
 
-  /**
-   * The file: the header, then the arrays as `arrays` yields them — each checked against the
-   * array reserved in its place — in chunks of about CHUNK_BYTES; nothing but a chunk is held.
-   */
-  async *stream(header: unknown, arrays: AsyncIterable<Float64Array | Uint8Array>): AsyncGenerator<Uint8Array> {
-    const chunks = new Chunks();
-    const json = Buffer.from(JSON.stringify(header), 'utf8');
-    for (const part of headerParts(json)) yield* chunks.push(part);
-    let index = 0;
-    for await (const array of arrays) {
-      const ref = this.reserved[index++];
-      if (!ref || ref[1] !== array.length || ref[2] !== (array instanceof Float64Array ? 0 : 1)) {
-        throw new Error(`Internal: array ${index} of a streamed engine file does not match its layout (${ref ? `${ref[1]} values expected` : 'none reserved'})`);
-      }
-      for (const part of arrayParts(array)) yield* chunks.push(part);
-    }
-    if (index !== this.reserved.length) throw new Error(`Internal: a streamed engine file got ${index} of ${this.reserved.length} arrays`);
-    yield* chunks.end();
+}
+
+/**
+ * A binary container streamed from parts that are never all in memory: the header's JSON bytes
+ * (`header.bytes` long, e.g. read from a store as they come), then the arrays as `arrays` yields
+ * them — each checked to be one of the `expected.count` Float64 arrays of `expected.length` values
+ * the header references — in chunks of about CHUNK_BYTES.
+ */
+export async function* streamBinaryFile(
+  header: { readonly bytes: number; readonly chunks: AsyncIterable<Uint8Array> },
+  arrays: AsyncIterable<Float64Array>,
+  expected: { readonly count: number; readonly length: number },
+): AsyncGenerator<Uint8Array> {
+  const chunks = new Chunks();
+  yield* chunks.push(headerPrefix(header.bytes));
+  let read = 0;
+  for await (const part of header.chunks) {
+    read += part.byteLength;
+    yield* chunks.push(part);
   }
+  if (read !== header.bytes) throw new Error(`Internal: a streamed engine file's header is ${read} bytes, ${header.bytes} expected`);
+  yield* chunks.push(headerPadding(header.bytes));
+  let count = 0;
+  for await (const array of arrays) {
+    if (++count > expected.count || array.length !== expected.length) {
+      throw new Error(`Internal: array ${count} of a streamed engine file does not match its header (${expected.count} arrays of ${expected.length} values)`);
+    }
+    for (const part of arrayParts(array)) yield* chunks.push(part);
+  }
+  if (count !== expected.count) throw new Error(`Internal: a streamed engine file got ${count} of ${expected.count} arrays`);
+  yield* chunks.end();
 }
 
 /** Collects typed arrays while a header is being built, then gives the file. */
@@ -79,14 +91,22 @@ export class BinaryWriter {
 const CHUNK_BYTES = 1 << 20;
 const PADDING = new Uint8Array(8);
 
-/** Magic, header length, header, padding to 8. */
-function* headerParts(json: Buffer): Generator<Uint8Array> {
+/** Magic and the header's length. */
+function headerPrefix(jsonBytes: number): Uint8Array {
   const prefix = Buffer.alloc(8);
   prefix.write(MAGIC, 0, 'latin1');
-  prefix.writeUInt32LE(json.length, 4);
-  yield prefix;
+  prefix.writeUInt32LE(jsonBytes, 4);
+  return prefix;
+}
+
+/** The padding after the header, to 8. */
+const headerPadding = (jsonBytes: number) => PADDING.subarray(0, align8(8 + jsonBytes) - 8 - jsonBytes);
+
+/** Magic, header length, header, padding to 8. */
+function* headerParts(json: Buffer): Generator<Uint8Array> {
+  yield headerPrefix(json.length);
   yield json;
-  yield PADDING.subarray(0, align8(8 + json.length) - 8 - json.length);
+  yield headerPadding(json.length);
 }
 
 /** An array's bytes, padded to 8. */

@@ -39,23 +39,22 @@ export interface PlannedItem {
 }
 
 /**
- * The header and layout of a predictions file written as its forecasts arrive (a sharded job's
- * Finish, shard by shard): the items in `items` order, their columns stored in `order` (item
- * indexes as the forecasts will come), `horizon` values per forecast type. The file reads as
- * serializePredictions' does.
+ * The header of a predictions file written as its forecasts arrive (a sharded job's Finish, shard
+ * by shard, engine/binary.ts streamBinaryFile): the items in `items` order, their columns stored in
+ * `order` (item indexes as the forecasts will come), `horizon` values per forecast type. The file
+ * reads as serializePredictions' does.
  */
 export function predictionsLayout(
   meta: { types: readonly string[]; keyColumns: readonly string[]; frequency: string },
   items: readonly PlannedItem[],
   order: readonly number[],
   horizon: number,
-): { header: unknown; layout: BinaryLayout } {
+): unknown {
   if (order.length !== items.length) throw new Error(`Internal: ${order.length} forecasts planned for ${items.length} items`);
   const layout = new BinaryLayout();
   const columns = new Array<StoredArray[]>(items.length);
   for (const index of order) columns[index] = meta.types.map(() => layout.reserve(horizon, 0));
-  const header = { types: meta.types, keyColumns: meta.keyColumns, frequency: meta.frequency, items: items.map((item, i) => ({ key: item.key, start: item.start, columns: columns[i]! })) };
-  return { header, layout };
+  return { types: meta.types, keyColumns: meta.keyColumns, frequency: meta.frequency, items: items.map((item, i) => ({ key: item.key, start: item.start, columns: columns[i]! })) };
 }
 
 type RawPredictions = { types: string[]; keyColumns: string[]; frequency: string; items: { key: string[]; start: number; columns: StoredArray[] }[] };

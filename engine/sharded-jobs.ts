@@ -6,20 +6,24 @@
  *   process would queue, training.ts planBacktest / planForecast), packs them into shards by
  *   estimated fit cost and writes each shard's input as soon as the shard is full, with what
  *   Finish needs to use its results: a predictor's scoring cases (actuals, MASE scales), a
- *   forecast's predictions layout. A predictor's series set (its artifact) is written here too.
+ *   forecast's predictions header (the file's layout). A predictor's series set (its artifact) is
+ *   written here too.
  * - A shard runs `runFitTask` — the very function the worker threads run — over its batches and
  *   writes the results.
  * - Finish reads the shards one at a time, in plan order, and drops each: a predictor's results
  *   are folded into the pooled backtest sums (BacktestScorer: the same additions in the same order
  *   as one process, so the same metrics); a forecast's are streamed into its predictions file
- *   through the ObjectStore (the header, laid out by Plan, first; then the arrays shard by shard).
+ *   through the ObjectStore (the header Plan wrote, read as a stream, then the arrays shard by
+ *   shard). The manifest holds no per-series data: beyond one shard, Finish holds only the
+ *   predictor document's `assignments` (one algorithm name per series, the document's format).
  *
  * Import and export jobs fit nothing: their plan has no shards and Finish runs the job as one
  * process does (their memory is the job's: the import's rows, the export's predictions).
  */
 import { deserialize, serialize } from 'node:v8';
 import type { ObjectStore } from '../shared/ports';
-import { predictionsLayout, type PlannedItem } from './export-files';
+import { streamBinaryFile } from './binary';
+import { predictionsLayout } from './export-files';
 import type { FaultInjector } from './faults';
 import { runFitTask } from './forecast-series';
 import {
@@ -74,18 +78,18 @@ type Merge =
   | {
       readonly kind: 'forecast';
       readonly predictionsUri: string;
-      readonly meta: { readonly types: string[]; readonly keyColumns: string[]; readonly frequency: string };
+      /** The predictions file's header (JSON, `headerBytes` long), written by Plan. */
+      readonly headerUri: string;
+      readonly headerBytes: number;
+      readonly types: string[];
       readonly horizon: number;
-      readonly items: PlannedItem[];
-      /** Item indexes in the order the shards forecast them. */
-      readonly order: number[];
+      /** Forecast columns the file holds (items × types), in the order the shards forecast them. */
+      readonly columns: number;
     };
 
 interface Manifest {
   readonly jobArn: string;
   readonly merge: Merge;
-  /** The items each shard fits (for a failure message). */
-  readonly items: string[][];
 }
 
 /** A predictor shard's scoring cases, fit by fit (beside its input). */
@@ -108,7 +112,7 @@ function shardFolder(repo: Repository, doc: ResourceDoc): string {
 
 /**
  * Packs fits into shards of about `shardCost`, in order, writing each shard as soon as it is full
- * (`extra`: what else goes beside its input); answers the shards and their items.
+ * (`extra`: what else goes beside its input).
  */
 async function writeShards<F extends { task: AnyFitTask }>(
   store: ObjectStore,
@@ -116,9 +120,8 @@ async function writeShards<F extends { task: AnyFitTask }>(
   fits: readonly F[],
   shardCost: number,
   extra?: (shard: ShardRef, fits: readonly F[]) => Promise<void>,
-): Promise<{ shards: ShardRef[]; items: string[][] }> {
+): Promise<ShardRef[]> {
   const shards: ShardRef[] = [];
-  const items: string[][] = [];
   let group: F[] = [];
   let cost = 0;
   const flush = async () => {
@@ -126,7 +129,6 @@ async function writeShards<F extends { task: AnyFitTask }>(
     await store.put(shard.inputUri, serialize(group.map((f) => f.task)));
     await extra?.(shard, group);
     shards.push(shard);
-    items.push([...new Set(group.flatMap((f) => f.task.series.map((s) => s.item ?? '?')))]);
     group = [];
     cost = 0;
   };
@@ -136,14 +138,14 @@ async function writeShards<F extends { task: AnyFitTask }>(
     if (cost >= shardCost) await flush();
   }
   if (group.length) await flush();
-  return { shards, items };
+  return shards;
 }
 
 /** Plan: the job's fits packed into shards of about `shardCost`, inputs written. */
 export async function planJob(ctx: ShardedJobContext, doc: ResourceDoc, shardCost = DEFAULT_SHARD_COST): Promise<JobPlan> {
   throwInjectedFailure(doc, ctx.faults);
   const folder = shardFolder(ctx.repo, doc);
-  const planned = await (async (): Promise<{ shards: ShardRef[]; items: string[][]; merge: Merge }> => {
+  const planned = await (async (): Promise<{ shards: ShardRef[]; merge: Merge }> => {
     switch (doc.type) {
       case 'predictor': {
         const inputs = await predictorInputs(ctx, doc);
@@ -151,28 +153,32 @@ export async function planJob(ctx: ShardedJobContext, doc: ResourceDoc, shardCos
         const seriesUri = predictorSeriesUri(ctx, doc);
         await ctx.store.put(seriesUri, serializeSeriesSet(set));
         const { fits, scoring } = planBacktest(set, inputs.backtest, SHARDED_POOL_SIZE);
-        const written = await writeShards(ctx.store, folder, fits, shardCost, (shard, group) =>
+        const shards = await writeShards(ctx.store, folder, fits, shardCost, (shard, group) =>
           ctx.store.put(scoringUriOf(shard), serialize(group.map(({ candidate, window, cases }) => ({ candidate, window, cases })))),
         );
         const outcome = { plan: { dimensions: inputs.plan.dimensions }, jobArns: inputs.jobArns };
-        return { ...written, merge: { kind: 'backtest', scoring, seriesUri, set: { seriesCount: set.series.length, length: set.length }, outcome } };
+        return { shards, merge: { kind: 'backtest', scoring, seriesUri, set: { seriesCount: set.series.length, length: set.length }, outcome } };
       }
       case 'forecast': {
         const f = await forecastInputs(ctx, doc);
         const fits = planForecast(f.set, f.assignments, f.params, f.horizon, f.types, SHARDED_POOL_SIZE, f.hpo);
-        const written = await writeShards(ctx.store, folder, fits, shardCost);
+        const shards = await writeShards(ctx.store, folder, fits, shardCost);
         const items = f.set.series.map((s) => ({ key: s.key, start: forecastStart(f.set, s).getTime() }));
         const meta = { types: f.types, keyColumns: f.keyColumns, frequency: f.set.frequency.text };
-        return { ...written, merge: { kind: 'forecast', predictionsUri: forecastPredictionsUri(ctx, doc), meta, horizon: f.horizon, items, order: fits.flatMap((fit) => [...fit.indexes]) } };
+        const header = Buffer.from(JSON.stringify(predictionsLayout(meta, items, fits.flatMap((fit) => [...fit.indexes]), f.horizon)), 'utf8');
+        const headerUri = `${folder}/predictions.header.json`;
+        await ctx.store.put(headerUri, header);
+        const merge: Merge = { kind: 'forecast', predictionsUri: forecastPredictionsUri(ctx, doc), headerUri, headerBytes: header.length, types: f.types, horizon: f.horizon, columns: items.length * f.types.length };
+        return { shards, merge };
       }
       case 'dataset':
       case 'dataset-group':
       case 'dataset-import-job':
       case 'forecast-export-job':
-        return { shards: [], items: [], merge: { kind: 'whole' } };
+        return { shards: [], merge: { kind: 'whole' } };
     }
   })();
-  const manifest: Manifest = { jobArn: doc.arn, merge: planned.merge, items: planned.items };
+  const manifest: Manifest = { jobArn: doc.arn, merge: planned.merge };
   const manifestUri = `${folder}/manifest.json`;
   await ctx.store.put(manifestUri, JSON.stringify(manifest));
   return { jobArn: doc.arn, manifestUri, shards: planned.shards };
@@ -227,10 +233,9 @@ export async function finishJob(ctx: ShardedJobContext, doc: ResourceDoc, plan: 
       return predictorOutcome(merge.outcome, merge.set, merge.seriesUri, scorer.result());
     }
     case 'forecast': {
-      const { header, layout } = predictionsLayout(merge.meta, merge.items, merge.order, merge.horizon);
       let fallbacks = 0;
       const { store } = ctx;
-      const { types } = merge.meta;
+      const { types } = merge;
       async function* columns(): AsyncGenerator<Float64Array> {
         for (const shard of plan.shards) {
           for (const batch of await shardResults(store, shard)) {
@@ -241,8 +246,9 @@ export async function finishJob(ctx: ShardedJobContext, doc: ResourceDoc, plan: 
           }
         }
       }
-      await ctx.store.put(merge.predictionsUri, layout.stream(header, columns()));
-      return { result: { predictionsUri: merge.predictionsUri, itemCount: merge.items.length, fallbacks } };
+      const header = { bytes: merge.headerBytes, chunks: store.read(merge.headerUri) };
+      await store.put(merge.predictionsUri, streamBinaryFile(header, columns(), { count: merge.columns, length: merge.horizon }));
+      return { result: { predictionsUri: merge.predictionsUri, itemCount: merge.columns / types.length, fallbacks } };
     }
   }
 }
@@ -269,8 +275,8 @@ export async function shardFailureMessage(store: ObjectStore, plan: JobPlan, cau
       if ((error as Error).name === 'ObjectNotFound') continue;
       throw error;
     }
-    const manifest = JSON.parse((await store.get(plan.manifestUri)).toString('utf8')) as Manifest;
-    const items = manifest.items[shard.index] ?? [];
+    const tasks = deserialize(await store.get(shard.inputUri)) as AnyFitTask[];
+    const items = [...new Set(tasks.flatMap((task) => task.series.map((s) => s.item ?? '?')))];
     const shown = items.slice(0, 5).join(', ');
     return `Shard ${shard.index + 1} of ${plan.shards.length} (${items.length} item(s): ${shown}${items.length > 5 ? ', …' : ''}) failed: ${why}`;
   }

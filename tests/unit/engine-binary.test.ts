@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../shared/adapters/folder-store';
-import { toBase64 } from '../../engine/binary';
+import { streamBinaryFile, toBase64 } from '../../engine/binary';
 import { parseFrequency } from '../../shared/frequency';
-import { deserializePredictions, serializePredictions, type Predictions } from '../../engine/export-files';
+import { deserializePredictions, predictionsLayout, serializePredictions, type Predictions } from '../../engine/export-files';
 import { deserializeImported, deserializeSeriesSet, serializeImported, serializeSeriesSet, type ImportedData, type SeriesSet } from '../../engine/series';
 
 describe('engine data containers', () => {
@@ -86,6 +86,38 @@ describe('engine data containers', () => {
     // Assess
     expect(back.items).toEqual(p.items);
     expect(back.frequency.text).toBe('W');
+  });
+
+  it('streams predictions from a header laid out before the forecasts and columns in any item order, read as serializePredictions writes them', async () => {
+    // Prepare: 3 items whose forecasts come in the order 2, 0, 1 (as shards forecast them)
+    const p: Predictions = {
+      types: ['0.1', 'mean'],
+      keyColumns: ['item_id'],
+      frequency: parseFrequency('D'),
+      items: [0, 1, 2].map((i) => ({ key: [`i${i}`], start: new Date(Date.UTC(2024, 0, 1 + i)), columns: [new Float64Array([i, i + 0.5]), new Float64Array([10 * i, 10 * i + 1])] })),
+    };
+    const order = [2, 0, 1];
+    const header = Buffer.from(JSON.stringify(predictionsLayout({ types: p.types, keyColumns: p.keyColumns, frequency: 'D' }, p.items.map((i) => ({ key: i.key, start: i.start.getTime() })), order, 2)));
+    const halves = async function* () {
+      yield header.subarray(0, 10);
+      yield header.subarray(10);
+    };
+    const columns = async function* (items: readonly number[]) {
+      for (const i of items) yield* p.items[i]!.columns;
+    };
+    const read = async (stream: AsyncIterable<Uint8Array>) => {
+      const parts: Uint8Array[] = [];
+      for await (const part of stream) parts.push(part);
+      return Buffer.concat(parts);
+    };
+
+    // Act
+    const file = await read(streamBinaryFile({ bytes: header.length, chunks: halves() }, columns(order), { count: 6, length: 2 }));
+
+    // Assess
+    expect(deserializePredictions(file, parseFrequency)).toEqual(deserializePredictions(serializePredictions(p).toBuffer(), parseFrequency));
+    await expect(read(streamBinaryFile({ bytes: header.length, chunks: halves() }, columns([2, 0]), { count: 6, length: 2 }))).rejects.toThrow(/got 4 of 6 arrays/);
+    await expect(read(streamBinaryFile({ bytes: header.length + 1, chunks: halves() }, columns(order), { count: 6, length: 2 }))).rejects.toThrow(/header is \d+ bytes/);
   });
 
   it('streams to a store in chunks of at most ~1 MiB plus big arrays whole, the same bytes as one buffer', async () => {
