@@ -14,7 +14,13 @@
  * shard / 3 008 MB Plan+Finish; GB-s $0.0000133334, requests $0.20 / 1 M).
  *
  * `--max-shards N` (bench-only, off by default) stops measuring after N shards of the predictor
- * and projects the whole job from them; the table says so. This machine's 2 cores are shared with
+ * and projects the whole job from them; the table says so.
+ *
+ * `--placeholder-fits` (bench-only, off by default) measures Plan and Finish alone, at sizes whose
+ * fitting would not finish here: each shard's output is written by this process as placeholder
+ * forecasts of the right shape (zeros) instead of being fitted, so Plan and Finish run for real on
+ * the real plan; the predictor is then forecast too (the forecast's Plan and streamed Finish). Its
+ * table has no fit columns. This machine's 2 cores are shared with
  * other work: times are indicative.
  */
 import { spawn } from 'node:child_process';
@@ -34,6 +40,9 @@ import { createBuiltinForecast } from '../engine/client';
 import { FaultInjector } from '../engine/faults';
 import { mulberry32 } from '../engine/models/random';
 import { Repository } from '../engine/repository';
+import { deserialize, serialize } from 'node:v8';
+import { CreateForecastCommand, DescribeForecastCommand } from '@aws-sdk/client-forecast';
+import type { AnyFitTask, SeriesForecast } from '../engine/worker-protocol';
 import { LocalEngineJobWorkflow, runShardProcess, type EngineFunction } from '../local/engine-job-workflow';
 import { FolderObjectStore } from '../shared/adapters/folder-store';
 
@@ -123,9 +132,24 @@ interface Measured {
   readonly planPeakMiB: number;
   readonly finishPeakMiB: number;
   readonly totalMs: number;
+  /** --placeholder-fits: the Plan and Finish of every job (the predictor's and the forecast's). */
+  readonly steps: readonly (StepRun & { jobArn: string; state: 'Plan' | 'Finish' })[];
+  readonly predictorArn: string;
+  readonly forecastArn: string;
 }
 
 class StopMeasuring extends Error {}
+
+const placeholderFits = process.argv.includes('--placeholder-fits');
+
+/** Bench-only (--placeholder-fits): a shard's output written without fitting — zeros of the right shape. */
+async function writePlaceholderShard(store: FolderObjectStore, shard: { index: number; inputUri: string; outputUri: string }): Promise<{ index: number; series: number }> {
+  const tasks = deserialize(await store.get(shard.inputUri)) as AnyFitTask[];
+  const zeros = (task: AnyFitTask) => new Float64Array(task.horizon);
+  const results: SeriesForecast[][] = tasks.map((task) => task.series.map(() => ({ mean: zeros(task), quantiles: task.quantiles.map(() => zeros(task)), description: 'placeholder' })));
+  await store.put(shard.outputUri, serialize(results));
+  return { index: shard.index, series: tasks.reduce((n, t) => n + t.series.length, 0) };
+}
 
 async function measure(series: number, shardCost: number, days: number, maxShards: number): Promise<Measured> {
   const root = await mkdtemp(join(tmpdir(), 'bench-scale-'));
@@ -141,7 +165,8 @@ async function measure(series: number, shardCost: number, days: number, maxShard
       const isFit = !(event as { failure?: unknown }).failure;
       if (isFit && isPredictor && shards.filter((s) => s.jobArn === predictorArn).length >= maxShards) throw new StopMeasuring(`bench: stopped after ${maxShards} shards`);
       const started = Date.now();
-      const result = (await runShardProcess(event as { jobArn: string; shard: { index: number } }, root)) as { series?: number; fitMs?: number; maxRssKiB?: number };
+      const input = event as { jobArn: string; shard: { index: number; inputUri: string; outputUri: string } };
+      const result = (isFit && placeholderFits ? await writePlaceholderShard(store, input.shard) : await runShardProcess(input, root)) as { series?: number; fitMs?: number; maxRssKiB?: number };
       if (isFit) shards.push({ jobArn, series: result.series ?? 0, ms: Date.now() - started, fitMs: result.fitMs ?? 0, maxRssKiB: result.maxRssKiB ?? 0 });
       return result;
     }
@@ -189,6 +214,12 @@ async function measure(series: number, shardCost: number, days: number, maxShard
       }
     })();
     const totalMs = performance.now() - started;
+    let forecastArn = '';
+    if (placeholderFits && outcome.Status === 'ACTIVE') {
+      const { ForecastArn } = await engine.send(new CreateForecastCommand({ ForecastName: 'panel_ets_forecast', PredictorArn }));
+      forecastArn = ForecastArn!;
+      await waitActive(() => engine.send(new DescribeForecastCommand({ ForecastArn })));
+    }
     await engine.idle(); // the execution's last step reports its time after writing the document
     const ours = shards.filter((s) => s.jobArn === predictorArn);
     const plan = steps.find((s) => s.jobArn === predictorArn && s.state === 'Plan');
@@ -210,6 +241,9 @@ async function measure(series: number, shardCost: number, days: number, maxShard
       planPeakMiB: (plan?.maxRssKiB ?? NaN) / 1024,
       finishPeakMiB: projected ? NaN : (finish?.maxRssKiB ?? NaN) / 1024,
       totalMs,
+      steps,
+      predictorArn,
+      forecastArn,
     };
   } finally {
     await engine.idle();
@@ -247,18 +281,35 @@ function report(m: Measured): string {
   ].join(' | ');
 }
 
+/** --placeholder-fits: Plan and Finish of the predictor and of its forecast (no fits measured). */
+function reportMerge(m: Measured): string {
+  const step = (arn: string, state: 'Plan' | 'Finish') => m.steps.find((s) => s.jobArn === arn && s.state === state);
+  const cell = (arn: string) => {
+    const plan = step(arn, 'Plan');
+    const finish = step(arn, 'Finish');
+    return `${((plan?.maxRssKiB ?? NaN) / 1024).toFixed(0)} / ${((finish?.maxRssKiB ?? NaN) / 1024).toFixed(0)} MiB | ${((plan?.ms ?? NaN) / 1000).toFixed(1)} / ${((finish?.ms ?? NaN) / 1000).toFixed(1)} s`;
+  };
+  return [`${m.series.toLocaleString('en')}`, `${m.shardCost.toLocaleString('en')}`, `${m.shards}`, cell(m.predictorArn), cell(m.forecastArn)].join(' | ');
+}
+
 const sizes = option('sizes', '1000').split(',').map(Number);
 const shardCosts = option('shard-costs', '100000,250000').split(',').map(Number);
 const days = Number(option('days', '365'));
 const maxShards = Number(option('max-shards', 'Infinity'));
-console.log(`bench:scale — ETS, 1 backtest window, horizon 14, ${days} days per series, shards in child processes, 2 at a time on this machine`);
-console.log(
-  '| series | ENGINE_SHARD_COST | shards | fit work per series | Plan / Finish | Plan+Finish ÷ fit work | shard peak RSS | Plan / Finish peak RSS | projected wall @100 Lambdas | @1 000 | Lambda cost per 1 M series | wall here |',
-);
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+if (placeholderFits) {
+  console.log(`bench:scale --placeholder-fits (bench-only: shards write placeholder forecasts, nothing is fitted) — ETS, 1 backtest window, horizon 14, ${days} days per series; Plan and Finish each in a process of their own`);
+  console.log('| series | ENGINE_SHARD_COST | shards | predictor Plan / Finish peak RSS | predictor Plan / Finish | forecast Plan / Finish peak RSS | forecast Plan / Finish |');
+  console.log('|---|---|---|---|---|---|---|');
+} else {
+  console.log(`bench:scale — ETS, 1 backtest window, horizon 14, ${days} days per series, shards in child processes, 2 at a time on this machine`);
+  console.log(
+    '| series | ENGINE_SHARD_COST | shards | fit work per series | Plan / Finish | Plan+Finish ÷ fit work | shard peak RSS | Plan / Finish peak RSS | projected wall @100 Lambdas | @1 000 | Lambda cost per 1 M series | wall here |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+}
 for (const series of sizes) {
   for (const cost of shardCosts) {
     const measured = await measure(series, cost, days, maxShards);
-    console.log(`| ${report(measured)} |`);
+    console.log(`| ${placeholderFits ? reportMerge(measured) : report(measured)} |`);
   }
 }
