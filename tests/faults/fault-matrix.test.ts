@@ -346,32 +346,14 @@ describe('fault matrix: engine jobs on the workflow executor (FORECAST_ENGINE_EX
   it('baseline on the workflow executor → SUCCEEDED, every row once, nothing left', () =>
     scenario('workflow executor: baseline (no faults)', [], { run: 'SUCCEEDED' }, MODELS, W), T);
 
-  it('a shard of the ETS predictor crashes on every attempt → ETS fails, NPTS delivers, PARTIAL', () =>
-    scenario(
-      'workflow executor: ETS predictor shard crashes',
-      [{ engineStep: 'Fit-Shard', match: '_ETS_1_20240301', fault: 'crash' }],
-      { run: 'PARTIAL', failedModels: ['ETS'], reason: /ETS/ },
-      MODELS,
-      W,
-    ), T);
+  const ENGINE_STEP_FAULTS: readonly (readonly [string, string, FaultRule, 'ETS' | 'NPTS'])[] = [
+    ['the ETS predictor\'s shard crashes on every attempt', 'ETS predictor shard crashes', { engineStep: 'Fit-Shard', match: '_ETS_1_20240301', fault: 'crash' }, 'ETS'],
+    ['the process of the NPTS forecast\'s shard is killed (SIGKILL)', 'NPTS forecast shard killed', { engineStep: 'Fit-Shard', match: '_NPTS_1_20240301_forecast', fault: 'killed', times: 1 }, 'NPTS'],
+    ['Finish of the NPTS predictor (the merge) fails', 'NPTS predictor Finish fails', { engineStep: 'Finish', match: '_NPTS_1_20240301', fault: 'crash' }, 'NPTS'],
+  ];
 
-  it('the process of the NPTS forecast shard is killed (SIGKILL) → NPTS fails, ETS delivers, PARTIAL', () =>
-    scenario(
-      'workflow executor: NPTS forecast shard killed',
-      [{ engineStep: 'Fit-Shard', match: '_NPTS_1_20240301_forecast', fault: 'killed', times: 1 }],
-      { run: 'PARTIAL', failedModels: ['NPTS'], reason: /NPTS/ },
-      MODELS,
-      W,
-    ), T);
-
-  it('Finish of the NPTS predictor fails (the merge) → NPTS fails, ETS delivers, PARTIAL', () =>
-    scenario(
-      'workflow executor: NPTS predictor Finish fails',
-      [{ engineStep: 'Finish', match: '_NPTS_1_20240301', fault: 'crash' }],
-      { run: 'PARTIAL', failedModels: ['NPTS'], reason: /NPTS/ },
-      MODELS,
-      W,
-    ), T);
+  it.each(ENGINE_STEP_FAULTS)('%s → that model fails, the other delivers, PARTIAL', (_, label, rule, failed) =>
+    scenario(`workflow executor: ${label}`, [rule], { run: 'PARTIAL', failedModels: [failed], reason: new RegExp(failed) }, MODELS, W), T);
 });
 
 describe('fault matrix: redelivery, restarts and name reuse', () => {
