@@ -104,6 +104,29 @@ describe('template: ForecastBackend=builtin', () => {
     }
   });
 
+  it('gives every engine-job Task the timeout of the function it invokes (the local interpreter would time it out after 60 s and retry it beside itself)', () => {
+    // Prepare
+    const machine = resources.EngineJobStateMachine.Properties;
+    const asl = JSON.parse(readFileSync(join(ROOT, machine.DefinitionUri), 'utf8')) as Json;
+    const tasks: Json[] = [];
+    const collect = (states: Json) => {
+      for (const state of Object.values(states) as Json[]) {
+        if (state.Type === 'Task') tasks.push(state);
+        if (state.ItemProcessor) collect(state.ItemProcessor.States);
+      }
+    };
+
+    // Act
+    collect(asl.States);
+
+    // Assess
+    expect(tasks.length).toBe(5);
+    for (const task of tasks) {
+      const functionId = /^\$\{([A-Za-z]+)Arn\}$/.exec(task.Resource)![1]!;
+      expect({ task: task.Resource, timeout: task.TimeoutSeconds }).toEqual({ task: task.Resource, timeout: resources[functionId].Properties.Timeout });
+    }
+  });
+
   it('grants the engine functions S3 only in the data bucket, writes outside .engine/ only to Finish (exports)', () => {
     const writes = (id: string) =>
       statementsOf(resources[id]).filter((s) => (asArray(s.Action) as string[]).some((a) => a === 's3:PutObject' || a === 's3:DeleteObject')).map((s) => s.Resource);
