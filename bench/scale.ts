@@ -221,6 +221,10 @@ async function measure(series: number, shardCost: number, days: number, maxShard
       await waitActive(() => engine.send(new DescribeForecastCommand({ ForecastArn })));
     }
     await engine.idle(); // the execution's last step reports its time after writing the document
+    for (const arn of [predictorArn, forecastArn].filter(Boolean)) {
+      const plans = steps.filter((s) => s.jobArn === arn && s.state === 'Plan').length;
+      if (plans !== 1) console.warn(`bench: ${arn} was planned ${plans} times (one execution, one Plan expected)`);
+    }
     const ours = shards.filter((s) => s.jobArn === predictorArn);
     const plan = steps.find((s) => s.jobArn === predictorArn && s.state === 'Plan');
     const finish = steps.find((s) => s.jobArn === predictorArn && s.state === 'Finish');
