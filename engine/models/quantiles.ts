@@ -42,21 +42,26 @@ export function validateQuantiles(quantiles: readonly number[]): void {
   }
 }
 
+/** For each quantile τ, the steps' values `at(z_τ, step)` (z_τ: the standard normal quantile). */
+function quantilesByStep(quantiles: readonly number[], steps: number, at: (z: number, step: number) => number): Map<number, Float64Array> {
+  validateQuantiles(quantiles);
+  const out = new Map<number, Float64Array>();
+  for (const q of quantiles) {
+    const z = normalQuantile(q);
+    const v = new Float64Array(steps);
+    for (let i = 0; i < steps; i++) v[i] = at(z, i);
+    out.set(q, v);
+  }
+  return out;
+}
+
 /** Quantile forecasts of a Gaussian predictive distribution: `mean + z_τ · sd` per step. */
 export function gaussianQuantiles(
   mean: Float64Array,
   sd: Float64Array,
   quantiles: readonly number[],
 ): Map<number, Float64Array> {
-  validateQuantiles(quantiles);
-  const out = new Map<number, Float64Array>();
-  for (const q of quantiles) {
-    const z = normalQuantile(q);
-    const v = new Float64Array(mean.length);
-    for (let i = 0; i < mean.length; i++) v[i] = mean[i]! + z * sd[i]!;
-    out.set(q, v);
-  }
-  return out;
+  return quantilesByStep(quantiles, mean.length, (z, i) => mean[i]! + z * sd[i]!);
 }
 
 /**
@@ -72,24 +77,13 @@ export function logNormalQuantiles(
   variance: Float64Array,
   quantiles: readonly number[],
 ): Map<number, Float64Array> {
-  validateQuantiles(quantiles);
-  const out = new Map<number, Float64Array>();
-  for (const q of quantiles) {
-    const z = normalQuantile(q);
-    const v = new Float64Array(mean.length);
-    for (let i = 0; i < mean.length; i++) {
-      const mu = mean[i]!;
-      const varI = Math.max(variance[i]!, 0);
-      if (mu > 0) {
-        const s2 = Math.log1p(varI / (mu * mu));
-        v[i] = Math.exp(Math.log(mu) - s2 / 2 + z * Math.sqrt(s2));
-      } else {
-        v[i] = mu + z * Math.sqrt(varI);
-      }
-    }
-    out.set(q, v);
-  }
-  return out;
+  return quantilesByStep(quantiles, mean.length, (z, i) => {
+    const mu = mean[i]!;
+    const v = Math.max(variance[i]!, 0);
+    if (!(mu > 0)) return mu + z * Math.sqrt(v);
+    const s2 = Math.log1p(v / (mu * mu));
+    return Math.exp(Math.log(mu) - s2 / 2 + z * Math.sqrt(s2));
+  });
 }
 
 /**

@@ -40,37 +40,48 @@ class StaleOnceRepository extends Repository {
   }
 }
 
+/** A job document `name` in `status`, owned by a process on another host whose lease ran out a minute ago. */
+function jobOf(name: string, status: ResourceDoc['status']): ResourceDoc {
+  const now = new Date().toISOString();
+  return {
+    type: 'predictor',
+    arn: resourceArn('us-east-1', '000000000000', 'predictor', name),
+    name,
+    status,
+    creationTime: now,
+    lastModificationTime: now,
+    request: {},
+    owner: { pid: 1, host: 'another-host', instance: 'gone', heartbeatAt: new Date(Date.now() - 60_000).toISOString() },
+    attempts: 1,
+  };
+}
+
 describe('Engine lifecycle: jobs run by a workflow execution', () => {
   let root: string | undefined;
   afterEach(async () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
+  /** A lifecycle over a folder store with `repo`, and an executor that records what it is asked to start. */
+  async function lifecycleWith(makeRepo: (store: FolderObjectStore) => Repository) {
+    root = await mkdtemp(join(tmpdir(), 'lifecycle-exec-'));
+    const store = new FolderObjectStore(root);
+    const repo = makeRepo(store);
+    const { executor, started } = recordingExecutor(new Set());
+    const lifecycle = new ResourceLifecycle({ store, repo, executor, region: 'us-east-1', account: '000000000000', timing: DEFAULT_TIMING, concurrentJobs: 3 });
+    return { store, repo, started, lifecycle };
+  }
+
   it('does not take over (or start again) a job whose execution was recorded after the Describe read its document', async () => {
     // Prepare: stored, the document the executor wrote once it started the execution (no owner, its
     // execution named); read by the Describe, the copy from before that write (the creating process
     // as owner, no execution), and by now the executor no longer counts the job as starting.
-    root = await mkdtemp(join(tmpdir(), 'lifecycle-exec-'));
-    const store = new FolderObjectStore(root);
-    const repo = new StaleOnceRepository(store, STATE_URI);
-    const { executor, started } = recordingExecutor(new Set());
-    const lifecycle = new ResourceLifecycle({ store, repo, executor, region: 'us-east-1', account: '000000000000', timing: DEFAULT_TIMING, concurrentJobs: 3 });
-    const arn = resourceArn('us-east-1', '000000000000', 'predictor', 'p1');
-    const now = new Date().toISOString();
-    const beforeStart: ResourceDoc = {
-      type: 'predictor',
-      arn,
-      name: 'p1',
-      status: 'CREATE_PENDING',
-      creationTime: now,
-      lastModificationTime: now,
-      request: {},
-      owner: { pid: 1, host: 'another-host', instance: 'gone', heartbeatAt: new Date(Date.now() - 60_000).toISOString() },
-      attempts: 1,
-    };
+    const { store, repo, started, lifecycle } = await lifecycleWith((store) => new StaleOnceRepository(store, STATE_URI));
+    const beforeStart = jobOf('p1', 'CREATE_PENDING');
+    const arn = beforeStart.arn;
     const { owner: _owner, ...afterStart } = beforeStart;
     await repo.put({ ...afterStart, execution: EXECUTION });
-    repo.stale = beforeStart;
+    (repo as StaleOnceRepository).stale = beforeStart;
 
     // Act
     const read = await lifecycle.read(arn);
@@ -86,24 +97,10 @@ describe('Engine lifecycle: jobs run by a workflow execution', () => {
 
   it('still takes over a job with no execution whose owner is gone (the in-process executor\'s jobs)', async () => {
     // Prepare
-    root = await mkdtemp(join(tmpdir(), 'lifecycle-exec-'));
-    const store = new FolderObjectStore(root);
-    const repo = new Repository(store, STATE_URI);
-    const { executor, started } = recordingExecutor(new Set());
-    const lifecycle = new ResourceLifecycle({ store, repo, executor, region: 'us-east-1', account: '000000000000', timing: DEFAULT_TIMING, concurrentJobs: 3 });
-    const arn = resourceArn('us-east-1', '000000000000', 'predictor', 'p2');
-    const now = new Date().toISOString();
-    await repo.put({
-      type: 'predictor',
-      arn,
-      name: 'p2',
-      status: 'CREATE_IN_PROGRESS',
-      creationTime: now,
-      lastModificationTime: now,
-      request: {},
-      owner: { pid: 1, host: 'another-host', instance: 'gone', heartbeatAt: new Date(Date.now() - 60_000).toISOString() },
-      attempts: 1,
-    });
+    const { repo, started, lifecycle } = await lifecycleWith((store) => new Repository(store, STATE_URI));
+    const job = jobOf('p2', 'CREATE_IN_PROGRESS');
+    const arn = job.arn;
+    await repo.put(job);
 
     // Act
     const read = await lifecycle.read(arn);
