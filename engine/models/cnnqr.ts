@@ -15,7 +15,7 @@
  *   dilated conv1d.
  */
 import { validateQuantiles } from './quantiles';
-import { buildPanel, copyFeatures, forecastWindows, windowSampler, type Panel, type Window } from './neural/panel';
+import { buildPanel, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type PanelSeries, type Window } from './neural/panel';
 import { loadTf, type Tf } from './neural/runtime';
 import { oneHot, trainSteps, Weights } from './neural/train';
 import { InvalidModelSpec, type GlobalForecast, type GlobalModelSpec, type Prediction, type SeriesData } from './types';
@@ -39,7 +39,12 @@ export interface CnnQrOptions {
   readonly seed?: number;
 }
 
-export const CNNQR_DEFAULTS = { epochs: 20, learningRate: 3e-3, channels: 16, batchSize: 32, batchesPerEpoch: 10, seed: 1 } as const;
+export const CNNQR_DEFAULTS = { epochs: 60, learningRate: 1e-2, channels: 16, batchSize: 32, batchesPerEpoch: 10, seed: 1 } as const;
+
+/** Training ends at this fraction of the learning rate (cosine decay). */
+const FINAL_LEARNING_RATE_FRACTION = 0.1;
+/** Width of the learned per-item vector (item-id embedding). */
+const ITEM_EMBEDDING = 8;
 
 function positiveInteger(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new InvalidModelSpec(`CNN-QR ${name} must be a positive integer, got ${value}`);
@@ -55,6 +60,7 @@ interface Layout {
   readonly levels: number[];
   /** Periods averaged for the baseline: the season length (at least 1). */
   readonly season: number;
+  readonly items: number;
 }
 
 export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
@@ -87,11 +93,12 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
         context,
         horizon,
         features: panel.featureCount,
-        encoderInputs: 3 + panel.featureCount,
-        decoderInputs: panel.featureCount + 1 + horizon,
+        encoderInputs: 4 + panel.featureCount,
+        decoderInputs: panel.featureCount + 2 + horizon,
         dilations,
         levels,
         season: Math.max(1, data[0]!.seasonLength),
+        items: data.length,
       };
       const weights = new Weights(tf, seed);
       try {
@@ -104,9 +111,9 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
           () => {
             const windows = Array.from({ length: batchSize }, sample);
             const batch = batchTensors(tf, panel, layout, windows, useRelated);
-            return pinballLoss(tf, net(batch.encoder, batch.decoder, batch.baseline, windows.length), batch.target, batch.mask, levels);
+            return pinballLoss(tf, net(batch, windows.length), batch.target, batch.mask, levels);
           },
-          { steps, learningRate },
+          { steps, learningRate, finalLearningRate: learningRate * FINAL_LEARNING_RATE_FRACTION },
         );
         const predictions = predictAll(tf, net, panel, layout, useRelated, quantiles);
         const related = useRelated === 'NONE' || !panel.related.length ? '' : `; related (${useRelated}): ${panel.related.join(', ')}`;
@@ -121,7 +128,7 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
   };
 }
 
-type Net = (encoder: Tensor, decoder: Tensor, baseline: Tensor, batch: number) => Tensor;
+type Net = (input: Batch, batch: number) => Tensor;
 
 function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Net {
   const { context, horizon, levels } = layout;
@@ -130,11 +137,12 @@ function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Ne
     kernel: weights.matrix(2 * (l === 0 ? layout.encoderInputs : channels), channels),
     bias: weights.vector(channels),
   }));
-  const hidden = weights.matrix(2 * channels + layout.decoderInputs, channels);
+  const table = weights.matrix(layout.items, ITEM_EMBEDDING);
+  const hidden = weights.matrix(2 * channels + ITEM_EMBEDDING + layout.decoderInputs, channels);
   const hiddenBias = weights.vector(channels);
   const out = weights.matrix(channels, levels.length);
   const outBias = weights.vector(levels.length);
-  return (encoder, decoder, baseline, batch) => {
+  return ({ encoder, decoder, baseline, item }, batch) => {
     let h = encoder; // [B, C, inputs]
     conv.forEach(({ dilation, kernel, bias }, l) => {
       const width = h.shape[2]!;
@@ -145,8 +153,11 @@ function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Ne
     });
     const last = tf.reshape(tf.slice(h, [0, context - 1, 0], [batch, 1, channels]), [batch, channels]);
     const encoding = tf.concat([last, tf.mean(h, 1)], 1); // [B, 2K]
-    const repeated = tf.tile(tf.reshape(encoding, [batch, 1, 2 * channels]), [1, horizon, 1]);
-    const rows = tf.reshape(tf.concat([repeated, decoder], 2), [batch * horizon, 2 * channels + layout.decoderInputs]);
+    const embedding = tf.matMul(item, table); // [B, E]: a one-hot product, which every backend differentiates
+    const staticPart = tf.concat([encoding, embedding], 1);
+    const width = 2 * channels + ITEM_EMBEDDING;
+    const repeated = tf.tile(tf.reshape(staticPart, [batch, 1, width]), [1, horizon, 1]);
+    const rows = tf.reshape(tf.concat([repeated, decoder], 2), [batch * horizon, width + layout.decoderInputs]);
     const z = tf.relu(tf.add(tf.matMul(rows, hidden), hiddenBias));
     const raw = tf.reshape(tf.add(tf.matMul(z, out), outBias), [batch, horizon, levels.length]);
     const level = tf.reshape(baseline, [batch, 1, 1]);
@@ -164,6 +175,33 @@ interface Batch {
   readonly baseline: Tensor;
   readonly target: Tensor;
   readonly mask: Tensor;
+  /** One-hot item index [B, items]. */
+  readonly item: Tensor;
+}
+
+/** Floor of a window's spread, in units of the item's scale (a flat context must not blow the targets up). */
+const SPREAD_FLOOR = 0.02;
+
+/**
+ * Location and spread of a window's context (observed values, in item-scaled units): targets and
+ * history enter as (value − mean) / spread. Dividing by the level alone (mean |y|) makes the loss
+ * weigh an item's errors by 1 / its level, which on log1p-transformed data (the pipeline's
+ * default: levels 1–6 for a 2- to 400-unit seller) under-weighs the big sellers 3–4×; a spread is
+ * the same kind of number for raw and for log data.
+ */
+function contextMoments(s: PanelSeries, start: number, context: number): { mean: number; spread: number } {
+  let sum = 0;
+  let squares = 0;
+  let count = 0;
+  for (let t = Math.max(0, start - context); t < start; t++) {
+    if (!s.observed[t]) continue;
+    sum += s.scaled[t]!;
+    squares += s.scaled[t]! * s.scaled[t]!;
+    count++;
+  }
+  if (!count) return { mean: 0, spread: 1 };
+  const mean = sum / count;
+  return { mean, spread: Math.max(SPREAD_FLOOR, Math.sqrt(Math.max(0, squares / count - mean * mean))) };
 }
 
 function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], useRelated: RelatedUse) {
@@ -174,17 +212,25 @@ function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], u
   const target = new Float32Array(B * horizon);
   const mask = new Float32Array(B * horizon);
   const baseline = new Float32Array(B);
+  const item = new Float32Array(B * layout.items);
+  const loc = new Float64Array(B);
+  const spread = new Float64Array(B);
   const steps = oneHot(horizon, horizon);
   const relatedFrom = features - panel.related.length;
   const keepHistory = useRelated === 'ALL' || useRelated === 'HISTORICAL';
   const keepFuture = useRelated === 'ALL' || useRelated === 'FORECAST';
   windows.forEach(({ series, start }, b) => {
     const s = panel.series[series]!;
+    item[b * layout.items + series] = 1;
+    const { mean, spread: sp } = contextMoments(s, start, context);
+    loc[b] = mean;
+    spread[b] = sp;
+    const z = (v: number) => (v - mean) / sp;
     let sum = 0;
     let count = 0;
     for (let t = Math.max(0, start - layout.season); t < start; t++) {
       if (!s.observed[t]) continue;
-      sum += s.scaled[t]!;
+      sum += z(s.scaled[t]!);
       count++;
     }
     baseline[b] = count ? sum / count : 0;
@@ -192,37 +238,44 @@ function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], u
       const t = start - context + c;
       if (t < 0) continue; // before the series: zeros, observed = 0
       const o = (b * context + c) * encoderInputs;
-      encoder[o] = s.scaled[t]!;
+      encoder[o] = s.observed[t] ? z(s.scaled[t]!) : 0;
       encoder[o + 1] = s.observed[t]!;
       encoder[o + 2] = s.logScale;
-      copyFeatures(s, features, t, encoder, o + 3);
-      if (!keepHistory) encoder.fill(0, o + 3 + relatedFrom, o + 3 + features);
+      encoder[o + 3] = Math.log(sp);
+      copyFeatures(s, features, t, encoder, o + 4);
+      if (encoder[o + 4 + YEAR_LAG_OBSERVED]) encoder[o + 4 + YEAR_LAG_FEATURE] = z(encoder[o + 4 + YEAR_LAG_FEATURE]!);
+      if (!keepHistory) encoder.fill(0, o + 4 + relatedFrom, o + 4 + features);
     }
     for (let h = 0; h < horizon; h++) {
       const t = start + h;
       const o = (b * horizon + h) * decoderInputs;
       copyFeatures(s, features, t, decoder, o);
+      if (decoder[o + YEAR_LAG_OBSERVED]) decoder[o + YEAR_LAG_FEATURE] = z(decoder[o + YEAR_LAG_FEATURE]!);
       if (!keepFuture) decoder.fill(0, o + relatedFrom, o + features);
       decoder[o + features] = s.logScale;
-      decoder.set(steps.subarray(h * horizon, (h + 1) * horizon), o + features + 1);
+      decoder[o + features + 1] = Math.log(sp);
+      decoder.set(steps.subarray(h * horizon, (h + 1) * horizon), o + features + 2);
       if (t < s.scaled.length && s.observed[t]) {
-        target[b * horizon + h] = s.scaled[t]!;
+        target[b * horizon + h] = z(s.scaled[t]!);
         mask[b * horizon + h] = 1;
       }
     }
   });
-  return { encoder, decoder, baseline, target, mask };
+  return { encoder, decoder, baseline, target, mask, item, loc, spread };
 }
 
 function batchTensors(tf: Tf, panel: Panel, layout: Layout, windows: readonly Window[], useRelated: RelatedUse): Batch {
-  const a = batchArrays(panel, layout, windows, useRelated);
-  const B = windows.length;
+  return tensorsOf(tf, batchArrays(panel, layout, windows, useRelated), layout, windows.length);
+}
+
+function tensorsOf(tf: Tf, a: ReturnType<typeof batchArrays>, layout: Layout, B: number): Batch {
   return {
     encoder: tf.tensor3d(a.encoder, [B, layout.context, layout.encoderInputs]),
     decoder: tf.tensor3d(a.decoder, [B, layout.horizon, layout.decoderInputs]),
     baseline: tf.tensor1d(a.baseline),
     target: tf.tensor2d(a.target, [B, layout.horizon]),
     mask: tf.tensor2d(a.mask, [B, layout.horizon]),
+    item: tf.tensor2d(a.item, [B, layout.items]),
   };
 }
 
@@ -243,16 +296,17 @@ function predictAll(tf: Tf, net: Net, panel: Panel, layout: Layout, useRelated: 
   const chunk = 256;
   for (let from = 0; from < windows.length; from += chunk) {
     const part = windows.slice(from, from + chunk);
+    const a = batchArrays(panel, layout, part, useRelated);
     const values = tf.tidy(() => {
-      const batch = batchTensors(tf, panel, layout, part, useRelated);
-      return net(batch.encoder, batch.decoder, batch.baseline, part.length).dataSync() as Float32Array;
+      const batch = tensorsOf(tf, a, layout, part.length);
+      return net(batch, part.length).dataSync() as Float32Array;
     });
     part.forEach(({ series }, b) => {
       const scale = panel.series[series]!.scale;
       const level = (q: number) => {
         const k = levels.indexOf(q);
         const v = new Float64Array(horizon);
-        for (let h = 0; h < horizon; h++) v[h] = values[(b * horizon + h) * levels.length + k]! * scale;
+        for (let h = 0; h < horizon; h++) v[h] = (values[(b * horizon + h) * levels.length + k]! * a.spread[b]! + a.loc[b]!) * scale;
         return v;
       };
       out.push({ mean: level(0.5), quantiles: new Map(quantiles.map((q) => [q, level(q)])) });

@@ -38,8 +38,11 @@ export interface Panel {
 }
 
 /** Calendar (10) then last year's value and its observed flag (2); related series follow. */
-const CALENDAR_FEATURES = 10;
+const CALENDAR_FEATURES = 14;
 const KNOWN_FEATURES = CALENDAR_FEATURES + 2;
+/** Feature columns of last year's value (item-scaled) and of its observed flag. */
+export const YEAR_LAG_FEATURE = CALENDAR_FEATURES;
+export const YEAR_LAG_OBSERVED = CALENDAR_FEATURES + 1;
 const DAY_MS = 86_400_000;
 
 function calendarRow(t: Date, out: Float32Array, offset: number): void {
@@ -54,6 +57,10 @@ function calendarRow(t: Date, out: Float32Array, offset: number): void {
   for (let k = 1; k <= 3; k++) {
     out[offset + 2 + 2 * k] = Math.sin(2 * Math.PI * k * doy);
     out[offset + 3 + 2 * k] = Math.cos(2 * Math.PI * k * doy);
+  }
+  for (let k = 2; k <= 3; k++) {
+    out[offset + 6 + 2 * k] = Math.sin(2 * Math.PI * k * dow);
+    out[offset + 7 + 2 * k] = Math.cos(2 * Math.PI * k * dow);
   }
 }
 

@@ -46,6 +46,8 @@ export class Weights {
 export interface TrainOptions {
   readonly steps: number;
   readonly learningRate: number;
+  /** With it, the rate decays from `learningRate` to this along a half cosine over the steps. */
+  readonly finalLearningRate?: number;
   /** Gradients are rescaled to this global norm at most (recurrent nets explode otherwise). */
   readonly clipNorm?: number;
 }
@@ -56,7 +58,13 @@ export function trainSteps(tf: Tf, weights: Weights, loss: (step: number) => Sca
   const clip = options.clipNorm ?? 10;
   const tail: number[] = [];
   try {
+    const floor = options.finalLearningRate;
     for (let step = 0; step < options.steps; step++) {
+      if (floor !== undefined) {
+        // Cosine decay: large steps early, small ones at the end so the last weights are not the noise of one batch.
+        const rate = floor + (options.learningRate - floor) * 0.5 * (1 + Math.cos((Math.PI * step) / options.steps));
+        (optimizer as unknown as { learningRate: number }).learningRate = rate; // Adam reads it at every step
+      }
       const recordLoss = step >= options.steps - Math.max(1, Math.ceil(options.steps / 10));
       const value = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => loss(step), weights.all);
