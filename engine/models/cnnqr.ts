@@ -3,10 +3,14 @@
  * a sequence-to-sequence network trained on windows sampled across all the items of a dataset.
  *
  * - Encoder: causal dilated convolutions (kernel 2, dilations 1, 2, 4, … until the receptive field
- *   covers `contextLength`, residual from the second layer) over the scaled history, its observed
- *   flag, the calendar and related features and the item's log scale.
- * - Decoder: one MLP per horizon step over the encoding (last step and mean over the context), the
- *   step's known future features (calendar, related — promotions, prices) and a one-hot step index.
+ *   covers `contextLength`, residual from the second layer) over the standardised history (each
+ *   window by its context's mean and spread: `contextMoments`), its observed flag, the calendar and
+ *   related features, the item's log scale and the window's log spread.
+ * - Decoder: one MLP per horizon step over the encoding (last step and mean over the context), a
+ *   learned per-item vector (item-id embedding: what an item's promotions and weekdays do is
+ *   learned from its whole history, not only from one window), the step's known future features
+ *   (calendar, related — promotions, prices) and a one-hot step index.
+ * - Training: Adam with the learning rate decaying along a half cosine to a tenth.
  * - Output: the quantiles asked for (plus 0.5, the point forecast) directly, ordered by
  *   construction (the lowest, then cumulative softplus increments), trained with the pinball loss,
  *   as offsets from the mean of the context's last season of observed values (the network learns
@@ -15,7 +19,7 @@
  *   dilated conv1d.
  */
 import { validateQuantiles } from './quantiles';
-import { buildPanel, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type PanelSeries, type Window } from './neural/panel';
+import { buildPanel, contextMoments, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
 import { loadTf, type Tf } from './neural/runtime';
 import { oneHot, trainSteps, Weights } from './neural/train';
 import { InvalidModelSpec, type GlobalForecast, type GlobalModelSpec, type Prediction, type SeriesData } from './types';
@@ -179,31 +183,6 @@ interface Batch {
   readonly item: Tensor;
 }
 
-/** Floor of a window's spread, in units of the item's scale (a flat context must not blow the targets up). */
-const SPREAD_FLOOR = 0.02;
-
-/**
- * Location and spread of a window's context (observed values, in item-scaled units): targets and
- * history enter as (value − mean) / spread. Dividing by the level alone (mean |y|) makes the loss
- * weigh an item's errors by 1 / its level, which on log1p-transformed data (the pipeline's
- * default: levels 1–6 for a 2- to 400-unit seller) under-weighs the big sellers 3–4×; a spread is
- * the same kind of number for raw and for log data.
- */
-function contextMoments(s: PanelSeries, start: number, context: number): { mean: number; spread: number } {
-  let sum = 0;
-  let squares = 0;
-  let count = 0;
-  for (let t = Math.max(0, start - context); t < start; t++) {
-    if (!s.observed[t]) continue;
-    sum += s.scaled[t]!;
-    squares += s.scaled[t]! * s.scaled[t]!;
-    count++;
-  }
-  if (!count) return { mean: 0, spread: 1 };
-  const mean = sum / count;
-  return { mean, spread: Math.max(SPREAD_FLOOR, Math.sqrt(Math.max(0, squares / count - mean * mean))) };
-}
-
 function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], useRelated: RelatedUse) {
   const { context, horizon, features, encoderInputs, decoderInputs } = layout;
   const B = windows.length;
@@ -222,7 +201,7 @@ function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], u
   windows.forEach(({ series, start }, b) => {
     const s = panel.series[series]!;
     item[b * layout.items + series] = 1;
-    const { mean, spread: sp } = contextMoments(s, start, context);
+    const { mean, spread: sp } = contextMoments(s, start, context, layout.season);
     loc[b] = mean;
     spread[b] = sp;
     const z = (v: number) => (v - mean) / sp;

@@ -117,6 +117,59 @@ describe('learning a known promotion effect (sales × 2 on promotion days)', () 
   });
 });
 
+/**
+ * What the pipeline gives the engine: log1p of the sales (its default transform), so a promotion
+ * that doubles sales is an additive log(2) ≈ 0.69, the same for a 5-unit and a 300-unit seller,
+ * while the levels (log1p 1.8–5.7) differ far more than the lift does.
+ */
+function logPromotedPanel(items: number, n: number, horizon: number, seed = 5): SeriesData[] {
+  return promotedPanel(items, n, horizon, 2, seed).map((s, i) => {
+    const level = 5 * Math.pow(60, i / Math.max(1, items - 1)); // 5 … 300 units a day
+    const relative = s.values.map((v, t) => v / (10 + 7 * i)); // promotedPanel's level taken out
+    return { ...s, values: relative.map((v) => Math.log1p(level * v)) };
+  });
+}
+
+/** Mean over the series of (p50 on promotion days − p50 on the others) over the horizon. */
+function promotionShift(panel: readonly SeriesData[], predictions: { quantiles: ReadonlyMap<number, Float64Array> }[], horizon: number): number {
+  const shifts = predictions.map((p, i) => {
+    const promo = panel[i]!.related!.promo!.subarray(panel[i]!.values.length);
+    const mid = p.quantiles.get(0.5)!;
+    const mean = (on: number) => {
+      const days = [...Array(horizon).keys()].filter((h) => promo[h] === on);
+      return days.reduce((a, h) => a + mid[h]!, 0) / days.length;
+    };
+    return mean(1) - mean(0);
+  });
+  return shifts.reduce((a, b) => a + b, 0) / shifts.length;
+}
+
+describe('CNN-QR on log1p sales (the pipeline default): a promotion is a shift of log(2)', () => {
+  const horizon = 14;
+  const panel = logPromotedPanel(10, 150, horizon);
+  const options = { epochs: 8, channels: 16, batchSize: 32, batchesPerEpoch: 10, contextLength: 14 };
+
+  it('recovers the shift for big and small sellers alike', async () => {
+    // Act
+    const forecast = await cnnQr(options).fitPredict(panel, horizon, QUANTILES);
+
+    // Assess: 0.69 is the truth; a model blind to the promotions would give about 0.
+    const shift = promotionShift(panel, forecast.predictions, horizon);
+    expect(shift).toBeGreaterThan(0.5);
+    expect(shift).toBeLessThan(0.9);
+    const biggest = promotionShift(panel.slice(-3), forecast.predictions.slice(-3), horizon);
+    expect(biggest).toBeGreaterThan(0.5);
+  });
+
+  it('sees no shift without the related data', async () => {
+    // Act
+    const forecast = await cnnQr({ ...options, useRelatedData: 'NONE' }).fitPredict(panel, horizon, QUANTILES);
+
+    // Assess
+    expect(Math.abs(promotionShift(panel, forecast.predictions, horizon))).toBeLessThan(0.2);
+  });
+});
+
 describe('rules a global model enforces', () => {
   it('refuses a related series that does not cover the forecast horizon', async () => {
     // Prepare
