@@ -21,10 +21,12 @@
 import { validateQuantiles } from './quantiles';
 import { buildPanel, contextMoments, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
 import { loadTf, type Tf } from './neural/runtime';
-import { oneHot, trainSteps, Weights } from './neural/train';
+import { embedItems, oneHot, trainSteps, Weights } from './neural/train';
 import { InvalidModelSpec, type GlobalForecast, type GlobalModelSpec, type Prediction, type SeriesData } from './types';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
+type Tensor1D = import('@tensorflow/tfjs').Tensor1D;
+type Tensor2D = import('@tensorflow/tfjs').Tensor2D;
 
 export type RelatedUse = 'ALL' | 'HISTORICAL' | 'FORECAST' | 'NONE';
 
@@ -115,7 +117,7 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
           () => {
             const windows = Array.from({ length: batchSize }, sample);
             const batch = batchTensors(tf, panel, layout, windows, useRelated);
-            return pinballLoss(tf, net(batch, windows.length), batch.target, batch.mask, levels);
+            return pinballLoss(tf, net(batch, windows.length, true), batch.target, batch.mask, levels);
           },
           { steps, learningRate, finalLearningRate: learningRate * FINAL_LEARNING_RATE_FRACTION },
         );
@@ -132,7 +134,8 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
   };
 }
 
-type Net = (input: Batch, batch: number) => Tensor;
+/** Quantiles [B, horizon, levels]; `training` takes the differentiable path for the item embedding. */
+type Net = (input: Batch, batch: number, training: boolean) => Tensor;
 
 function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Net {
   const { context, horizon, levels } = layout;
@@ -146,7 +149,7 @@ function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Ne
   const hiddenBias = weights.vector(channels);
   const out = weights.matrix(channels, levels.length);
   const outBias = weights.vector(levels.length);
-  return ({ encoder, decoder, baseline, item }, batch) => {
+  return ({ encoder, decoder, baseline, item }, batch, training) => {
     let h = encoder; // [B, C, inputs]
     conv.forEach(({ dilation, kernel, bias }, l) => {
       const width = h.shape[2]!;
@@ -157,7 +160,7 @@ function network(tf: Tf, weights: Weights, layout: Layout, channels: number): Ne
     });
     const last = tf.reshape(tf.slice(h, [0, context - 1, 0], [batch, 1, channels]), [batch, channels]);
     const encoding = tf.concat([last, tf.mean(h, 1)], 1); // [B, 2K]
-    const embedding = tf.matMul(item, table); // [B, E]: a one-hot product, which every backend differentiates
+    const embedding = embedItems(tf, table as Tensor2D, item, training); // [B, E]
     const staticPart = tf.concat([encoding, embedding], 1);
     const width = 2 * channels + ITEM_EMBEDDING;
     const repeated = tf.tile(tf.reshape(staticPart, [batch, 1, width]), [1, horizon, 1]);
@@ -179,8 +182,8 @@ interface Batch {
   readonly baseline: Tensor;
   readonly target: Tensor;
   readonly mask: Tensor;
-  /** One-hot item index [B, items]. */
-  readonly item: Tensor;
+  /** Item index of each window [B] (int32). */
+  readonly item: Tensor1D;
 }
 
 function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], useRelated: RelatedUse) {
@@ -191,7 +194,7 @@ function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], u
   const target = new Float32Array(B * horizon);
   const mask = new Float32Array(B * horizon);
   const baseline = new Float32Array(B);
-  const item = new Float32Array(B * layout.items);
+  const item = new Int32Array(B);
   const loc = new Float64Array(B);
   const spread = new Float64Array(B);
   const steps = oneHot(horizon, horizon);
@@ -200,7 +203,7 @@ function batchArrays(panel: Panel, layout: Layout, windows: readonly Window[], u
   const keepFuture = useRelated === 'ALL' || useRelated === 'FORECAST';
   windows.forEach(({ series, start }, b) => {
     const s = panel.series[series]!;
-    item[b * layout.items + series] = 1;
+    item[b] = series;
     const { mean, spread: sp } = contextMoments(s, start, context, layout.season);
     loc[b] = mean;
     spread[b] = sp;
@@ -254,7 +257,7 @@ function tensorsOf(tf: Tf, a: ReturnType<typeof batchArrays>, layout: Layout, B:
     baseline: tf.tensor1d(a.baseline),
     target: tf.tensor2d(a.target, [B, layout.horizon]),
     mask: tf.tensor2d(a.mask, [B, layout.horizon]),
-    item: tf.tensor2d(a.item, [B, layout.items]),
+    item: tf.tensor1d(a.item, 'int32'),
   };
 }
 
@@ -278,7 +281,7 @@ function predictAll(tf: Tf, net: Net, panel: Panel, layout: Layout, useRelated: 
     const a = batchArrays(panel, layout, part, useRelated);
     const values = tf.tidy(() => {
       const batch = tensorsOf(tf, a, layout, part.length);
-      return net(batch, part.length).dataSync() as Float32Array;
+      return net(batch, part.length, false).dataSync() as Float32Array;
     });
     part.forEach(({ series }, b) => {
       const scale = panel.series[series]!.scale;

@@ -19,11 +19,12 @@
 import { empiricalQuantiles, SeededRandom, validateQuantiles } from './quantiles';
 import { buildPanel, contextMoments, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
 import { loadTf, type Tf } from './neural/runtime';
-import { trainSteps, Weights } from './neural/train';
+import { embedItems, trainSteps, Weights } from './neural/train';
 import { InvalidModelSpec, type GlobalForecast, type GlobalModelSpec, type Prediction, type SeriesData } from './types';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Tensor2D = import('@tensorflow/tfjs').Tensor2D;
+type Tensor1D = import('@tensorflow/tfjs').Tensor1D;
 type Scalar = import('@tensorflow/tfjs').Scalar;
 
 export type Likelihood = 'student-T' | 'gaussian' | 'negative-binomial';
@@ -111,7 +112,7 @@ export function deepAr(options: DeepArOptions = {}): GlobalModelSpec {
             const windows = Array.from({ length: batchSize }, sample);
             const batch = trainingBatch(panel, layout, windows);
             const inputs = tf.tensor3d(batch.inputs, [batchSize, window, layout.inputs]);
-            const { outputs } = net.run(inputs, net.zeroState(batchSize), tf.tensor2d(batch.item, [batchSize, layout.items]));
+            const { outputs } = net.run(inputs, net.zeroState(batchSize), net.embed(tf.tensor1d(batch.item, 'int32'), true));
             return negativeLogLikelihood(tf, likelihood, outputs, tf.tensor2d(batch.target, [batchSize, window]), tf.tensor2d(batch.raw, [batchSize, window]), tf.tensor2d(batch.mask, [batchSize, window]), tf.tensor2d(batch.scale, [batchSize, 1]));
           },
           { steps: epochs * batchesPerEpoch, learningRate },
@@ -146,8 +147,10 @@ interface State {
 
 interface Net {
   zeroState(rows: number): State;
-  /** Runs the LSTM over inputs [B, T, D] of items [B, items] (one-hot): distribution parameters [B, T, P] and the final state. */
-  run(inputs: Tensor, state: State, item: Tensor): { outputs: Tensor; state: State };
+  /** The item-embedding rows [B, E] of item indices [B]; `training` takes the differentiable path. */
+  embed(items: Tensor1D, training: boolean): Tensor2D;
+  /** Runs the LSTM over inputs [B, T, D] with the rows' item embeddings [B, E]: distribution parameters [B, T, P] and the final state. */
+  run(inputs: Tensor, state: State, embedding: Tensor2D): { outputs: Tensor; state: State };
 }
 
 function network(tf: Tf, weights: Weights, layout: Layout, cells: number, layers: number, parameters: number): Net {
@@ -163,9 +166,9 @@ function network(tf: Tf, weights: Weights, layout: Layout, cells: number, layers
   const headBias = weights.vector(parameters);
   return {
     zeroState: (rows) => ({ h: stack.map(() => tf.zeros([rows, cells])), c: stack.map(() => tf.zeros([rows, cells])) }),
-    run(inputs, state, item) {
+    embed: (items, training) => embedItems(tf, table as Tensor2D, items, training),
+    run(inputs, state, embedding) {
       const [B, T] = inputs.shape as [number, number, number];
-      const embedding = tf.matMul(item, table) as Tensor2D; // a one-hot product, which every backend differentiates
       const h = [...state.h];
       const c = [...state.c];
       const tops: Tensor2D[] = [];
@@ -214,11 +217,11 @@ function trainingBatch(panel: Panel, layout: Layout, windows: readonly Window[])
   const raw = new Float32Array(B * W);
   const mask = new Float32Array(B * W);
   const scale = new Float32Array(B);
-  const item = new Float32Array(B * layout.items);
+  const item = new Int32Array(B);
   windows.forEach(({ series, start }, b) => {
     const s = panel.series[series]!;
     scale[b] = s.scale;
-    item[b * layout.items + series] = 1;
+    item[b] = series;
     const standard = standardOf(panel, layout, series, start);
     const value = (t: number) => (s.scaled[t]! - standard.mean) / standard.spread;
     const observed = (t: number) => s.observed[t]!;
@@ -332,15 +335,9 @@ function forecast(tf: Tf, net: Net, panel: Panel, layout: Layout, likelihood: Li
     // paths[(i * samples + k) * horizon + h], in scaled units
     const paths = new Float32Array(rows * horizon);
     const standards = part.map(({ series, start }) => standardOf(panel, layout, series, start));
-    const item = new Float32Array(rows * layout.items);
-    part.forEach(({ series }, i) => {
-      for (let k = 0; k < samples; k++) item[(i * samples + k) * layout.items + series] = 1;
-    });
-    const itemTensor = tf.tensor2d(item, [rows, layout.items]);
-    const contextItems = tf.tensor2d(
-      part.flatMap(({ series }) => Array.from({ length: layout.items }, (_, j) => (j === series ? 1 : 0))),
-      [N, layout.items],
-    );
+    // Each series' embedding, once for its context and once per sample path.
+    const contextItems = tf.tidy(() => net.embed(tf.tensor1d(part.map((w) => w.series), 'int32'), false));
+    const itemTensor = tf.tidy(() => tf.reshape(tf.tile(tf.reshape(contextItems, [N, 1, -1]), [1, samples, 1]), [rows, -1]) as Tensor2D);
     // Read the context once per series, then repeat the state for every sample path.
     let state: State = tf.tidy(() => {
       const inputs = new Float32Array(N * context * layout.inputs);

@@ -7,6 +7,8 @@ import type { Tf } from './runtime';
 
 type Variable = import('@tensorflow/tfjs').Variable;
 type Scalar = import('@tensorflow/tfjs').Scalar;
+type Tensor1D = import('@tensorflow/tfjs').Tensor1D;
+type Tensor2D = import('@tensorflow/tfjs').Tensor2D;
 
 /** The trainable weights of one network, created from one seed. */
 export class Weights {
@@ -81,6 +83,17 @@ export function trainSteps(tf: Tf, weights: Weights, loss: (step: number) => Sca
     optimizer.dispose();
   }
   return tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
+}
+
+/**
+ * Rows of an item-embedding table [items, width] for item indices [B]. Training multiplies a
+ * one-hot matrix by the table: tfjs' WASM backend has no kernel for the gradient of a gather
+ * (UnsortedSegmentSum). Forecasting needs no gradient and gathers, so its memory does not grow
+ * with batch × items.
+ */
+export function embedItems(tf: Tf, table: Tensor2D, items: Tensor1D, differentiable: boolean): Tensor2D {
+  const count = table.shape[0];
+  return differentiable ? tf.matMul(tf.cast(tf.oneHot(items, count), 'float32'), table) : tf.gather(table, items);
 }
 
 /** One-hot rows of `size` for positions 0 … count − 1, as a flat [count, size] array. */
