@@ -119,14 +119,17 @@ describe('learning a known promotion effect (sales × 2 on promotion days)', () 
 
 /**
  * What the pipeline gives the engine: log1p of the sales (its default transform), so a promotion
- * that doubles sales is an additive log(2) ≈ 0.69, the same for a 5-unit and a 300-unit seller,
- * while the levels (log1p 1.8–5.7) differ far more than the lift does.
+ * that multiplies sales by `lift` is an additive log(lift) (log 2 ≈ 0.69), the same for a 5-unit
+ * and a 300-unit seller, while the levels (log1p 1.8–5.7) differ far more than the lift does.
  */
-function logPromotedPanel(items: number, n: number, horizon: number, seed = 5): SeriesData[] {
-  return promotedPanel(items, n, horizon, 2, seed).map((s, i) => {
+function logPromotedPanel(items: number, n: number, horizon: number, lift: (item: number) => number = () => 2, seed = 5): SeriesData[] {
+  const random = mulberry32(seed);
+  return Array.from({ length: items }, (_, i) => {
+    const promo = new Float64Array(n + horizon).map(() => (random() < 0.2 ? 1 : 0));
     const level = 5 * Math.pow(60, i / Math.max(1, items - 1)); // 5 … 300 units a day
-    const relative = s.values.map((v, t) => v / (10 + 7 * i)); // promotedPanel's level taken out
-    return { ...s, values: relative.map((v) => Math.log1p(level * v)) };
+    const values = new Float64Array(n).map((_, t) => Math.log1p(level * (1 + 0.2 * Math.sin(t / 5)) * (promo[t] ? lift(i) : 1) * (0.9 + 0.2 * random())));
+    const timestamps = Array.from({ length: n }, (_, t) => new Date(Date.UTC(2024, 0, 1) + t * DAY));
+    return { values, seasonLength: 7, timestamps, related: { promo } };
   });
 }
 
@@ -144,7 +147,7 @@ function promotionShift(panel: readonly SeriesData[], predictions: { quantiles: 
   return shifts.reduce((a, b) => a + b, 0) / shifts.length;
 }
 
-describe('CNN-QR on log1p sales (the pipeline default): a promotion is a shift of log(2)', () => {
+describe('CNN-QR on log1p sales (the pipeline default): a promotion is a shift of log(lift)', () => {
   const horizon = 14;
   const panel = logPromotedPanel(10, 150, horizon);
   const options = { epochs: 8, channels: 16, batchSize: 32, batchesPerEpoch: 10, contextLength: 14 };
@@ -159,6 +162,26 @@ describe('CNN-QR on log1p sales (the pipeline default): a promotion is a shift o
     expect(shift).toBeLessThan(0.9);
     const biggest = promotionShift(panel.slice(-3), forecast.predictions.slice(-3), horizon);
     expect(biggest).toBeGreaterThan(0.5);
+  });
+
+  it("learns each item's own lift: × 1.5 and × 3 on alternate items (shifts 0.41 and 1.10)", async () => {
+    // Prepare
+    const mixed = logPromotedPanel(10, 150, horizon, (i) => (i % 2 ? 3 : 1.5));
+
+    // Act
+    const forecast = await cnnQr(options).fitPredict(mixed, horizon, QUANTILES);
+
+    // Assess: a model that learns one lift for all items forecasts about the same shift for both
+    // groups; the item embedding lets it tell them apart.
+    const group = (odd: number) => {
+      const items = mixed.map((_, i) => i).filter((i) => i % 2 === odd);
+      return promotionShift(items.map((i) => mixed[i]!), items.map((i) => forecast.predictions[i]!), horizon);
+    };
+    const [low, high] = [group(0), group(1)];
+    expect(low).toBeGreaterThan(0.25);
+    expect(low).toBeLessThan(0.55);
+    expect(high).toBeGreaterThan(0.65);
+    expect(high - low).toBeGreaterThan(0.25);
   });
 
   it('sees no shift without the related data', async () => {
