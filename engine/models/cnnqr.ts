@@ -33,7 +33,7 @@ export type RelatedUse = 'ALL' | 'HISTORICAL' | 'FORECAST' | 'NONE';
 export interface CnnQrOptions {
   /** Periods of history the encoder reads (default 2 × horizon, at least 8). */
   readonly contextLength?: number;
-  /** Passes of `batchesPerEpoch` batches (default 20). */
+  /** Passes of `batchesPerEpoch` batches (default 60). */
   readonly epochs?: number;
   readonly learningRate?: number;
   /** Convolution channels (default 16). */
