@@ -3,9 +3,12 @@
  * windows (context + horizon) sampled across all the items, emitting at each step the parameters
  * of a likelihood for the next value.
  *
- * - Inputs per step: lagged targets (1, m and 2m periods back, m the season length; scaled by the
- *   item's scale), an observed flag for the previous value, calendar and related features and the
- *   item's log scale (engine/models/neural/panel.ts).
+ * - Inputs per step: lagged targets (1, m and 2m periods back, m the season length), an observed
+ *   flag for the previous value, calendar and related features, the item's log scale and its
+ *   window's log spread (engine/models/neural/panel.ts), and a learned per-item vector (item-id
+ *   embedding: what an item's promotions and weekdays do is learned from its whole history, not
+ *   only from one window). Student-t and Gaussian model each window's values standardised by its
+ *   context's mean and spread (`contextMoments`); the negative binomial models counts.
  * - Likelihoods: Student-t (Forecast's default; real values), Gaussian, negative binomial (counts:
  *   mean = scale · softplus, shape α = softplus / √scale). The negative log-likelihood of every
  *   observed step of a window is minimised (teacher forcing).
@@ -14,13 +17,14 @@
  *   quantiles and the point forecast their mean. Draws come from a seeded generator.
  */
 import { empiricalQuantiles, SeededRandom, validateQuantiles } from './quantiles';
-import { buildPanel, copyFeatures, forecastWindows, windowSampler, type Panel, type Window } from './neural/panel';
+import { buildPanel, contextMoments, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
 import { loadTf, type Tf } from './neural/runtime';
-import { trainSteps, Weights } from './neural/train';
+import { embedItems, trainSteps, Weights } from './neural/train';
 import { InvalidModelSpec, type GlobalForecast, type GlobalModelSpec, type Prediction, type SeriesData } from './types';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Tensor2D = import('@tensorflow/tfjs').Tensor2D;
+type Tensor1D = import('@tensorflow/tfjs').Tensor1D;
 type Scalar = import('@tensorflow/tfjs').Scalar;
 
 export type Likelihood = 'student-T' | 'gaussian' | 'negative-binomial';
@@ -28,7 +32,7 @@ export type Likelihood = 'student-T' | 'gaussian' | 'negative-binomial';
 export interface DeepArOptions {
   /** Periods the network reads before forecasting (default: the horizon, as Forecast). */
   readonly contextLength?: number;
-  /** Passes of `batchesPerEpoch` batches (default 10). */
+  /** Passes of `batchesPerEpoch` batches (default 20). */
   readonly epochs?: number;
   readonly learningRate?: number;
   readonly likelihood?: Likelihood;
@@ -43,7 +47,7 @@ export interface DeepArOptions {
   readonly seed?: number;
 }
 
-export const DEEPAR_DEFAULTS = { epochs: 10, learningRate: 1e-3, likelihood: 'student-T', numCells: 40, numLayers: 1, batchSize: 32, batchesPerEpoch: 10, samples: 100, seed: 1 } as const;
+export const DEEPAR_DEFAULTS = { epochs: 20, learningRate: 1e-3, likelihood: 'student-T', numCells: 40, numLayers: 1, batchSize: 32, batchesPerEpoch: 10, samples: 100, seed: 1 } as const;
 
 const PARAMETERS: Record<Likelihood, number> = { 'student-T': 3, gaussian: 2, 'negative-binomial': 2 };
 
@@ -57,6 +61,19 @@ interface Layout {
   readonly lags: readonly number[];
   readonly features: number;
   readonly inputs: number;
+  readonly items: number;
+  readonly season: number;
+  /** Student-t and Gaussian model standardised values; the negative binomial counts. */
+  readonly standardise: boolean;
+}
+
+/** Width of the learned per-item vector (item-id embedding). */
+const ITEM_EMBEDDING = 8;
+
+/** A window's standardisation: value → (value − mean) / spread (identity for counts). */
+interface Standard {
+  readonly mean: number;
+  readonly spread: number;
 }
 
 export function deepAr(options: DeepArOptions = {}): GlobalModelSpec {
@@ -82,7 +99,7 @@ export function deepAr(options: DeepArOptions = {}): GlobalModelSpec {
       const panel = buildPanel(data, horizon);
       const m = Math.max(1, data[0]!.seasonLength);
       const lags = [...new Set(m > 1 ? [1, m, 2 * m] : [1, 2, 3])];
-      const layout: Layout = { context: options.contextLength ?? horizon, horizon, lags, features: panel.featureCount, inputs: lags.length + 2 + panel.featureCount };
+      const layout: Layout = { context: options.contextLength ?? horizon, horizon, lags, features: panel.featureCount, inputs: lags.length + 3 + panel.featureCount, items: data.length, season: m, standardise: likelihood !== 'negative-binomial' };
       const weights = new Weights(tf, seed);
       try {
         const net = network(tf, weights, layout, cells, layers, PARAMETERS[likelihood]);
@@ -95,7 +112,7 @@ export function deepAr(options: DeepArOptions = {}): GlobalModelSpec {
             const windows = Array.from({ length: batchSize }, sample);
             const batch = trainingBatch(panel, layout, windows);
             const inputs = tf.tensor3d(batch.inputs, [batchSize, window, layout.inputs]);
-            const { outputs } = net.run(inputs, net.zeroState(batchSize));
+            const { outputs } = net.run(inputs, net.zeroState(batchSize), net.embed(tf.tensor1d(batch.item, 'int32'), true));
             return negativeLogLikelihood(tf, likelihood, outputs, tf.tensor2d(batch.target, [batchSize, window]), tf.tensor2d(batch.raw, [batchSize, window]), tf.tensor2d(batch.mask, [batchSize, window]), tf.tensor2d(batch.scale, [batchSize, 1]));
           },
           { steps: epochs * batchesPerEpoch, learningRate },
@@ -130,13 +147,16 @@ interface State {
 
 interface Net {
   zeroState(rows: number): State;
-  /** Runs the LSTM over inputs [B, T, D]: distribution parameters [B, T, P] and the final state. */
-  run(inputs: Tensor, state: State): { outputs: Tensor; state: State };
+  /** The item-embedding rows [B, E] of item indices [B]; `training` takes the differentiable path. */
+  embed(items: Tensor1D, training: boolean): Tensor2D;
+  /** Runs the LSTM over inputs [B, T, D] with the rows' item embeddings [B, E]: distribution parameters [B, T, P] and the final state. */
+  run(inputs: Tensor, state: State, embedding: Tensor2D): { outputs: Tensor; state: State };
 }
 
 function network(tf: Tf, weights: Weights, layout: Layout, cells: number, layers: number, parameters: number): Net {
+  const table = weights.matrix(layout.items, ITEM_EMBEDDING);
   const stack = Array.from({ length: layers }, (_, l) => {
-    const kernel = weights.matrix((l === 0 ? layout.inputs : cells) + cells, 4 * cells);
+    const kernel = weights.matrix((l === 0 ? layout.inputs + ITEM_EMBEDDING : cells) + cells, 4 * cells);
     // Gates ordered input, candidate, forget, output; the forget gate gets a constant +1 in run()
     // (remember by default, as in tfjs' basicLSTMCell and Keras' unit_forget_bias).
     const bias = weights.vector(4 * cells);
@@ -146,14 +166,15 @@ function network(tf: Tf, weights: Weights, layout: Layout, cells: number, layers
   const headBias = weights.vector(parameters);
   return {
     zeroState: (rows) => ({ h: stack.map(() => tf.zeros([rows, cells])), c: stack.map(() => tf.zeros([rows, cells])) }),
-    run(inputs, state) {
+    embed: (items, training) => embedItems(tf, table as Tensor2D, items, training),
+    run(inputs, state, embedding) {
       const [B, T] = inputs.shape as [number, number, number];
       const h = [...state.h];
       const c = [...state.c];
       const tops: Tensor2D[] = [];
       const steps = tf.unstack(inputs, 1) as Tensor2D[];
       for (let t = 0; t < T; t++) {
-        let x = steps[t]!;
+        let x = tf.concat([steps[t]!, embedding], 1);
         stack.forEach(({ kernel, bias }, l) => {
           const gates = tf.add(tf.matMul(tf.concat([x, h[l]!], 1), kernel), bias);
           const [i, j, f, o] = tf.split(gates, 4, 1) as Tensor2D[];
@@ -171,14 +192,21 @@ function network(tf: Tf, weights: Weights, layout: Layout, cells: number, layers
 }
 
 /** Writes the inputs of absolute step `t` of series `s` (lags read from `value(t')`). */
-function stepInputs(panel: Panel, layout: Layout, series: number, t: number, value: (t: number) => number, observed: (t: number) => number, out: Float32Array, o: number): void {
+function stepInputs(panel: Panel, layout: Layout, series: number, t: number, value: (t: number) => number, observed: (t: number) => number, standard: Standard, out: Float32Array, o: number): void {
   const s = panel.series[series]!;
   layout.lags.forEach((lag, k) => {
-    out[o + k] = t - lag >= 0 ? value(t - lag) : 0;
+    out[o + k] = t - lag >= 0 && observed(t - lag) ? value(t - lag) : 0;
   });
   out[o + layout.lags.length] = t - 1 >= 0 ? observed(t - 1) : 0;
   out[o + layout.lags.length + 1] = s.logScale;
-  copyFeatures(s, layout.features, t, out, o + layout.lags.length + 2);
+  out[o + layout.lags.length + 2] = Math.log(standard.spread);
+  const f = o + layout.lags.length + 3;
+  copyFeatures(s, layout.features, t, out, f);
+  if (out[f + YEAR_LAG_OBSERVED]) out[f + YEAR_LAG_FEATURE] = (out[f + YEAR_LAG_FEATURE]! - standard.mean) / standard.spread;
+}
+
+function standardOf(panel: Panel, layout: Layout, series: number, start: number): Standard {
+  return layout.standardise ? contextMoments(panel.series[series]!, start, layout.context, layout.season) : { mean: 0, spread: 1 };
 }
 
 function trainingBatch(panel: Panel, layout: Layout, windows: readonly Window[]) {
@@ -189,23 +217,26 @@ function trainingBatch(panel: Panel, layout: Layout, windows: readonly Window[])
   const raw = new Float32Array(B * W);
   const mask = new Float32Array(B * W);
   const scale = new Float32Array(B);
+  const item = new Int32Array(B);
   windows.forEach(({ series, start }, b) => {
     const s = panel.series[series]!;
     scale[b] = s.scale;
-    const value = (t: number) => s.scaled[t]!;
+    item[b] = series;
+    const standard = standardOf(panel, layout, series, start);
+    const value = (t: number) => (s.scaled[t]! - standard.mean) / standard.spread;
     const observed = (t: number) => s.observed[t]!;
     for (let j = 0; j < W; j++) {
       const t = start - layout.context + j;
       if (t < 0) continue;
-      stepInputs(panel, layout, series, t, value, observed, inputs, (b * W + j) * layout.inputs);
+      stepInputs(panel, layout, series, t, value, observed, standard, inputs, (b * W + j) * layout.inputs);
       if (t < s.scaled.length && s.observed[t]) {
-        target[b * W + j] = s.scaled[t]!;
+        target[b * W + j] = value(t);
         raw[b * W + j] = s.raw[t]!;
         mask[b * W + j] = 1;
       }
     }
   });
-  return { inputs, target, raw, mask, scale };
+  return { inputs, target, raw, mask, scale, item };
 }
 
 /** ln Γ(x) for x > 0: Stirling's series at x + 5, shifted back (error < 1e-8). */
@@ -303,6 +334,10 @@ function forecast(tf: Tf, net: Net, panel: Panel, layout: Layout, likelihood: Li
     const rows = N * samples;
     // paths[(i * samples + k) * horizon + h], in scaled units
     const paths = new Float32Array(rows * horizon);
+    const standards = part.map(({ series, start }) => standardOf(panel, layout, series, start));
+    // Each series' embedding, once for its context and once per sample path.
+    const contextItems = tf.tidy(() => net.embed(tf.tensor1d(part.map((w) => w.series), 'int32'), false));
+    const itemTensor = tf.tidy(() => tf.reshape(tf.tile(tf.reshape(contextItems, [N, 1, -1]), [1, samples, 1]), [rows, -1]) as Tensor2D);
     // Read the context once per series, then repeat the state for every sample path.
     let state: State = tf.tidy(() => {
       const inputs = new Float32Array(N * context * layout.inputs);
@@ -310,10 +345,11 @@ function forecast(tf: Tf, net: Net, panel: Panel, layout: Layout, likelihood: Li
         const s = panel.series[series]!;
         for (let j = 0; j < context; j++) {
           const t = start - context + j;
-          if (t >= 0) stepInputs(panel, layout, series, t, (u) => s.scaled[u]!, (u) => s.observed[u]!, inputs, (i * context + j) * layout.inputs);
+          const standard = standards[i]!;
+          if (t >= 0) stepInputs(panel, layout, series, t, (u) => (s.scaled[u]! - standard.mean) / standard.spread, (u) => s.observed[u]!, standard, inputs, (i * context + j) * layout.inputs);
         }
       });
-      const { state } = net.run(tf.tensor3d(inputs, [N, context, layout.inputs]), net.zeroState(N));
+      const { state } = net.run(tf.tensor3d(inputs, [N, context, layout.inputs]), net.zeroState(N), contextItems);
       const repeat = (x: Tensor2D) => tf.reshape(tf.tile(tf.reshape(x, [N, 1, -1]), [1, samples, 1]), [rows, -1]) as Tensor2D;
       const repeated = { h: state.h.map(repeat), c: state.c.map(repeat) };
       for (const x of [...repeated.h, ...repeated.c]) tf.keep(x);
@@ -325,14 +361,15 @@ function forecast(tf: Tf, net: Net, panel: Panel, layout: Layout, likelihood: Li
         const s = panel.series[series]!;
         for (let k = 0; k < samples; k++) {
           const row = i * samples + k;
-          const value = (t: number) => (t >= start ? paths[row * horizon + (t - start)]! : s.scaled[t]!);
+          const standard = standards[i]!;
+          const value = (t: number) => (t >= start ? paths[row * horizon + (t - start)]! : (s.scaled[t]! - standard.mean) / standard.spread);
           const observed = (t: number) => (t >= start ? 1 : s.observed[t]!);
-          stepInputs(panel, layout, series, start + h, value, observed, inputs, row * layout.inputs);
+          stepInputs(panel, layout, series, start + h, value, observed, standard, inputs, row * layout.inputs);
         }
       });
       const current = state;
       const [outputs, ...next] = tf.tidy(() => {
-        const result = net.run(tf.tensor3d(inputs, [rows, 1, layout.inputs]), current);
+        const result = net.run(tf.tensor3d(inputs, [rows, 1, layout.inputs]), current, itemTensor);
         return [result.outputs, ...result.state.h, ...result.state.c];
       });
       const params = outputs!.dataSync() as Float32Array;
@@ -365,11 +402,12 @@ function forecast(tf: Tf, net: Net, panel: Panel, layout: Layout, likelihood: Li
         }
       });
     }
-    for (const x of [...state.h, ...state.c]) x.dispose();
+    for (const x of [...state.h, ...state.c, itemTensor, contextItems]) x.dispose();
     part.forEach(({ series }, i) => {
       const scale = panel.series[series]!.scale;
+      const { mean: location, spread } = standards[i]!;
       const seriesPaths = new Float64Array(samples * horizon);
-      for (let j = 0; j < samples * horizon; j++) seriesPaths[j] = paths[i * samples * horizon + j]! * scale;
+      for (let j = 0; j < samples * horizon; j++) seriesPaths[j] = (paths[i * samples * horizon + j]! * spread + location) * scale;
       const mean = new Float64Array(horizon);
       for (let k = 0; k < samples; k++) for (let h = 0; h < horizon; h++) mean[h] = mean[h]! + seriesPaths[k * horizon + h]! / samples;
       out.push({ mean, quantiles: empiricalQuantiles(seriesPaths, samples, horizon, quantiles) });

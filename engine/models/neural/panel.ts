@@ -38,8 +38,11 @@ export interface Panel {
 }
 
 /** Calendar (10) then last year's value and its observed flag (2); related series follow. */
-const CALENDAR_FEATURES = 10;
+const CALENDAR_FEATURES = 14;
 const KNOWN_FEATURES = CALENDAR_FEATURES + 2;
+/** Feature columns of last year's value (item-scaled) and of its observed flag. */
+export const YEAR_LAG_FEATURE = CALENDAR_FEATURES;
+export const YEAR_LAG_OBSERVED = CALENDAR_FEATURES + 1;
 const DAY_MS = 86_400_000;
 
 function calendarRow(t: Date, out: Float32Array, offset: number): void {
@@ -54,6 +57,10 @@ function calendarRow(t: Date, out: Float32Array, offset: number): void {
   for (let k = 1; k <= 3; k++) {
     out[offset + 2 + 2 * k] = Math.sin(2 * Math.PI * k * doy);
     out[offset + 3 + 2 * k] = Math.cos(2 * Math.PI * k * doy);
+  }
+  for (let k = 2; k <= 3; k++) {
+    out[offset + 6 + 2 * k] = Math.sin(2 * Math.PI * k * dow);
+    out[offset + 7 + 2 * k] = Math.cos(2 * Math.PI * k * dow);
   }
 }
 
@@ -154,6 +161,34 @@ export function buildPanel(data: readonly SeriesData[], horizon: number): Panel 
     return { scaled, raw: s.values, observed, features, scale, logScale: Math.log(scale) - meanLog };
   });
   return { series, horizon, featureCount, related };
+}
+
+/** Floor of a window's spread, in units of the item's scale (a flat context must not blow the targets up). */
+const SPREAD_FLOOR = 0.02;
+
+/**
+ * Location and spread of the observed values before a window (its context, at least four seasons;
+ * in item-scaled units): targets and history enter as (value − mean) / spread. Dividing by the level alone (mean |y|) makes the loss
+ * weigh an item's errors by 1 / its level, which on log1p-transformed data (the pipeline's
+ * default: levels 1–6 for a 2- to 400-unit seller) under-weighs the big sellers 3–4×; a spread is
+ * the same kind of number for raw and for log data.
+ */
+export function contextMoments(s: PanelSeries, start: number, context: number, seasonLength: number): { mean: number; spread: number } {
+  // At least four seasons: a week of daily data holds one or two promotion days, which would move
+  // a 7-value mean and spread by as much as the effect the network is to learn.
+  const periods = Math.max(context, 4 * Math.max(1, seasonLength));
+  let sum = 0;
+  let squares = 0;
+  let count = 0;
+  for (let t = Math.max(0, start - periods); t < start; t++) {
+    if (!s.observed[t]) continue;
+    sum += s.scaled[t]!;
+    squares += s.scaled[t]! * s.scaled[t]!;
+    count++;
+  }
+  if (!count) return { mean: 0, spread: 1 };
+  const mean = sum / count;
+  return { mean, spread: Math.max(SPREAD_FLOOR, Math.sqrt(Math.max(0, squares / count - mean * mean))) };
 }
 
 /** A training window: series `series`, forecast start `start` (the target covers start … start + horizon − 1). */

@@ -7,6 +7,8 @@ import type { Tf } from './runtime';
 
 type Variable = import('@tensorflow/tfjs').Variable;
 type Scalar = import('@tensorflow/tfjs').Scalar;
+type Tensor1D = import('@tensorflow/tfjs').Tensor1D;
+type Tensor2D = import('@tensorflow/tfjs').Tensor2D;
 
 /** The trainable weights of one network, created from one seed. */
 export class Weights {
@@ -46,6 +48,8 @@ export class Weights {
 export interface TrainOptions {
   readonly steps: number;
   readonly learningRate: number;
+  /** With it, the rate decays from `learningRate` to this along a half cosine over the steps. */
+  readonly finalLearningRate?: number;
   /** Gradients are rescaled to this global norm at most (recurrent nets explode otherwise). */
   readonly clipNorm?: number;
 }
@@ -56,7 +60,13 @@ export function trainSteps(tf: Tf, weights: Weights, loss: (step: number) => Sca
   const clip = options.clipNorm ?? 10;
   const tail: number[] = [];
   try {
+    const floor = options.finalLearningRate;
     for (let step = 0; step < options.steps; step++) {
+      if (floor !== undefined) {
+        // Cosine decay: large steps early, small ones at the end so the last weights are not the noise of one batch.
+        const rate = floor + (options.learningRate - floor) * 0.5 * (1 + Math.cos((Math.PI * step) / options.steps));
+        (optimizer as unknown as { learningRate: number }).learningRate = rate; // Adam reads it at every step
+      }
       const recordLoss = step >= options.steps - Math.max(1, Math.ceil(options.steps / 10));
       const value = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => loss(step), weights.all);
@@ -73,6 +83,17 @@ export function trainSteps(tf: Tf, weights: Weights, loss: (step: number) => Sca
     optimizer.dispose();
   }
   return tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
+}
+
+/**
+ * Rows of an item-embedding table [items, width] for item indices [B]. Training multiplies a
+ * one-hot matrix by the table: tfjs' WASM backend has no kernel for the gradient of a gather
+ * (UnsortedSegmentSum). Forecasting needs no gradient and gathers, so its memory does not grow
+ * with batch × items.
+ */
+export function embedItems(tf: Tf, table: Tensor2D, items: Tensor1D, differentiable: boolean): Tensor2D {
+  const count = table.shape[0];
+  return differentiable ? tf.matMul(tf.cast(tf.oneHot(items, count), 'float32'), table) : tf.gather(table, items);
 }
 
 /** One-hot rows of `size` for positions 0 … count − 1, as a flat [count, size] array. */
