@@ -252,7 +252,8 @@ async function measure(series: number, shardCost: number, days: number, maxShard
   } finally {
     await engine.idle();
     await engine.close();
-    await rm(root, { recursive: true, force: true });
+    // With --max-shards the Map's other iterations may still be writing their files as it fails.
+    await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 500 });
   }
 }
 
