@@ -1,7 +1,8 @@
 /**
  * Scale benchmark of the built-in engine on its serverless path (issue 10):
  *
- *   npm run bench:scale [-- --sizes 1000,10000 --shard-costs 100000,250000 --days 365 --max-shards N]
+ *   npm run bench:scale [-- --sizes 1000,10000 --shard-costs 100000,250000 --days 365 --max-shards N
+ *                          --algorithm ETS|ARIMA|NPTS|PROPHET|AUTOPREDICTOR]
  *
  * A synthetic daily panel (weekly season, trend, noise; seeded) of N series is imported and an
  * ETS predictor (1 backtest window, horizon 14) trained through the product's own path: the
@@ -32,7 +33,9 @@ import {
   CreateDatasetCommand,
   CreateDatasetGroupCommand,
   CreateDatasetImportJobCommand,
+  CreateAutoPredictorCommand,
   CreatePredictorCommand,
+  DescribeAutoPredictorCommand,
   DescribeDatasetImportJobCommand,
   DescribePredictorCommand,
 } from '@aws-sdk/client-forecast';
@@ -196,19 +199,22 @@ async function measure(series: number, shardCost: number, days: number, maxShard
     );
     await waitActive(() => engine.send(new DescribeDatasetImportJobCommand({ DatasetImportJobArn })));
     const started = performance.now();
-    const { PredictorArn } = await engine.send(
-      new CreatePredictorCommand({
-        PredictorName: 'panel_ets',
-        AlgorithmArn: 'arn:aws:forecast:::algorithm/ETS',
-        ForecastHorizon: 14,
-        InputDataConfig: { DatasetGroupArn },
-        FeaturizationConfig: { ForecastFrequency: 'D' },
-      }),
-    );
+    const { PredictorArn } =
+      algorithm === 'AUTOPREDICTOR'
+        ? await engine.send(new CreateAutoPredictorCommand({ PredictorName: 'panel_auto', ForecastHorizon: 14, ForecastFrequency: 'D', DataConfig: { DatasetGroupArn } }))
+        : await engine.send(
+            new CreatePredictorCommand({
+              PredictorName: `panel_${algorithm.toLowerCase()}`,
+              AlgorithmArn: `arn:aws:forecast:::algorithm/${algorithm === 'PROPHET' ? 'Prophet' : algorithm}`,
+              ForecastHorizon: 14,
+              InputDataConfig: { DatasetGroupArn },
+              FeaturizationConfig: { ForecastFrequency: 'D' },
+            }),
+          );
     predictorArn = PredictorArn!;
     const outcome = await (async () => {
       for (;;) {
-        const described = await engine.send(new DescribePredictorCommand({ PredictorArn }));
+        const described = algorithm === 'AUTOPREDICTOR' ? await engine.send(new DescribeAutoPredictorCommand({ PredictorArn })) : await engine.send(new DescribePredictorCommand({ PredictorArn }));
         if (described.Status === 'ACTIVE' || described.Status === 'CREATE_FAILED') return described;
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -301,12 +307,15 @@ const sizes = option('sizes', '1000').split(',').map(Number);
 const shardCosts = option('shard-costs', '100000,250000').split(',').map(Number);
 const days = Number(option('days', '365'));
 const maxShards = Number(option('max-shards', 'Infinity'));
+/** The predictor's algorithm: ETS (default), ARIMA, NPTS, PROPHET (CreatePredictor) or AUTOPREDICTOR (CreateAutoPredictor). */
+const algorithm = option('algorithm', 'ETS').toUpperCase();
+if (!['ETS', 'ARIMA', 'NPTS', 'PROPHET', 'AUTOPREDICTOR'].includes(algorithm)) throw new Error(`--algorithm must be ETS, ARIMA, NPTS, PROPHET or AUTOPREDICTOR; got ${algorithm}`);
 if (placeholderFits) {
-  console.log(`bench:scale --placeholder-fits (bench-only: shards write placeholder forecasts, nothing is fitted) — ETS, 1 backtest window, horizon 14, ${days} days per series; Plan and Finish each in a process of their own`);
+  console.log(`bench:scale --placeholder-fits (bench-only: shards write placeholder forecasts, nothing is fitted) — ${algorithm}, 1 backtest window, horizon 14, ${days} days per series; Plan and Finish each in a process of their own`);
   console.log('| series | ENGINE_SHARD_COST | shards | predictor Plan / Finish peak RSS | predictor Plan / Finish | forecast Plan / Finish peak RSS | forecast Plan / Finish |');
   console.log('|---|---|---|---|---|---|---|');
 } else {
-  console.log(`bench:scale — ETS, 1 backtest window, horizon 14, ${days} days per series, shards in child processes, 2 at a time on this machine`);
+  console.log(`bench:scale — ${algorithm}, 1 backtest window, horizon 14, ${days} days per series, shards in child processes, 2 at a time on this machine`);
   console.log(
     '| series | ENGINE_SHARD_COST | shards | fit work per series | Plan / Finish | Plan+Finish ÷ fit work | shard peak RSS | Plan / Finish peak RSS | projected wall @100 Lambdas | @1 000 | Lambda cost per 1 M series | wall here |',
   );
