@@ -5,7 +5,7 @@
  * chain) — over M4 weekly and hourly and synthetic panels with known structure, in one table.
  *
  *   node bin/run-ts.mjs bench/accuracy.ts [--sets a,b] [--models ETS,AUTO] [--limit N] [--workers N]
- *        [--data dir] [--arima-sample N]
+ *        [--data dir] [--arima-sample N] [--sample ids-file]
  *
  * Per set: each series' last `horizon` points are held out; the rest is written to a CSV
  * (item_id,timestamp,target_value), forecast by `forecastCsv` with forecast types
@@ -14,7 +14,13 @@
  * wQL at 0.1/0.5/0.9, pooled over the set), cov80 (share of held-out points inside [q0.1, q0.9])
  * and CPU ms per series (process CPU — all worker threads — over the forecastCsv call, divided by
  * the series count, less the CPU of starting the pool, measured once on one series; the machine is
- * shared, so CPU rather than elapsed time).
+ * shared, so CPU rather than elapsed time) and the call's wall seconds. CNNQR and DEEPARP (global
+ * models, not in the default list) train one network over the set inside that call, so their CPU
+ * and wall are training plus forecasting.
+ *
+ * `--sample ids-file` keeps the M4 series named in the file (one id a line), e.g.
+ * /work/shared/data/m4/hourly_sample100_ids.txt; the R rows are then the file's own anchors
+ * (accuracy-anchors.md, `hourly_sample100`) where there are some.
  *
  * ARIMA (calibrated: four fits a series) is slow on long or seasonal series: on M4 and the monthly
  * and long synthetic sets it runs on a deterministic sample (every
@@ -26,7 +32,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { coverage, mase, weightedQuantileLoss, type ScoredSeries } from '../engine/metrics';
 import { mulberry32 } from '../engine/models/random';
@@ -259,6 +265,7 @@ interface ModelResult {
   /** Scored series by id. */
   readonly scored: Map<string, ScoredSeries>;
   readonly cpuMsPerSeries: number;
+  readonly wallSeconds: number;
   readonly fallbacks: number;
   readonly picks: Record<string, number>;
 }
@@ -317,7 +324,9 @@ async function runModel(set: EvalSet, model: OneOffAlgorithm, series: readonly E
   const output = join(dir, `${set.name}-${model}-out.csv`);
   writeTrainCsv(input, set, series);
   const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
   const summary = await forecastCsv({ inputPath: input, frequency: set.frequency, horizon: set.horizon, algorithm: model, forecastTypes: TYPES, outputPath: output, workers });
+  const wallSeconds = (performance.now() - wall0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const forecasts = readForecastCsv(output);
   const scored = new Map<string, ScoredSeries>();
@@ -332,7 +341,7 @@ async function runModel(set: EvalSet, model: OneOffAlgorithm, series: readonly E
       history: s.values.subarray(0, cut),
     });
   }
-  return { model, sampled, scored, cpuMsPerSeries: Math.max(0, (cpu.user + cpu.system) / 1000 - startupMs) / series.length, fallbacks: summary.fallbacks, picks: summary.algorithms };
+  return { model, sampled, scored, cpuMsPerSeries: Math.max(0, (cpu.user + cpu.system) / 1000 - startupMs) / series.length, wallSeconds, fallbacks: summary.fallbacks, picks: summary.algorithms };
 }
 
 interface Scores {
@@ -364,23 +373,32 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       data: { type: 'string' },
       'arima-sample': { type: 'string' },
+      sample: { type: 'string' },
     },
   });
   const dataDir = m4DataDir(args.data);
   const models = (args.models ? args.models.split(',').map((m) => m.trim().toUpperCase()) : MODELS) as OneOffAlgorithm[];
   const arimaSample = Number(args['arima-sample'] ?? 60);
   const workers = args.workers ? Number(args.workers) : undefined;
+  const sampleIds = args.sample ? new Set(readFileSync(resolve(args.sample), 'utf8').split(/\s+/).filter(Boolean)) : undefined;
+  const sampleName = args.sample ? basename(args.sample).replace(/_ids\.txt$|\.txt$/, '') : undefined;
+  const sampled = (set: EvalSet): EvalSet => {
+    if (!sampleIds) return set;
+    const series = set.series.filter((s) => sampleIds.has(s.id));
+    const reference = sampleName && REFERENCE[sampleName] ? sampleName : undefined;
+    return { ...set, name: `${set.name} (${sampleName})`, description: `${set.description}, the ${series.length} series of ${sampleName}`, series, reference };
+  };
   const weekly = loadM4(dataDir, 'weekly');
   const all = [
-    weekly,
-    loadM4(dataDir, 'hourly'),
+    sampled(weekly),
+    sampled(loadM4(dataDir, 'hourly')),
     aggregatedM4(weekly, 'm4w-quarterly', 'M4 weekly summed over 13-week blocks', 13, '3M', 8, 4, 16),
     aggregatedM4(weekly, 'm4w-yearly', 'M4 weekly summed over 52-week blocks', 52, 'Y', 6, 1, 12),
     ...syntheticSets(),
   ];
   const wanted = args.sets ? args.sets.split(',') : all.map((s) => s.name);
   const sets = all
-    .filter((s) => wanted.includes(s.name))
+    .filter((s) => wanted.includes(s.name.replace(/ \(.*\)$/, '')))
     .map((s) => (args.limit ? { ...s, series: s.series.slice(0, Number(args.limit)) } : s));
   const dir = mkdtempSync(join(tmpdir(), 'bench-accuracy-'));
   const wall0 = performance.now();
@@ -406,16 +424,16 @@ async function main(): Promise<void> {
         const label = r.sampled ? `${r.model} (sample ${r.scored.size})` : r.model;
         const extra = r.fallbacks ? ` ${r.fallbacks} fallbacks` : '';
         rows.push(
-          `| ${set.name} | ${label} | ${s.mase.toFixed(3)} | ${s.wql.toFixed(4)} | ${s.cov80.toFixed(3)} | ${r.cpuMsPerSeries.toFixed(1)} | ${order.indexOf(i) + 1}${extra} |`,
+          `| ${set.name} | ${label} | ${s.mase.toFixed(3)} | ${s.wql.toFixed(4)} | ${s.cov80.toFixed(3)} | ${r.cpuMsPerSeries.toFixed(1)} | ${r.wallSeconds.toFixed(1)} | ${order.indexOf(i) + 1}${extra} |`,
         );
       }
       for (const [method, maseR, , , wqlR, covR, totalS] of set.reference && !args.limit ? (REFERENCE[set.reference] ?? []) : []) {
-        rows.push(`| ${set.name} | ${method} (accuracy-anchors.md) | ${maseR.toFixed(3)} | ${wqlR.toFixed(4)} | ${covR.toFixed(3)} | ${((1000 * totalS) / set.series.length).toFixed(1)} | |`);
+        rows.push(`| ${set.name} | ${method} (accuracy-anchors.md) | ${maseR.toFixed(3)} | ${wqlR.toFixed(4)} | ${covR.toFixed(3)} | ${((1000 * totalS) / set.series.length).toFixed(1)} | | |`);
       }
       const auto = results.find((r) => r.model === 'AUTO');
       if (auto) {
         const top = Object.entries(auto.picks).sort((a, b) => b[1] - a[1]).slice(0, 4);
-        rows.push(`| ${set.name} | AUTO fits: ${top.map(([d, c]) => `${d} ×${c}`).join('; ')} | | | | | |`);
+        rows.push(`| ${set.name} | AUTO fits: ${top.map(([d, c]) => `${d} ×${c}`).join('; ')} | | | | | | |`);
       }
       console.error(`${set.name}: ${set.series.length} series, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
@@ -427,8 +445,8 @@ async function main(): Promise<void> {
     console.log(`- ${set.name}: ${set.description}; ${set.series.length} series, h = ${set.horizon}, frequency ${set.frequency}, MASE period ${set.period}`);
   }
   console.log(`\nCPU ms/series: process CPU of the forecastCsv call / series, less ${startupMs.toFixed(0)} ms of starting the worker pool.`);
-  console.log('\n| set | model | MASE | wQL_mean | cov80 | CPU ms/series | rank (wQL) |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('\n| set | model | MASE | wQL_mean | cov80 | CPU ms/series | wall s | rank (wQL) |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
   console.log('\n| model | average rank (wQL_mean) over the sets |');
   console.log('|---|---|');

@@ -5,7 +5,9 @@
  *
  * Values are aggregated (sum) onto the frequency's periods; missing periods inside an item are filled
  * with zero, as Forecast's default middlefill. AUTO is the auto predictor's per-series choice
- * (engine/models/registry.ts).
+ * (engine/models/registry.ts). CNNQR and DEEPARP are global models: one network trained on all the
+ * items at once (one `fit-global` task, as the predictor's forecast trains them), with their default
+ * TrainingParameters and no PerformHPO.
  */
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -15,14 +17,14 @@ import { parseFrequency } from '../shared/frequency';
 import { parseTimestamp } from '../shared/time';
 import { exportHeader, exportLines, type ForecastItem } from './export-files';
 import { splitCsvLine } from './csv-import';
-import { modelSpec } from './models/registry';
+import { globalModelSpec, isGlobalAlgorithm, modelSpec } from './models/registry';
 import { WorkerPool } from './pool';
-import { buildSeries, type ImportedData, type RegularSeries, type SeriesSet } from './series';
+import { buildSeries, type ImportedData } from './series';
 import { forecastSeriesSet } from './training';
 import { checkForecastTypes } from './validation';
 
 /** The CLI's `--algorithm` values: the Forecast algorithms, AUTO, and the baselines AUTO combines. */
-export const ONE_OFF_ALGORITHMS = ['ETS', 'ARIMA', 'NPTS', 'PROPHET', 'AUTO', 'THETA', 'SEASONAL_NAIVE'] as const;
+export const ONE_OFF_ALGORITHMS = ['ETS', 'ARIMA', 'NPTS', 'PROPHET', 'AUTO', 'THETA', 'SEASONAL_NAIVE', 'CNNQR', 'DEEPARP'] as const;
 export type OneOffAlgorithm = (typeof ONE_OFF_ALGORITHMS)[number];
 
 export interface ForecastCsvOptions {
@@ -107,47 +109,33 @@ export async function forecastCsv(options: ForecastCsvOptions): Promise<Forecast
   } catch (error) {
     throw new InvalidInput((error as Error).message);
   }
-  modelSpec(options.algorithm, {}, { horizon: options.horizon }); // NotImplemented for an algorithm not wired in
+  // NotImplemented for an algorithm not wired in
+  if (isGlobalAlgorithm(options.algorithm)) globalModelSpec(options.algorithm);
+  else modelSpec(options.algorithm, {}, { horizon: options.horizon });
   const data = await readForecastInput(options.inputPath);
-  // Each item ends at its own last timestamp: group the items by their last period.
-  const byEnd = new Map<number, RegularSeries[]>();
-  for (const item of data.items) {
-    const set = buildSeries({ target: { ...data, items: [item] }, frequency });
-    const series = set.series[0]!;
-    const endMs = set.end.getTime();
-    byEnd.set(endMs, [...(byEnd.get(endMs) ?? []), series]);
-  }
+  // Each item is built alone so that it ends at its own last timestamp (no backfill to a common end).
+  const series = data.items.map((item) => buildSeries({ target: { ...data, items: [item] }, frequency }).series[0]!);
   const pool = new WorkerPool(options.workers);
-  const items: ForecastItem[] = [];
-  let fallbacks = 0;
-  let done = 0;
-  const algorithms: Record<string, number> = {};
+  let forecast: Awaited<ReturnType<typeof forecastSeriesSet>>;
   try {
-    for (const [endMs, series] of byEnd) {
-      const length = Math.max(...series.map((s) => s.values.length));
-      const set: SeriesSet = { frequency, series, end: new Date(endMs), length };
-      const forecast = await forecastSeriesSet(
-        set,
-        series.map(() => options.algorithm),
-        {},
-        options.horizon,
-        types,
-        ['item_id'],
-        (task) => pool.run(task),
-        pool.size,
-        (d) => options.onProgress?.(done + d, data.items.length),
-      );
-      done += series.length;
-      fallbacks += forecast.fallbacks;
-      for (const [model, count] of Object.entries(forecast.models)) algorithms[model] = (algorithms[model] ?? 0) + count;
-      items.push(...forecast.predictions.items);
-    }
+    forecast = await forecastSeriesSet(
+      { frequency, series },
+      series.map(() => options.algorithm),
+      {},
+      options.horizon,
+      types,
+      ['item_id'],
+      (task) => pool.run(task),
+      pool.size,
+      (done) => options.onProgress?.(done, series.length),
+    );
   } finally {
     await pool.close();
   }
+  const items = [...forecast.predictions.items];
   items.sort((a, b) => (a.key[0]! < b.key[0]! ? -1 : a.key[0]! > b.key[0]! ? 1 : 0));
   const predictions = { types, keyColumns: ['item_id'], frequency, items };
   const lines = [...exportLines(predictions)];
   await writeFile(options.outputPath, `${exportHeader(predictions)}\n${lines.join('\n')}\n`);
-  return { items: items.length, rows: lines.length, seconds: (performance.now() - started) / 1000, fallbacks, algorithms };
+  return { items: items.length, rows: lines.length, seconds: (performance.now() - started) / 1000, fallbacks: forecast.fallbacks, algorithms: forecast.models };
 }

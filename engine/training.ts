@@ -368,6 +368,12 @@ export async function runBacktests(
   return scorer.result();
 }
 
+/**
+ * What forecasting needs of a series set: each series forecasts after its own last value, so the
+ * series need not share an end (the one-off CLI's items end where their rows do).
+ */
+export type ForecastSet = Pick<SeriesSet, 'frequency' | 'series'>;
+
 /** One planned forecast fit: its task and the series (indexes in the set) it forecasts, in order. */
 export interface ForecastFit {
   readonly task: AnyFitTask;
@@ -376,7 +382,7 @@ export interface ForecastFit {
 
 /** The fits of a forecast, in the order one process queues them: series grouped by algorithm. */
 export function planForecast(
-  set: SeriesSet,
+  set: ForecastSet,
   assignments: readonly string[],
   params: Readonly<Record<string, string>>,
   horizon: number,
@@ -405,7 +411,7 @@ export const forecastStart = (set: Pick<SeriesSet, 'frequency'>, s: Pick<Regular
 
 /** Fits each series' algorithm on all its data and forecasts `horizon` periods after the dataset end. */
 export async function forecastSeriesSet(
-  set: SeriesSet,
+  set: ForecastSet,
   assignments: readonly string[],
   params: Readonly<Record<string, string>>,
   horizon: number,

@@ -71,6 +71,8 @@ Options:
   --frequency <F>           Forecast frequency: 1min 5min 10min 15min 30min H D W M Y (…)
   --horizon <H>             periods to forecast (1–500)
   --algorithm <A>           ETS | ARIMA | NPTS | PROPHET | AUTO | THETA | SEASONAL_NAIVE
+                            | CNNQR | DEEPARP (global: one network trained on all the items,
+                            default TrainingParameters, no HPO; slower: see docs/models.md)
   --forecast-types <list>   e.g. 0.1,0.5,0.9,mean (default 0.1,0.5,0.9)
   --output <csv>            output file
   --workers <N>             worker threads (default: one per core)

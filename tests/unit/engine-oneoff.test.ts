@@ -66,6 +66,58 @@ describe('Function: forecastCsv', () => {
     }
   });
 
+  it('trains a global model (CNNQR) once over all the items, whatever their ends, and forecasts each after its own end, deterministically', async () => {
+    // Prepare: three weekly-patterned items, rows shuffled; c ends three days before a and b
+    const rows: string[] = [];
+    const day = (d: number) => new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10);
+    for (const [item, days, level] of [['a', 70, 10], ['b', 70, 40], ['c', 67, 100]] as const) {
+      for (let d = 0; d < days; d++) rows.push(`${item},${day(d)},${level * (1 + 0.3 * ((d % 7) - 3) / 3) + (d % 3)}`);
+    }
+    await input(rows.reverse());
+    const run = async (output: string) => {
+      const progress: [number, number][] = [];
+      const summary = await forecastCsv({
+        inputPath: join(dir, 'in.csv'),
+        frequency: 'D',
+        horizon: 4,
+        algorithm: 'CNNQR',
+        outputPath: join(dir, output),
+        workers: 1,
+        onProgress: (done, total) => progress.push([done, total]),
+      });
+      return { summary, progress, text: await readFile(join(dir, output), 'utf8') };
+    };
+
+    // Act
+    const first = await run('out1.csv');
+    const second = await run('out2.csv');
+
+    // Assess: one fit-global task (progress jumps from none to all three items), one network's description
+    expect(first.progress).toEqual([
+      [0, 3],
+      [3, 3],
+    ]);
+    expect(first.summary).toMatchObject({ items: 3, rows: 12, fallbacks: 0 });
+    expect(Object.keys(first.summary.algorithms)).toHaveLength(1);
+    expect(Object.keys(first.summary.algorithms)[0]).toMatch(/^CNN-QR\(/);
+    const lines = first.text.trim().split('\n');
+    expect(lines[0]).toBe('item_id,date,p10,p50,p90');
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
+      ...['a', 'b'].flatMap((item) => [70, 71, 72, 73].map((d) => `${item},${day(d)}T00:00:00Z`)),
+      ...[67, 68, 69, 70].map((d) => `c,${day(d)}T00:00:00Z`),
+    ]);
+    for (const line of lines.slice(1)) {
+      const [p10, p50, p90] = line.split(',').slice(2).map(Number);
+      expect([p10, p50, p90].every((v) => Number.isFinite(v))).toBe(true);
+      expect(p10!).toBeLessThanOrEqual(p50!);
+      expect(p50!).toBeLessThanOrEqual(p90!);
+    }
+    // The items' levels (10, 40, 100) reach the forecasts: the network is not ignoring its input
+    const median = (item: string) => lines.filter((l) => l.startsWith(`${item},`)).map((l) => Number(l.split(',')[3]));
+    expect(Math.max(...median('a'))).toBeLessThan(Math.min(...median('c')));
+    expect(second.text).toBe(first.text);
+  }, 120_000);
+
   it('throws naming the line and item when a target value is not a number', async () => {
     // Prepare
     await input(['a,2024-01-01,1', 'b,2024-01-01,x']);
