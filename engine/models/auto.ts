@@ -171,7 +171,7 @@ export interface AutoEnsembleOptions {
   readonly windows?: number;
   /** How many of the best members are combined. Default 3. */
   readonly top?: number;
-  /** Members for series with regular demand; default `regularMembers()`. */
+  /** Members for series with regular demand; default `regularMembersFor(series)` and the long-cycle and related-data members. */
   readonly members?: readonly ModelSpec[];
   /** Members for intermittent series (many zeros); default `intermittentMembers()`. */
   readonly intermittentMembers?: readonly ModelSpec[];
@@ -246,18 +246,15 @@ export function autoEnsemble(options: AutoEnsembleOptions): ModelSpec {
   if (!(Number.isInteger(horizon) && horizon >= 1)) throw new InvalidModelSpec(`autoEnsemble horizon must be a positive integer; got ${horizon}`);
   if (!(Number.isInteger(windows) && windows >= 1 && windows <= 10)) throw new InvalidModelSpec(`autoEnsemble windows must be an integer from 1 to 10; got ${windows}`);
   if (!(Number.isInteger(top) && top >= 1)) throw new InvalidModelSpec(`autoEnsemble top must be a positive integer; got ${top}`);
-  const regular = options.members ?? regularMembers();
   const sparse = options.intermittentMembers ?? intermittentMembers();
-  if (regular.length === 0 || sparse.length === 0) throw new InvalidModelSpec('autoEnsemble needs at least one member of each kind');
+  if (options.members?.length === 0 || sparse.length === 0) throw new InvalidModelSpec('autoEnsemble needs at least one member of each kind');
 
   return {
     algorithm: 'AUTO',
     async fit(series: SeriesData): Promise<FittedEnsemble> {
       const members = isIntermittent(series.values)
         ? sparse
-        : options.members
-          ? regular
-          : [...regularMembersFor(series), ...longCycleMembers(series), ...relatedDataMembers(series)];
+        : (options.members ?? [...regularMembersFor(series), ...longCycleMembers(series), ...relatedDataMembers(series)]);
       const cuts = backtestCuts(series.values.length, horizon, series.seasonLength, windows);
       // One training object per origin, shared by the members (the two ETS members share one search on it).
       const parts = cuts.map(({ cut }) => trainingPart(series, cut));
@@ -332,19 +329,13 @@ function truncate(p: Prediction, length: number): Prediction {
   return { mean: p.mean.subarray(0, length), quantiles: new Map([...p.quantiles].map(([q, v]) => [q, v.subarray(0, length)])) };
 }
 
-/** Members for regular series: ETS (AICc choice), damped-trend ETS, Theta, seasonal naive, STL + ETS. */
-export function regularMembers(): ModelSpec[] {
-  const [ets, damped] = autoEtsWithDamped();
-  return [ets, damped, theta(), seasonalNaive(), stlEts()];
-}
-
 /**
- * `regularMembers()` for this series: the two ETS members choose their forms once, on this whole
- * series, and only re-estimate them at the backtest origins (`autoEtsWithDamped(series)`); ARIMA
- * takes STL + ETS's place where STL finds no season to remove (season length 1, or fewer than three
- * seasons): there STL + ETS is the ETS member again, which would take two of the three combined
- * places, and ARIMA — whose differencing and drift extrapolate trends unlike ETS's smoothing — is
- * the member that adds what the others lack.
+ * Members for this regular series: ETS (AICc choice) and the best damped-trend ETS form — which
+ * choose their forms once, on this whole series, and only re-estimate them at the backtest origins
+ * (`autoEtsWithDamped(series)`) — Theta, seasonal naive, and STL + ETS, or ARIMA where STL finds no
+ * season to remove (season length 1, or fewer than three seasons): there STL + ETS is the ETS member
+ * again, which would take two of the three combined places, and ARIMA — whose differencing and drift
+ * extrapolate trends unlike ETS's smoothing — is the member that adds what the others lack.
  */
 export function regularMembersFor(series: SeriesData): ModelSpec[] {
   const [ets, damped] = autoEtsWithDamped(series);
