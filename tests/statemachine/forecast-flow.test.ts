@@ -6,14 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// aws-local-stepfunctions calls Promise.withResolvers (Node 22+); Node 20 needs this polyfill.
-const P = Promise as unknown as { withResolvers?: () => unknown };
-P.withResolvers ??= () => {
-  let resolve!: (v: unknown) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-};
+// Before the interpreter runs: Promise.withResolvers on Node 20.
+import '../../local/polyfill';
 
 type Json = any;
 type Handler = (input: Json) => Promise<Json> | Json;
