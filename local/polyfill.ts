@@ -1,6 +1,7 @@
 /**
- * aws-local-stepfunctions declares node >= 22 and calls `Promise.withResolvers` (Node 22+).
- * On Node 20 every Task would fail with "Promise.withResolvers is not a function", so this
+ * aws-local-stepfunctions calls `Promise.withResolvers` (Node 22+; upstream declares node >= 22,
+ * the vendored copy the project's range, see scripts/vendor-asl-runner.mjs). On Node 20 every Task
+ * would fail with "Promise.withResolvers is not a function", so this
  * module must be imported before the interpreter runs anything.
  */
 interface Resolvers<T> {
