@@ -11,14 +11,17 @@
  *   learned from its whole history, not only from one window), the step's known future features
  *   (calendar, related — promotions, prices) and a one-hot step index.
  * - Training: Adam with the learning rate decaying along a half cosine to a tenth.
- * - Output: the quantiles asked for (plus 0.5, the point forecast) directly, ordered by
+ * - Output: the quantiles asked for (plus 0.1, 0.5 — the point forecast — and 0.9) directly, ordered by
  *   construction (the lowest, then cumulative softplus increments), trained with the pinball loss,
  *   as offsets from the mean of the context's last season of observed values (the network learns
  *   what differs from a seasonal-mean forecast rather than the level itself).
  *   Dilated convolutions are written as shifted matrix products: tfjs has no gradient for a
  *   dilated conv1d.
+ * - Intervals: conformally calibrated on the held-out last horizon of every series, from the same
+ *   training (engine/models/neural/calibration.ts; `calibrateIntervals: false` keeps the network's own).
  */
-import { validateQuantiles } from './quantiles';
+import { validateQuantiles, withCalibrationQuantiles } from './quantiles';
+import { calibratedPredictions, calibrationHoldout, calibrationNote, heldOutIntervalFactor } from './neural/calibration';
 import { buildPanel, contextMoments, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
 import { loadTf, type Tf } from './neural/runtime';
 import { embedItems, oneHot, trainSteps, Weights } from './neural/train';
@@ -43,6 +46,8 @@ export interface CnnQrOptions {
   /** Forecast's use_related_data: where related series enter (default ALL: history and horizon). */
   readonly useRelatedData?: RelatedUse;
   readonly seed?: number;
+  /** Conformal intervals from the held-out last horizon (default true; PerformHPO's trials skip it). */
+  readonly calibrateIntervals?: boolean;
 }
 
 export const CNNQR_DEFAULTS = { epochs: 60, learningRate: 1e-2, channels: 16, batchSize: 32, batchesPerEpoch: 10, seed: 1 } as const;
@@ -94,7 +99,8 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
       const dilations: number[] = [];
       for (let field = 1; field < context; field *= 2) dilations.push(field);
       if (!dilations.length) dilations.push(1);
-      const levels = [...new Set([...quantiles, 0.5])].sort((a, b) => a - b);
+      const levels = withCalibrationQuantiles(quantiles);
+      const heldOut = options.calibrateIntervals === false ? 0 : calibrationHoldout(panel);
       const layout: Layout = {
         context,
         horizon,
@@ -109,7 +115,7 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
       const weights = new Weights(tf, seed);
       try {
         const net = network(tf, weights, layout, channels);
-        const sample = windowSampler(panel, seed + 1);
+        const sample = windowSampler(panel, seed + 1, heldOut);
         const steps = epochs * batchesPerEpoch;
         const loss = trainSteps(
           tf,
@@ -121,10 +127,12 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
           },
           { steps, learningRate, finalLearningRate: learningRate * FINAL_LEARNING_RATE_FRACTION },
         );
-        const predictions = predictAll(tf, net, panel, layout, useRelated, quantiles);
+        const factor = heldOutIntervalFactor(panel, heldOut, heldOut ? predictAll(tf, net, panel, layout, useRelated, levels, forecastWindows(panel, heldOut)) : []);
+        const predictions = calibratedPredictions(predictAll(tf, net, panel, layout, useRelated, levels, forecastWindows(panel)), factor, quantiles);
         const related = useRelated === 'NONE' || !panel.related.length ? '' : `; related (${useRelated}): ${panel.related.join(', ')}`;
+        const intervals = options.calibrateIntervals === false ? '' : calibrationNote(heldOut, factor);
         return {
-          description: `CNN-QR(context_length=${context}, epochs=${epochs}, learning_rate=${learningRate}, loss=${loss.toFixed(4)}${related})`,
+          description: `CNN-QR(context_length=${context}, epochs=${epochs}, learning_rate=${learningRate}, loss=${loss.toFixed(4)}${related}${intervals})`,
           predictions,
         };
       } finally {
@@ -271,8 +279,8 @@ function pinballLoss(tf: Tf, predicted: Tensor, target: Tensor, mask: Tensor, le
   return tf.div(tf.sum(masked), tf.mul(tf.maximum(tf.sum(mask), 1), levels.length)) as import('@tensorflow/tfjs').Scalar;
 }
 
-function predictAll(tf: Tf, net: Net, panel: Panel, layout: Layout, useRelated: RelatedUse, quantiles: readonly number[]): Prediction[] {
-  const windows = forecastWindows(panel);
+/** Forecasts of `windows` (one a series, in panel order) with the `quantiles` of the network's levels. */
+function predictAll(tf: Tf, net: Net, panel: Panel, layout: Layout, useRelated: RelatedUse, quantiles: readonly number[], windows: readonly Window[]): Prediction[] {
   const { horizon, levels } = layout;
   const out: Prediction[] = [];
   const chunk = 256;

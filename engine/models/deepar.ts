@@ -15,8 +15,12 @@
  * - Forecast: the network reads each series' last `contextLength` periods, then draws `samples`
  *   paths step by step, feeding each draw back as the next lag; quantiles are the paths' empirical
  *   quantiles and the point forecast their mean. Draws come from a seeded generator.
+ * - Intervals: the likelihood's spread is the network's guess; the quantiles are conformally
+ *   calibrated on the held-out last horizon of every series, from the same training
+ *   (engine/models/neural/calibration.ts; `calibrateIntervals: false` keeps the paths' own).
  */
-import { empiricalQuantiles, SeededRandom, validateQuantiles } from './quantiles';
+import { empiricalQuantiles, SeededRandom, validateQuantiles, withCalibrationQuantiles } from './quantiles';
+import { calibratedPredictions, calibrationHoldout, calibrationNote, heldOutIntervalFactor } from './neural/calibration';
 import { buildPanel, contextMoments, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
 import { loadTf, type Tf } from './neural/runtime';
 import { embedItems, trainSteps, Weights } from './neural/train';
@@ -45,6 +49,8 @@ export interface DeepArOptions {
   /** Sample paths drawn per series (default 100). */
   readonly samples?: number;
   readonly seed?: number;
+  /** Conformal intervals from the held-out last horizon (default true; PerformHPO's trials skip it). */
+  readonly calibrateIntervals?: boolean;
 }
 
 export const DEEPAR_DEFAULTS = { epochs: 20, learningRate: 1e-3, likelihood: 'student-T', numCells: 40, numLayers: 1, batchSize: 32, batchesPerEpoch: 10, samples: 100, seed: 1 } as const;
@@ -103,7 +109,8 @@ export function deepAr(options: DeepArOptions = {}): GlobalModelSpec {
       const weights = new Weights(tf, seed);
       try {
         const net = network(tf, weights, layout, cells, layers, PARAMETERS[likelihood]);
-        const sample = windowSampler(panel, seed + 1);
+        const heldOut = options.calibrateIntervals === false ? 0 : calibrationHoldout(panel);
+        const sample = windowSampler(panel, seed + 1, heldOut);
         const window = layout.context + horizon;
         const loss = trainSteps(
           tf,
@@ -117,10 +124,16 @@ export function deepAr(options: DeepArOptions = {}): GlobalModelSpec {
           },
           { steps: epochs * batchesPerEpoch, learningRate },
         );
-        const predictions = forecast(tf, net, panel, layout, likelihood, samples, quantiles, seed + 2);
+        const levels = withCalibrationQuantiles(quantiles);
+        const held = heldOut ? forecast(tf, net, panel, layout, likelihood, samples, levels, seed + 3, forecastWindows(panel, heldOut)) : [];
+        const factor = heldOutIntervalFactor(panel, heldOut, held);
+        const scaled = calibratedPredictions(forecast(tf, net, panel, layout, likelihood, samples, levels, seed + 2, forecastWindows(panel)), factor, quantiles);
+        // Counts stay whole and non-negative once stretched (a monotone map: the order holds).
+        const predictions = likelihood === 'negative-binomial' ? scaled.map(wholeCounts) : scaled;
         const related = panel.related.length ? `; related: ${panel.related.join(', ')}` : '';
+        const intervals = options.calibrateIntervals === false ? '' : calibrationNote(heldOut, factor);
         return {
-          description: `DeepAR+(context_length=${layout.context}, epochs=${epochs}, learning_rate=${learningRate}, likelihood=${likelihood}, num_layers=${layers}, num_cells=${cells}, loss=${loss.toFixed(4)}${related})`,
+          description: `DeepAR+(context_length=${layout.context}, epochs=${epochs}, learning_rate=${learningRate}, likelihood=${likelihood}, num_layers=${layers}, num_cells=${cells}, loss=${loss.toFixed(4)}${related}${intervals})`,
           predictions,
         };
       } finally {
@@ -128,6 +141,11 @@ export function deepAr(options: DeepArOptions = {}): GlobalModelSpec {
       }
     },
   };
+}
+
+function wholeCounts(p: Prediction): Prediction {
+  const round = (v: Float64Array) => v.map((x) => Math.max(0, Math.round(x)));
+  return { mean: p.mean, quantiles: new Map([...p.quantiles].map(([q, v]) => [q, round(v)])) };
 }
 
 function checkCounts(data: readonly SeriesData[]): void {
@@ -321,15 +339,15 @@ function poisson(random: SeededRandom, lambda: number): number {
   return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * random.normal()));
 }
 
-function forecast(tf: Tf, net: Net, panel: Panel, layout: Layout, likelihood: Likelihood, samples: number, quantiles: readonly number[], seed: number): Prediction[] {
+/** Sample-path forecasts of `windows` (one a series, in panel order). */
+function forecast(tf: Tf, net: Net, panel: Panel, layout: Layout, likelihood: Likelihood, samples: number, quantiles: readonly number[], seed: number, windows: readonly Window[]): Prediction[] {
   const random = new SeededRandom(seed);
   const { context, horizon } = layout;
   const P = PARAMETERS[likelihood];
   const out: Prediction[] = [];
   const chunk = Math.max(1, Math.floor(4000 / samples));
-  const all = forecastWindows(panel);
-  for (let from = 0; from < all.length; from += chunk) {
-    const part = all.slice(from, from + chunk);
+  for (let from = 0; from < windows.length; from += chunk) {
+    const part = windows.slice(from, from + chunk);
     const N = part.length;
     const rows = N * samples;
     // paths[(i * samples + k) * horizon + h], in scaled units

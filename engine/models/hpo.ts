@@ -45,11 +45,11 @@ function meanQuantileLoss(actual: readonly Float64Array[], forecast: GlobalForec
 
 /**
  * Wraps a global model in the search. `build(overrides)` makes the model with some options
- * replaced; a trial's epochs are a third of the model's (at least 1).
+ * replaced (`trial`: for a search trial); a trial's epochs are a third of the model's (at least 1).
  */
 export function withHpo(
   algorithm: string,
-  build: (overrides: Readonly<Record<string, number>>) => GlobalModelSpec,
+  build: (overrides: Readonly<Record<string, number>>, trial?: boolean) => GlobalModelSpec,
   trials: readonly Trial[],
   epochs: (overrides: Readonly<Record<string, number>>) => number,
   onReport: (report: HpoReport) => void = () => {},
@@ -64,7 +64,7 @@ export function withHpo(
       for (const trial of trials.slice(0, HPO_MAX_TRIALS)) {
         const overrides = trial(horizon);
         const short = { ...overrides, epochs: Math.max(1, Math.ceil(epochs(overrides) / 3)) };
-        const forecast = await build(short).fitPredict(train, horizon, quantiles);
+        const forecast = await build(short, true).fitPredict(train, horizon, quantiles);
         results.push({ overrides, loss: meanQuantileLoss(actual, forecast, quantiles) });
       }
       const best = results.reduce((a, b) => (b.loss < a.loss ? b : a)).overrides;

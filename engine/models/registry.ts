@@ -121,8 +121,11 @@ function baseSpec(algorithm: string, params: Readonly<Record<string, string>>, c
 export function globalModelSpec(algorithm: string, params: Readonly<Record<string, string>> = {}, hpo = false): GlobalModelSpec {
   if (!isGlobalAlgorithm(algorithm)) throw new InvalidInput(`${algorithm} is not a global model`);
   const parsed = parseGlobalParameters(algorithm, params);
-  const build = (overrides: Readonly<Record<string, number>>) =>
-    algorithm === 'CNNQR' ? cnnQr({ ...parsed.cnnQr, ...overrides }) : deepAr({ ...parsed.deepAr, ...overrides });
+  // A search trial's intervals are not calibrated: it is scored on the validation split itself.
+  const build = (overrides: Readonly<Record<string, number>>, trial = false) =>
+    algorithm === 'CNNQR'
+      ? cnnQr({ ...parsed.cnnQr, ...overrides, calibrateIntervals: !trial })
+      : deepAr({ ...parsed.deepAr, ...overrides, calibrateIntervals: !trial });
   const epochs = (overrides: Readonly<Record<string, number>>) =>
     overrides.epochs ?? (algorithm === 'CNNQR' ? (parsed.cnnQr.epochs ?? CNNQR_DEFAULTS.epochs) : (parsed.deepAr.epochs ?? DEEPAR_DEFAULTS.epochs));
   return hpo ? withHpo(algorithm, build, hpoTrials(algorithm, params), epochs) : build({});

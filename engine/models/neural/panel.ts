@@ -200,10 +200,11 @@ export interface Window {
 /**
  * Windows whose horizon lies inside the observed history, drawn with a seeded generator: a series
  * uniformly, then a start uniformly among that series' valid starts (at least one value before).
- * NotEnoughData when no series is longer than the horizon.
+ * With `heldOut`, the last `heldOut` periods of every series are never a target (the calibration
+ * window, engine/models/neural/calibration.ts). NotEnoughData when no series is long enough.
  */
-export function windowSampler(panel: Panel, seed: number): () => Window {
-  const usable = panel.series.map((s, i) => ({ i, last: s.scaled.length - panel.horizon })).filter((u) => u.last >= 1);
+export function windowSampler(panel: Panel, seed: number, heldOut = 0): () => Window {
+  const usable = panel.series.map((s, i) => ({ i, last: s.scaled.length - panel.horizon - heldOut })).filter((u) => u.last >= 1);
   if (!usable.length) throw new NotEnoughData(`No series is longer than the forecast horizon (${panel.horizon}) plus one period: nothing to train on`);
   const random = mulberry32(seed);
   return () => {
@@ -212,9 +213,12 @@ export function windowSampler(panel: Panel, seed: number): () => Window {
   };
 }
 
-/** The last window of each series: forecast start = its length (what prediction reads). */
-export function forecastWindows(panel: Panel): Window[] {
-  return panel.series.map((s, i) => ({ series: i, start: s.scaled.length }));
+/**
+ * One window a series, forecasting from `before` periods ahead of its end: 0 = the forecast (start =
+ * its length), the held-out length = the calibration window's forecast.
+ */
+export function forecastWindows(panel: Panel, before = 0): Window[] {
+  return panel.series.map((s, i) => ({ series: i, start: s.scaled.length - before }));
 }
 
 /** Features of step `t` of series `s` into `out` at `offset` (zeros outside the series). */
