@@ -33,6 +33,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { coverage, mase, weightedQuantileLoss, type ScoredSeries } from '../engine/metrics';
 import { mulberry32 } from '../engine/models/random';
@@ -364,6 +365,18 @@ function sampleOf(series: readonly EvalSeries[], size: number): EvalSeries[] {
   return series.filter((_, i) => i % step === 0).slice(0, size);
 }
 
+/** The bench's sets in table order (`sampled` narrows the M4 sets to `--sample`'s series). */
+export function evaluationSets(dataDir: string, sampled: (set: EvalSet) => EvalSet = (set) => set): EvalSet[] {
+  const weekly = loadM4(dataDir, 'weekly');
+  return [
+    sampled(weekly),
+    sampled(loadM4(dataDir, 'hourly')),
+    aggregatedM4(weekly, 'm4w-quarterly', 'M4 weekly summed over 13-week blocks', 13, '3M', 8, 4, 16),
+    aggregatedM4(weekly, 'm4w-yearly', 'M4 weekly summed over 52-week blocks', 52, 'Y', 6, 1, 12),
+    ...syntheticSets(),
+  ];
+}
+
 async function main(): Promise<void> {
   const { values: args } = parseArgs({
     options: {
@@ -388,14 +401,7 @@ async function main(): Promise<void> {
     const reference = sampleName && REFERENCE[sampleName] ? sampleName : undefined;
     return { ...set, name: `${set.name} (${sampleName})`, description: `${set.description}, the ${series.length} series of ${sampleName}`, series, reference };
   };
-  const weekly = loadM4(dataDir, 'weekly');
-  const all = [
-    sampled(weekly),
-    sampled(loadM4(dataDir, 'hourly')),
-    aggregatedM4(weekly, 'm4w-quarterly', 'M4 weekly summed over 13-week blocks', 13, '3M', 8, 4, 16),
-    aggregatedM4(weekly, 'm4w-yearly', 'M4 weekly summed over 52-week blocks', 52, 'Y', 6, 1, 12),
-    ...syntheticSets(),
-  ];
+  const all = evaluationSets(dataDir, sampled);
   const wanted = args.sets ? args.sets.split(',') : all.map((s) => s.name);
   const sets = all
     .filter((s) => wanted.includes(s.name.replace(/ \(.*\)$/, '')))
@@ -453,4 +459,5 @@ async function main(): Promise<void> {
   for (const [model, r] of ranks) console.log(`| ${model} | ${(r.reduce((a, b) => a + b, 0) / r.length).toFixed(2)} |`);
 }
 
-await main();
+// Run as a script (not when a diagnostic imports the sets).
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

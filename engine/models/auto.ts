@@ -281,7 +281,7 @@ export function autoEnsemble(options: AutoEnsembleOptions): ModelSpec {
           const pick = cuts.length > 1 ? weighMembers(members.map((_, k) => meanLoss(k, w)), top) : { chosen, weights, ranked };
           return pick.ranked > 0 ? weightedCombination(pick.chosen.map((k) => backtests[k]![w]!), pick.weights, CALIBRATION_QUANTILES) : undefined;
         });
-        factor = intervalFactor(series.values, cuts, combined);
+        factor = intervalFactor(series.values, cuts, combined, horizon);
       }
       const fitted: { model: FittedModel; weight: number; index: number }[] = [];
       for (const [j, k] of chosen.entries()) {

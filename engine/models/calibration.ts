@@ -6,7 +6,8 @@
  * one origin would leave too little to train on. `calibrated(spec)` fits the model before each
  * origin, collects how far the held-out actuals fall from the median in units of the model's own
  * 80 % half-width, and stretches (or narrows) the final forecast's quantiles by the factor that
- * would have covered 80 % of them (engine/models/quantiles.ts, `conformalScale`).
+ * would have covered 80 % of them (engine/models/quantiles.ts, `conformalScale`), trusted as far as the
+ * windows are independent evidence (`independentWindows`).
  */
 import { CALIBRATION_QUANTILES, conformalScale, intervalRatios, scaleQuantiles, withCalibrationQuantiles } from './quantiles';
 import { NotEnoughData, type FittedModel, type ModelSpec, type Prediction, type SeriesData } from './types';
@@ -71,17 +72,34 @@ export async function backtestPredictions(
   return out;
 }
 
-/** The conformal interval factor of backtest forecasts against the held-out actuals (NaN = not scored). */
-export function intervalFactor(values: Float64Array, cuts: readonly BacktestCut[], predictions: readonly (Prediction | undefined)[]): number {
+/**
+ * How many independent windows' worth of held-out points the scored windows hold: the distinct
+ * points they cover over `horizon`, at most the number of windows. Three windows one horizon apart
+ * are 3; on a short series the windows overlap and the last ones are short (20 points, horizon 12:
+ * windows at 8, 12 and 16 cover 12 points, 1 window's worth), and their ratios share the same few
+ * errors — counting them as three windows trusted the factor as if it were three times the evidence.
+ */
+export function independentWindows(cuts: readonly BacktestCut[], horizon: number): number {
+  if (cuts.length === 0 || horizon < 1) return 0;
+  const covered = new Set<number>();
+  for (const { cut, length } of cuts) for (let i = cut; i < cut + length; i++) covered.add(i);
+  return Math.min(cuts.length, covered.size / horizon);
+}
+
+/**
+ * The conformal interval factor of backtest forecasts against the held-out actuals, shrunk by the
+ * evidence of the windows scored (`independentWindows`; `conformalScale`). 1 when none was scored.
+ */
+export function intervalFactor(values: Float64Array, cuts: readonly BacktestCut[], predictions: readonly (Prediction | undefined)[], horizon: number): number {
   const ratios: number[] = [];
-  let windows = 0;
-  cuts.forEach(({ cut, length }, w) => {
+  const scored: BacktestCut[] = [];
+  cuts.forEach((window, w) => {
     const p = predictions[w];
     if (!p) return;
-    windows++;
-    intervalRatios(values.subarray(cut, cut + length), p, ratios);
+    scored.push(window);
+    intervalRatios(values.subarray(window.cut, window.cut + window.length), p, ratios);
   });
-  return conformalScale(ratios, windows);
+  return conformalScale(ratios, independentWindows(scored, horizon));
 }
 
 /** A fitted model whose quantiles are stretched by `factor` around its median. */
@@ -113,7 +131,7 @@ export function calibrated(spec: ModelSpec, options: CalibrationOptions): ModelS
       const parts = cuts.map(({ cut }) => trainingPart(series, cut));
       const predictions = await backtestPredictions(spec, parts, options.horizon, CALIBRATION_QUANTILES);
       const fitted = await spec.fit(series);
-      return scaledModel(fitted, intervalFactor(series.values, cuts, predictions));
+      return scaledModel(fitted, intervalFactor(series.values, cuts, predictions, options.horizon));
     },
   };
 }

@@ -315,18 +315,19 @@ export function intervalRatios(actual: Float64Array, prediction: Prediction, out
 
 /**
  * The interval factor from backtest ratios: their 0.8-quantile, shrunk towards 1 in log space by
- * windows/(windows + 1) (points inside one window share its errors, so the evidence grows with
- * the number of windows, not of points), within [1/4, 4]. 1 without ratios.
+ * evidence/(evidence + 1), where `evidence` counts independent windows (points inside one window
+ * share its errors, so the evidence grows with the windows, not with the points; overlapping
+ * windows count once — calibration.ts, `independentWindows`), within [1/4, 4]. 1 without ratios.
  */
-export function conformalScale(ratios: readonly number[], windows: number): number {
-  if (ratios.length === 0 || windows < 1) return 1;
+export function conformalScale(ratios: readonly number[], evidence: number): number {
+  if (ratios.length === 0 || !(evidence > 0)) return 1;
   const sorted = Float64Array.from(ratios).sort();
   const pos = (CALIBRATION_UPPER - CALIBRATION_LOWER) * (sorted.length - 1);
   const lo = Math.floor(pos);
   const raw = sorted[lo]! + (pos - lo) * (sorted[Math.min(sorted.length - 1, lo + 1)]! - sorted[lo]!);
   // z_0.9 / z_0.9 = 1: the ratio a calibrated 80 % band gives its 80th-percentile point.
   const factor = raw > 0 ? raw : 1;
-  const shrunk = Math.exp((windows / (windows + 1)) * Math.log(factor));
+  const shrunk = Math.exp((evidence / (evidence + 1)) * Math.log(factor));
   return Math.min(4, Math.max(0.25, shrunk));
 }
 

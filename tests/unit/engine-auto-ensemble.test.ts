@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { autoEnsemble, isIntermittent, longCycleMembers, regularMembersFor, relatedDataMembers, weighMembers, weightedCombination, type FittedEnsemble } from '../../engine/models/auto';
-import { backtestCuts, calibrated } from '../../engine/models/calibration';
+import { backtestCuts, calibrated, independentWindows, intervalFactor } from '../../engine/models/calibration';
 import { autoEts, autoEtsWithDamped } from '../../engine/models/ets';
 import { intermittent } from '../../engine/models/intermittent';
 import { conformalScale, gaussianQuantiles, intervalRatios, scaleQuantiles } from '../../engine/models/quantiles';
@@ -66,10 +66,12 @@ describe('Function: backtestCuts', () => {
 });
 
 describe('Function: conformalScale / scaleQuantiles', () => {
-  it('finds the factor that covers 80 % of the ratios, shrunk towards 1 by windows/(windows + 1)', () => {
+  it('finds the factor that covers 80 % of the ratios, shrunk towards 1 by evidence/(evidence + 1)', () => {
     const ratios = Array.from({ length: 101 }, (_, i) => (2 * i) / 100); // 0.8-quantile = 1.6
     expect(conformalScale(ratios, 3)).toBeCloseTo(Math.exp(0.75 * Math.log(1.6)), 10);
+    expect(conformalScale(ratios, 1)).toBeCloseTo(Math.exp(0.5 * Math.log(1.6)), 10);
     expect(conformalScale([], 3)).toBe(1);
+    expect(conformalScale(ratios, 0)).toBe(1);
     expect(conformalScale(Array(50).fill(100), 9)).toBe(4);
   });
   it('measures each actual against the half-width on its own side', () => {
@@ -91,7 +93,54 @@ describe('Function: conformalScale / scaleQuantiles', () => {
   });
 });
 
+describe('Function: independentWindows / intervalFactor', () => {
+  it('counts windows one horizon apart fully and overlapping windows by the points they cover', () => {
+    expect(independentWindows(backtestCuts(100, 10, 1, 3), 10)).toBe(3);
+    // Windows at 8, 12 and 16 of a 20-point series cover its last 12 points: one horizon's worth.
+    expect(independentWindows(backtestCuts(20, 12, 1, 3), 12)).toBe(1);
+    expect(independentWindows([], 12)).toBe(0);
+  });
+  it('trusts the same backtest ratios less when the windows overlap', () => {
+    // A band of half-width 1 around 0; every held-out actual is 2 away: ratio 2 everywhere.
+    const band = (h: number): Prediction => {
+      const mid = new Float64Array(h);
+      return { mean: mid, quantiles: new Map([[0.1, new Float64Array(h).fill(-1)], [0.5, mid], [0.9, new Float64Array(h).fill(1)]]) };
+    };
+    const values = new Float64Array(100).fill(2);
+    const apart = backtestCuts(100, 10, 1, 3);
+    const overlapping = backtestCuts(20, 12, 1, 3);
+    expect(intervalFactor(values, apart, apart.map((c) => band(c.length)), 10)).toBeCloseTo(2 ** 0.75, 10);
+    expect(intervalFactor(values.subarray(0, 20), overlapping, overlapping.map((c) => band(c.length)), 12)).toBeCloseTo(2 ** 0.5, 10);
+    // A window the model could not forecast is not evidence.
+    expect(intervalFactor(values, apart, [undefined, undefined, band(10)], 10)).toBeCloseTo(2 ** 0.5, 10);
+    expect(intervalFactor(values, apart, [undefined, undefined, undefined], 10)).toBe(1);
+  });
+});
+
 describe('Function: calibrated', () => {
+  it('brings a band 1.5 times too narrow most of the way to 80 % coverage over many series, quantiles ordered', async () => {
+    // 300 series of level + Gaussian noise (sd 10); the model knows the level but claims sd 10/1.5.
+    const horizon = 10;
+    let inside = 0;
+    let count = 0;
+    let allOrdered = true;
+    for (let k = 0; k < 300; k++) {
+      const values = noisy(60 + horizon, 100, 10, 1000 + k);
+      const fitted = await calibrated(constantMember(100, 10 / 1.5, 'narrow'), { horizon }).fit({ values: values.subarray(0, 60), seasonLength: 1 });
+      const p = fitted.predict(horizon, [0.05, 0.1, 0.5, 0.9, 0.95]);
+      allOrdered &&= ordered(p, [0.05, 0.1, 0.5, 0.9, 0.95]);
+      for (let i = 0; i < horizon; i++) {
+        const y = values[60 + i]!;
+        if (y >= p.quantiles.get(0.1)![i]! && y <= p.quantiles.get(0.9)![i]!) inside++;
+        count++;
+      }
+    }
+    expect(allOrdered).toBe(true);
+    // Uncalibrated: P(|z| < 1.2816/1.5) = 0.61. The shrinkage towards 1 (3 windows: 1.5^(3/4) = 1.36)
+    // leaves it a little narrow: P(|z| < 1.2816 · 1.36/1.5) = 0.75.
+    expect(inside / count).toBeGreaterThan(0.72);
+    expect(inside / count).toBeLessThan(0.8);
+  });
   it('widens a model whose band is too narrow and narrows one that is too wide, on held-out points', async () => {
     const values = noisy(200, 100, 10, 7);
     const narrow = (await calibrated(constantMember(100, 2, 'narrow'), { horizon: 10, windows: 5 }).fit({ values, seasonLength: 1 })) as FittedModel & { intervalFactor: number };
