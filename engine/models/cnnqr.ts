@@ -21,8 +21,8 @@
  *   training (engine/models/neural/calibration.ts; `calibrateIntervals: false` keeps the network's own).
  */
 import { validateQuantiles, withCalibrationQuantiles } from './quantiles';
-import { calibratedPredictions, calibrationHoldout, calibrationNote, heldOutIntervalFactor } from './neural/calibration';
-import { buildPanel, contextMoments, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
+import { calibratedForecast, calibrationHoldout } from './neural/calibration';
+import { buildPanel, contextMoments, copyFeatures, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
 import { loadTf, type Tf } from './neural/runtime';
 import { embedItems, oneHot, trainSteps, Weights } from './neural/train';
 import { InvalidModelSpec, type GlobalForecast, type GlobalModelSpec, type Prediction, type SeriesData } from './types';
@@ -100,7 +100,8 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
       for (let field = 1; field < context; field *= 2) dilations.push(field);
       if (!dilations.length) dilations.push(1);
       const levels = withCalibrationQuantiles(quantiles);
-      const heldOut = options.calibrateIntervals === false ? 0 : calibrationHoldout(panel);
+      const calibrate = options.calibrateIntervals !== false;
+      const heldOut = calibrationHoldout(panel, calibrate);
       const layout: Layout = {
         context,
         horizon,
@@ -127,12 +128,10 @@ export function cnnQr(options: CnnQrOptions = {}): GlobalModelSpec {
           },
           { steps, learningRate, finalLearningRate: learningRate * FINAL_LEARNING_RATE_FRACTION },
         );
-        const factor = heldOutIntervalFactor(panel, heldOut, heldOut ? predictAll(tf, net, panel, layout, useRelated, levels, forecastWindows(panel, heldOut)) : []);
-        const predictions = calibratedPredictions(predictAll(tf, net, panel, layout, useRelated, levels, forecastWindows(panel)), factor, quantiles);
+        const { predictions, note } = calibratedForecast(panel, heldOut, calibrate, quantiles, (windows, wanted) => predictAll(tf, net, panel, layout, useRelated, wanted, windows));
         const related = useRelated === 'NONE' || !panel.related.length ? '' : `; related (${useRelated}): ${panel.related.join(', ')}`;
-        const intervals = options.calibrateIntervals === false ? '' : calibrationNote(heldOut, factor);
         return {
-          description: `CNN-QR(context_length=${context}, epochs=${epochs}, learning_rate=${learningRate}, loss=${loss.toFixed(4)}${related}${intervals})`,
+          description: `CNN-QR(context_length=${context}, epochs=${epochs}, learning_rate=${learningRate}, loss=${loss.toFixed(4)}${related}${note})`,
           predictions,
         };
       } finally {

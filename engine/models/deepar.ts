@@ -19,9 +19,9 @@
  *   calibrated on the held-out last horizon of every series, from the same training
  *   (engine/models/neural/calibration.ts; `calibrateIntervals: false` keeps the paths' own).
  */
-import { empiricalQuantiles, SeededRandom, validateQuantiles, withCalibrationQuantiles } from './quantiles';
-import { calibratedPredictions, calibrationHoldout, calibrationNote, heldOutIntervalFactor } from './neural/calibration';
-import { buildPanel, contextMoments, copyFeatures, forecastWindows, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
+import { empiricalQuantiles, SeededRandom, validateQuantiles } from './quantiles';
+import { calibratedForecast, calibrationHoldout } from './neural/calibration';
+import { buildPanel, contextMoments, copyFeatures, windowSampler, YEAR_LAG_FEATURE, YEAR_LAG_OBSERVED, type Panel, type Window } from './neural/panel';
 import { loadTf, type Tf } from './neural/runtime';
 import { embedItems, trainSteps, Weights } from './neural/train';
 import { InvalidModelSpec, type GlobalForecast, type GlobalModelSpec, type Prediction, type SeriesData } from './types';
@@ -109,7 +109,8 @@ export function deepAr(options: DeepArOptions = {}): GlobalModelSpec {
       const weights = new Weights(tf, seed);
       try {
         const net = network(tf, weights, layout, cells, layers, PARAMETERS[likelihood]);
-        const heldOut = options.calibrateIntervals === false ? 0 : calibrationHoldout(panel);
+        const calibrate = options.calibrateIntervals !== false;
+        const heldOut = calibrationHoldout(panel, calibrate);
         const sample = windowSampler(panel, seed + 1, heldOut);
         const window = layout.context + horizon;
         const loss = trainSteps(
@@ -124,16 +125,15 @@ export function deepAr(options: DeepArOptions = {}): GlobalModelSpec {
           },
           { steps: epochs * batchesPerEpoch, learningRate },
         );
-        const levels = withCalibrationQuantiles(quantiles);
-        const held = heldOut ? forecast(tf, net, panel, layout, likelihood, samples, levels, seed + 3, forecastWindows(panel, heldOut)) : [];
-        const factor = heldOutIntervalFactor(panel, heldOut, held);
-        const scaled = calibratedPredictions(forecast(tf, net, panel, layout, likelihood, samples, levels, seed + 2, forecastWindows(panel)), factor, quantiles);
+        // The forecast's draws keep the seed they had before calibration existed; the held-out pass has its own.
+        const { predictions: scaled, note } = calibratedForecast(panel, heldOut, calibrate, quantiles, (windows, wanted, heldOutPass) =>
+          forecast(tf, net, panel, layout, likelihood, samples, wanted, seed + (heldOutPass ? 3 : 2), windows),
+        );
         // Counts stay whole and non-negative once stretched (a monotone map: the order holds).
         const predictions = likelihood === 'negative-binomial' ? scaled.map(wholeCounts) : scaled;
         const related = panel.related.length ? `; related: ${panel.related.join(', ')}` : '';
-        const intervals = options.calibrateIntervals === false ? '' : calibrationNote(heldOut, factor);
         return {
-          description: `DeepAR+(context_length=${layout.context}, epochs=${epochs}, learning_rate=${learningRate}, likelihood=${likelihood}, num_layers=${layers}, num_cells=${cells}, loss=${loss.toFixed(4)}${related}${intervals})`,
+          description: `DeepAR+(context_length=${layout.context}, epochs=${epochs}, learning_rate=${learningRate}, likelihood=${likelihood}, num_layers=${layers}, num_cells=${cells}, loss=${loss.toFixed(4)}${related}${note})`,
           predictions,
         };
       } finally {

@@ -11,6 +11,7 @@
  */
 import { weightedQuantileLoss, type ScoredSeries } from '../metrics';
 import { asTrainingParameters, type Trial } from './global-parameters';
+import { canHoldOut } from './neural/calibration';
 import { NotEnoughData, type GlobalForecast, type GlobalModelSpec, type SeriesData } from './types';
 
 /** At most this many trials run, whatever the space holds. */
@@ -27,7 +28,7 @@ function validationSplit(panel: readonly SeriesData[], horizon: number) {
   const actual: Float64Array[] = [];
   for (const s of panel) {
     const n = s.values.length;
-    if (n <= 2 * horizon + 1) continue;
+    if (!canHoldOut(n, horizon)) continue;
     const held = s.values.slice(n - horizon);
     if (held.every((v) => Number.isNaN(v))) continue;
     train.push({ ...s, values: s.values.subarray(0, n - horizon), timestamps: s.timestamps?.slice(0, n - horizon) });

@@ -13,18 +13,21 @@
  * Evidence: each series' held-out window counts as one window of `conformalScale` (points inside
  * a window share its errors; different items' errors are far less alike).
  */
-import { conformalScale, intervalRatios, scaleQuantiles } from '../quantiles';
+import { conformalScale, intervalRatios, scaleQuantiles, withCalibrationQuantiles } from '../quantiles';
 import type { Prediction } from '../types';
-import type { Panel } from './panel';
+import { forecastWindows, type Panel, type Window } from './panel';
+
+/** A series can lend its last `horizon` periods to a validation window and still train (PerformHPO's rule too). */
+export function canHoldOut(length: number, horizon: number): boolean {
+  return length > 2 * horizon + 1;
+}
 
 /**
- * Periods held out at the end of every series: the horizon, when at least one series keeps more
- * than horizon + 1 periods to train on (as PerformHPO's validation split); otherwise 0 (the
- * intervals stay the network's own).
+ * Periods held out at the end of every series: the horizon, when calibration is on and at least
+ * one series can hold it out (`canHoldOut`); otherwise 0 (the intervals stay the network's own).
  */
-export function calibrationHoldout(panel: Panel): number {
-  const h = panel.horizon;
-  return panel.series.some((s) => s.scaled.length > 2 * h + 1) ? h : 0;
+export function calibrationHoldout(panel: Panel, enabled = true): number {
+  return enabled && panel.series.some((s) => canHoldOut(s.scaled.length, panel.horizon)) ? panel.horizon : 0;
 }
 
 /**
@@ -46,9 +49,23 @@ export function heldOutIntervalFactor(panel: Panel, heldOut: number, predictions
   return conformalScale(ratios, windows);
 }
 
-/** The forecasts with their `quantiles` stretched by `factor` around the median. */
-export function calibratedPredictions(predictions: readonly Prediction[], factor: number, quantiles: readonly number[]): Prediction[] {
-  return predictions.map((p) => scaleQuantiles(p, factor, quantiles));
+/**
+ * A trained network's forecast with calibrated intervals: `predict(windows, levels, heldOutPass)`
+ * forecasts one window a series at the given quantile levels; it runs on the held-out windows
+ * (when `heldOut` > 0) and on the forecast windows, and the forecast's `quantiles` are stretched by
+ * the held-out factor. `note` is for the model's description ('' when calibration is off).
+ */
+export function calibratedForecast(
+  panel: Panel,
+  heldOut: number,
+  enabled: boolean,
+  quantiles: readonly number[],
+  predict: (windows: readonly Window[], levels: readonly number[], heldOutPass: boolean) => Prediction[],
+): { predictions: Prediction[]; note: string } {
+  const levels = withCalibrationQuantiles(quantiles);
+  const factor = heldOut > 0 ? heldOutIntervalFactor(panel, heldOut, predict(forecastWindows(panel, heldOut), levels, true)) : 1;
+  const predictions = predict(forecastWindows(panel), levels, false).map((p) => scaleQuantiles(p, factor, quantiles));
+  return { predictions, note: enabled ? calibrationNote(heldOut, factor) : '' };
 }
 
 /** The description's note of what calibration did. */
