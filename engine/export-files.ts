@@ -95,28 +95,40 @@ export function exportFileTime(t: Date): string {
   return formatExportDate(t).replace(/:/g, '-');
 }
 
-/** Writes the parts and markers; returns the part URIs. */
+/**
+ * Writes the parts and markers; returns the part URIs. The predictions may come in pieces (a
+ * forecast's units, one file each): only one piece and one part's lines are held at a time.
+ */
 export async function writeExportFiles(
   store: ObjectStore,
   path: string,
   jobName: string,
   createdAt: Date,
-  predictions: Predictions,
+  predictions: Predictions | AsyncIterable<Predictions>,
   partRows = 100_000,
 ): Promise<string[]> {
   const folder = path.endsWith('/') ? path : `${path}/`;
-  const header = exportHeader(predictions);
+  const pieces: AsyncIterable<Predictions> =
+    Symbol.asyncIterator in predictions
+      ? predictions
+      : (async function* () {
+          yield predictions;
+        })();
+  let header: string | undefined;
   const parts: string[] = [];
   let buffer: string[] = [];
   const flush = async () => {
     const uri = `${folder}${jobName}_${exportFileTime(createdAt)}_part${parts.length}.csv`;
-    await store.put(uri, `${header}\n${buffer.join('\n')}${buffer.length ? '\n' : ''}`);
+    await store.put(uri, `${header ?? ''}\n${buffer.join('\n')}${buffer.length ? '\n' : ''}`);
     parts.push(uri);
     buffer = [];
   };
-  for (const line of exportLines(predictions)) {
-    buffer.push(line);
-    if (buffer.length >= partRows) await flush();
+  for await (const piece of pieces) {
+    header ??= exportHeader(piece);
+    for (const line of exportLines(piece)) {
+      buffer.push(line);
+      if (buffer.length >= partRows) await flush();
+    }
   }
   if (buffer.length || parts.length === 0) await flush();
   await store.put(`${folder}_CHECK`, '');
