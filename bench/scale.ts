@@ -2,6 +2,7 @@
  * Scale benchmark of the built-in engine on its serverless path (issue 10):
  *
  *   npm run bench:scale [-- --sizes 1000,10000 --shard-costs 100000,250000 --days 365 --max-shards N
+ *                          --placeholder-fits --live-heap
  *                          --algorithm ETS|ARIMA|NPTS|PROPHET|AUTOPREDICTOR]
  *
  * A synthetic daily panel (weekly season, trend, noise; seeded) of N series is imported and an
@@ -21,7 +22,9 @@
  * fitting would not finish here: each shard's output is written by this process as placeholder
  * forecasts of the right shape (zeros) instead of being fitted, so Plan and Finish run for real on
  * the real plan; the predictor is then forecast and the forecast exported too (each job's Plan and Finish; the import's too). Its
- * table has no fit columns. This machine's 2 cores are shared with
+ * table has no fit columns. `--live-heap` (bench-only instrumentation, with --placeholder-fits): Plan
+ * and Finish force a garbage collection every 10 ms and report their largest live heap beside their
+ * peak RSS (times are then not comparable). This machine's 2 cores are shared with
  * other work: times are indicative.
  */
 import { spawn } from 'node:child_process';
@@ -61,12 +64,18 @@ interface StepRun {
   readonly result: unknown;
   readonly ms: number;
   readonly maxRssKiB: number;
+  /** --live-heap: the largest live heap seen (V8 heap used + external, after a forced GC every 10 ms). */
+  readonly liveKiB?: number;
 }
+
+/** Bench-only instrumentation: Plan and Finish collect garbage every 10 ms and report their live heap (slower). */
+const liveHeap = process.argv.includes('--live-heap');
 
 /** Plan or Finish in a child process (bench/engine-step-process.ts): its own time and peak RSS. */
 function runStepProcess(step: 'Plan' | 'Finish', event: unknown, root: string, shardCost: number): Promise<StepRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${repoRoot}bin/run-ts.mjs`, `${repoRoot}bench/engine-step-process.ts`, step, root, STATE, String(shardCost)], {
+    const flags = liveHeap ? ['--expose-gc'] : [];
+    const child = spawn(process.execPath, [...flags, `${repoRoot}bin/run-ts.mjs`, `${repoRoot}bench/engine-step-process.ts`, step, root, STATE, String(shardCost)], {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -313,7 +322,9 @@ function reportMerge(m: Measured): string {
   const cell = (arn: string) => {
     const plan = step(arn, 'Plan');
     const finish = step(arn, 'Finish');
-    return `${((plan?.maxRssKiB ?? NaN) / 1024).toFixed(0)} / ${((finish?.maxRssKiB ?? NaN) / 1024).toFixed(0)} MiB | ${((plan?.ms ?? NaN) / 1000).toFixed(1)} / ${((finish?.ms ?? NaN) / 1000).toFixed(1)} s`;
+    const mib = (kib: number | undefined) => ((kib ?? NaN) / 1024).toFixed(0);
+    const live = liveHeap ? ` (live ${mib(plan?.liveKiB)} / ${mib(finish?.liveKiB)})` : '';
+    return `${mib(plan?.maxRssKiB)} / ${mib(finish?.maxRssKiB)} MiB${live} | ${((plan?.ms ?? NaN) / 1000).toFixed(1)} / ${((finish?.ms ?? NaN) / 1000).toFixed(1)} s`;
   };
   return [`${m.series.toLocaleString('en')}`, `${m.shardCost.toLocaleString('en')}`, `${m.shards}`, ...[m.importArn, m.predictorArn, m.forecastArn, m.exportArn].map(cell)].join(' | ');
 }
