@@ -64,13 +64,9 @@ export async function importObjects(store: ObjectStore, path: string): Promise<O
 }
 
 /** A growing column of doubles (amortised doubling), read back as an exact-size Float64Array. */
-export class DoubleColumn {
-  private data: Float64Array;
+class DoubleColumn {
+  private data = new Float64Array(64);
   length = 0;
-
-  constructor(capacity = 64) {
-    this.data = new Float64Array(capacity);
-  }
 
   push(v: number): void {
     if (this.length === this.data.length) {
@@ -81,16 +77,8 @@ export class DoubleColumn {
     this.data[this.length++] = v;
   }
 
-  at(i: number): number {
-    return this.data[i]!;
-  }
-
   toArray(): Float64Array {
     return this.data.slice(0, this.length);
-  }
-
-  clear(): void {
-    this.length = 0;
   }
 }
 

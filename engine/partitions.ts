@@ -15,11 +15,11 @@
  *   every dimension — always meet in one unit.
  * - An import of an earlier engine version (one `dataUri` file) reads as one partition.
  */
+import type { Frequency } from '../shared/frequency';
 import type { ObjectStore } from '../shared/ports';
 import { BinaryWriter, readEngineData, type StoredArray } from './binary';
 import type { ImportColumns, RowSink } from './csv-import';
 import { deserializeImported, mergeImported, onGridThrough, serializeImported, type ImportedData, type ImportedItem, type TargetExtent } from './series';
-import type { Frequency } from '../shared/frequency';
 
 /** CSV bytes per partition the partition count aims at (a partition's series are what Plan holds at once). */
 export const PARTITION_CSV_BYTES = 32 * 1024 * 1024;
