@@ -4,8 +4,11 @@
  *
  *   node bin/run-ts.mjs bench/engine-step-process.ts <Plan|Finish> <store root> <state URI> <shard cost>
  *
- * The step's input is JSON on stdin; the last stdout line is `{ result, ms, maxRssKiB }` (ms: the
- * step itself, without the process start-up).
+ * The step's input is JSON on stdin; the last stdout line is `{ result, ms, maxRssKiB, liveKiB }` (ms:
+ * the step itself, without the process start-up). Started with `--expose-gc` (bench:scale
+ * `--live-heap`), it also forces a garbage collection every 10 ms and reports the largest live heap
+ * seen (V8 heap used + external memory, `liveKiB`): what the step keeps, apart from garbage V8 has not
+ * collected yet (RSS includes it).
  */
 import { FaultInjector } from '../engine/faults';
 import { Repository } from '../engine/repository';
@@ -22,7 +25,17 @@ for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
 const event: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
 const store = new FolderObjectStore(root);
 const deps = { store, repo: new Repository(store, stateUri), faults: new FaultInjector([]), exportPartRows: 100_000, shardCost: Number(shardCost) };
+const gc = (globalThis as { gc?: () => void }).gc;
+let liveBytes = 0;
+const sampleLive = () => {
+  gc!();
+  const { heapUsed, external } = process.memoryUsage();
+  liveBytes = Math.max(liveBytes, heapUsed + external);
+};
+const sampler = gc ? setInterval(sampleLive, 10) : undefined;
 const started = performance.now();
 const result = step === 'Plan' ? await planStep(event, deps) : await finishStep(event, deps);
 const ms = Math.round(performance.now() - started);
-process.stdout.write(`\n${JSON.stringify({ result, ms, maxRssKiB: process.resourceUsage().maxRSS })}\n`);
+if (sampler) clearInterval(sampler);
+const liveKiB = gc ? Math.round(liveBytes / 1024) : undefined;
+process.stdout.write(`\n${JSON.stringify({ result, ms, maxRssKiB: process.resourceUsage().maxRSS, liveKiB })}\n`);

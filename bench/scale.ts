@@ -2,6 +2,7 @@
  * Scale benchmark of the built-in engine on its serverless path (issue 10):
  *
  *   npm run bench:scale [-- --sizes 1000,10000 --shard-costs 100000,250000 --days 365 --max-shards N
+ *                          --placeholder-fits --live-heap
  *                          --algorithm ETS|ARIMA|NPTS|PROPHET|AUTOPREDICTOR]
  *
  * A synthetic daily panel (weekly season, trend, noise; seeded) of N series is imported and an
@@ -20,8 +21,10 @@
  * `--placeholder-fits` (bench-only, off by default) measures Plan and Finish alone, at sizes whose
  * fitting would not finish here: each shard's output is written by this process as placeholder
  * forecasts of the right shape (zeros) instead of being fitted, so Plan and Finish run for real on
- * the real plan; the predictor is then forecast too (the forecast's Plan and streamed Finish). Its
- * table has no fit columns. This machine's 2 cores are shared with
+ * the real plan; the predictor is then forecast and the forecast exported too (each job's Plan and Finish; the import's too). Its
+ * table has no fit columns. `--live-heap` (bench-only instrumentation, with --placeholder-fits): Plan
+ * and Finish force a garbage collection every 10 ms and report their largest live heap beside their
+ * peak RSS (times are then not comparable). This machine's 2 cores are shared with
  * other work: times are indicative.
  */
 import { spawn } from 'node:child_process';
@@ -44,7 +47,7 @@ import { FaultInjector } from '../engine/faults';
 import { mulberry32 } from '../engine/models/random';
 import { Repository } from '../engine/repository';
 import { deserialize, serialize } from 'node:v8';
-import { CreateForecastCommand, DescribeForecastCommand } from '@aws-sdk/client-forecast';
+import { CreateForecastCommand, CreateForecastExportJobCommand, DescribeForecastCommand, DescribeForecastExportJobCommand } from '@aws-sdk/client-forecast';
 import type { AnyFitTask, SeriesForecast } from '../engine/worker-protocol';
 import { LocalEngineJobWorkflow, runShardProcess, type EngineFunction } from '../local/engine-job-workflow';
 import { FolderObjectStore } from '../shared/adapters/folder-store';
@@ -61,12 +64,18 @@ interface StepRun {
   readonly result: unknown;
   readonly ms: number;
   readonly maxRssKiB: number;
+  /** --live-heap: the largest live heap seen (V8 heap used + external, after a forced GC every 10 ms). */
+  readonly liveKiB?: number;
 }
+
+/** Bench-only instrumentation: Plan and Finish collect garbage every 10 ms and report their live heap (slower). */
+const liveHeap = process.argv.includes('--live-heap');
 
 /** Plan or Finish in a child process (bench/engine-step-process.ts): its own time and peak RSS. */
 function runStepProcess(step: 'Plan' | 'Finish', event: unknown, root: string, shardCost: number): Promise<StepRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${repoRoot}bin/run-ts.mjs`, `${repoRoot}bench/engine-step-process.ts`, step, root, STATE, String(shardCost)], {
+    const flags = liveHeap ? ['--expose-gc'] : [];
+    const child = spawn(process.execPath, [...flags, `${repoRoot}bin/run-ts.mjs`, `${repoRoot}bench/engine-step-process.ts`, step, root, STATE, String(shardCost)], {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -137,8 +146,10 @@ interface Measured {
   readonly totalMs: number;
   /** --placeholder-fits: the Plan and Finish of every job (the predictor's and the forecast's). */
   readonly steps: readonly (StepRun & { jobArn: string; state: 'Plan' | 'Finish' })[];
+  readonly importArn: string;
   readonly predictorArn: string;
   readonly forecastArn: string;
+  readonly exportArn: string;
 }
 
 class StopMeasuring extends Error {}
@@ -198,6 +209,7 @@ async function measure(series: number, shardCost: number, days: number, maxShard
       }),
     );
     await waitActive(() => engine.send(new DescribeDatasetImportJobCommand({ DatasetImportJobArn })));
+    await engine.idle(); // the import's Finish reports its time after writing the document
     const started = performance.now();
     const { PredictorArn } =
       algorithm === 'AUTOPREDICTOR'
@@ -221,10 +233,20 @@ async function measure(series: number, shardCost: number, days: number, maxShard
     })();
     const totalMs = performance.now() - started;
     let forecastArn = '';
+    let exportArn = '';
     if (placeholderFits && outcome.Status === 'ACTIVE') {
       const { ForecastArn } = await engine.send(new CreateForecastCommand({ ForecastName: 'panel_ets_forecast', PredictorArn }));
       forecastArn = ForecastArn!;
       await waitActive(() => engine.send(new DescribeForecastCommand({ ForecastArn })));
+      const { ForecastExportJobArn } = await engine.send(
+        new CreateForecastExportJobCommand({
+          ForecastExportJobName: 'panel_export',
+          ForecastArn,
+          Destination: { S3Config: { Path: 's3://bench/export/', RoleArn: 'arn:aws:iam::000000000000:role/bench' } },
+        }),
+      );
+      exportArn = ForecastExportJobArn!;
+      await waitActive(() => engine.send(new DescribeForecastExportJobCommand({ ForecastExportJobArn })));
     }
     await engine.idle(); // the execution's last step reports its time after writing the document
     for (const arn of [predictorArn, forecastArn].filter(Boolean)) {
@@ -252,8 +274,10 @@ async function measure(series: number, shardCost: number, days: number, maxShard
       finishPeakMiB: projected ? NaN : (finish?.maxRssKiB ?? NaN) / 1024,
       totalMs,
       steps,
+      importArn: DatasetImportJobArn!,
       predictorArn,
       forecastArn,
+      exportArn,
     };
   } finally {
     await engine.idle();
@@ -292,15 +316,17 @@ function report(m: Measured): string {
   ].join(' | ');
 }
 
-/** --placeholder-fits: Plan and Finish of the predictor and of its forecast (no fits measured). */
+/** --placeholder-fits: Plan and Finish of the import, the predictor, its forecast and the export (no fits measured). */
 function reportMerge(m: Measured): string {
   const step = (arn: string, state: 'Plan' | 'Finish') => m.steps.find((s) => s.jobArn === arn && s.state === state);
   const cell = (arn: string) => {
     const plan = step(arn, 'Plan');
     const finish = step(arn, 'Finish');
-    return `${((plan?.maxRssKiB ?? NaN) / 1024).toFixed(0)} / ${((finish?.maxRssKiB ?? NaN) / 1024).toFixed(0)} MiB | ${((plan?.ms ?? NaN) / 1000).toFixed(1)} / ${((finish?.ms ?? NaN) / 1000).toFixed(1)} s`;
+    const mib = (kib: number | undefined) => ((kib ?? NaN) / 1024).toFixed(0);
+    const live = liveHeap ? ` (live ${mib(plan?.liveKiB)} / ${mib(finish?.liveKiB)})` : '';
+    return `${mib(plan?.maxRssKiB)} / ${mib(finish?.maxRssKiB)} MiB${live} | ${((plan?.ms ?? NaN) / 1000).toFixed(1)} / ${((finish?.ms ?? NaN) / 1000).toFixed(1)} s`;
   };
-  return [`${m.series.toLocaleString('en')}`, `${m.shardCost.toLocaleString('en')}`, `${m.shards}`, cell(m.predictorArn), cell(m.forecastArn)].join(' | ');
+  return [`${m.series.toLocaleString('en')}`, `${m.shardCost.toLocaleString('en')}`, `${m.shards}`, ...[m.importArn, m.predictorArn, m.forecastArn, m.exportArn].map(cell)].join(' | ');
 }
 
 const sizes = option('sizes', '1000').split(',').map(Number);
@@ -312,8 +338,9 @@ const algorithm = option('algorithm', 'ETS').toUpperCase();
 if (!['ETS', 'ARIMA', 'NPTS', 'PROPHET', 'AUTOPREDICTOR'].includes(algorithm)) throw new Error(`--algorithm must be ETS, ARIMA, NPTS, PROPHET or AUTOPREDICTOR; got ${algorithm}`);
 if (placeholderFits) {
   console.log(`bench:scale --placeholder-fits (bench-only: shards write placeholder forecasts, nothing is fitted) — ${algorithm}, 1 backtest window, horizon 14, ${days} days per series; Plan and Finish each in a process of their own`);
-  console.log('| series | ENGINE_SHARD_COST | shards | predictor Plan / Finish peak RSS | predictor Plan / Finish | forecast Plan / Finish peak RSS | forecast Plan / Finish |');
-  console.log('|---|---|---|---|---|---|---|');
+  const jobs = ['import', 'predictor', 'forecast', 'export'];
+  console.log(`| series | ENGINE_SHARD_COST | predictor shards | ${jobs.map((j) => `${j} Plan / Finish peak RSS | ${j} Plan / Finish`).join(' | ')} |`);
+  console.log(`|---|---|---|${jobs.map(() => '---|---|').join('')}`);
 } else {
   console.log(`bench:scale — ${algorithm}, 1 backtest window, horizon 14, ${days} days per series, shards in child processes, 2 at a time on this machine`);
   console.log(

@@ -95,30 +95,51 @@ export function exportFileTime(t: Date): string {
   return formatExportDate(t).replace(/:/g, '-');
 }
 
-/** Writes the parts and markers; returns the part URIs. */
+/** Text of a part streamed to the store in pieces of about this many characters. */
+const PART_CHUNK_CHARS = 1 << 20;
+
+/**
+ * Writes the parts and markers; returns the part URIs. The predictions may come in pieces (a
+ * forecast's units, one file each) and each part is streamed to the store as its lines are made:
+ * only one piece and about a MiB of text are held at a time.
+ */
 export async function writeExportFiles(
   store: ObjectStore,
   path: string,
   jobName: string,
   createdAt: Date,
-  predictions: Predictions,
+  predictions: Predictions | AsyncIterable<Predictions>,
   partRows = 100_000,
 ): Promise<string[]> {
   const folder = path.endsWith('/') ? path : `${path}/`;
-  const header = exportHeader(predictions);
-  const parts: string[] = [];
-  let buffer: string[] = [];
-  const flush = async () => {
-    const uri = `${folder}${jobName}_${exportFileTime(createdAt)}_part${parts.length}.csv`;
-    await store.put(uri, `${header}\n${buffer.join('\n')}${buffer.length ? '\n' : ''}`);
-    parts.push(uri);
-    buffer = [];
-  };
-  for (const line of exportLines(predictions)) {
-    buffer.push(line);
-    if (buffer.length >= partRows) await flush();
+  let header = '';
+  async function* allLines(): AsyncGenerator<string> {
+    const pieces: AsyncIterable<Predictions> | Iterable<Predictions> = Symbol.asyncIterator in predictions ? predictions : [predictions];
+    for await (const piece of pieces) {
+      header ||= exportHeader(piece);
+      yield* exportLines(piece);
+    }
   }
-  if (buffer.length || parts.length === 0) await flush();
+  const lines = allLines();
+  let next = await lines.next(); // the first line (or the end): the header is known from here on
+  const parts: string[] = [];
+  async function* part(): AsyncGenerator<string> {
+    let text = `${header}\n`;
+    for (let rows = 0; !next.done && rows < partRows; rows++) {
+      text += `${next.value}\n`;
+      if (text.length >= PART_CHUNK_CHARS) {
+        yield text;
+        text = '';
+      }
+      next = await lines.next();
+    }
+    if (text) yield text;
+  }
+  while (!next.done || parts.length === 0) {
+    const uri = `${folder}${jobName}_${exportFileTime(createdAt)}_part${parts.length}.csv`;
+    await store.put(uri, part());
+    parts.push(uri);
+  }
   await store.put(`${folder}_CHECK`, '');
   await store.put(`${folder}_SUCCESS`, '');
   return parts;

@@ -6,22 +6,21 @@
 import { InvalidInput } from '../shared/errors';
 import { parseFrequency, type Frequency } from '../shared/frequency';
 import type { ObjectStore } from '../shared/ports';
-import { importCsv, type SchemaAttribute } from './csv-import';
-import { deserializePredictions, serializePredictions, writeExportFiles } from './export-files';
+import { importColumns, importObjects, streamCsvRows, type SchemaAttribute } from './csv-import';
+import { deserializePredictions, serializePredictions, writeExportFiles, type Predictions } from './export-files';
 import type { FaultInjector, FaultResource } from './faults';
 import { parseArn, type Repository, type ResourceDoc, type ResourceType } from './repository';
+import { datasetExtent, importManifest, partitionCount, PartitionWriter, readUnit, unitCount, type ImportManifest } from './partitions';
 import {
   buildSeries,
-  deserializeImported,
+  datasetPeriods,
   deserializeSeriesSet,
-  mergeImported,
   relatedFilling,
-  serializeImported,
   serializeSeriesSet,
   targetFilling,
-  type ImportedData,
   type RelatedFilling,
   type SeriesSet,
+  type TargetExtent,
   type TargetFilling,
 } from './series';
 import { forecastSeriesSet, runBacktests, type BacktestPlan, type Selection, type TrainingResult } from './training';
@@ -40,26 +39,35 @@ export interface JobContext {
   readonly repo: Repository;
   readonly pool: FitPool;
   readonly exportPartRows: number;
+  /** CSV bytes per item partition of an import (partitions.ts PARTITION_CSV_BYTES; tests set it small). */
+  readonly partitionBytes?: number;
   progress(done: number, total: number): void;
 }
 
 type Json = Record<string, unknown>;
 const idOf = (doc: ResourceDoc) => parseArn(doc.arn)!.id;
 
+/**
+ * Streams the import's CSV into item partitions (partitions.ts): memory bounded by the row buffer
+ * and one partition, whatever the number of items.
+ */
 export async function runImportJob(ctx: JobContext, doc: ResourceDoc): Promise<Json> {
   const request = doc.request as { DatasetArn: string; DataSource: { S3Config: { Path: string } }; TimestampFormat?: string };
   const dataset = await ctx.repo.get(request.DatasetArn);
   if (!dataset) throw new InvalidInput(`Dataset ${request.DatasetArn} no longer exists`);
   const schema = (dataset.request as { Schema: { Attributes: SchemaAttribute[] } }).Schema.Attributes;
-  const data = await importCsv(ctx.store, request.DataSource.S3Config.Path, schema, request.TimestampFormat ?? 'yyyy-MM-dd HH:mm:ss');
-  if (data.rowCount === 0) throw new InvalidInput(`No rows found at ${request.DataSource.S3Config.Path}`);
-  const bytes = serializeImported(data);
-  const dataUri = ctx.repo.dataUri('dataset-import-job', idOf(doc), 'data.bin');
-  await ctx.store.put(dataUri, bytes);
-  return { dataUri, rowCount: data.rowCount, itemCount: data.items.length, dataSize: bytes.length / 1e9 };
+  const path = request.DataSource.S3Config.Path;
+  const inputBytes = (await importObjects(ctx.store, path)).reduce((n, o) => n + o.size, 0);
+  const folder = ctx.repo.dataUri('dataset-import-job', idOf(doc), 'partitions');
+  const writer = new PartitionWriter(ctx.store, folder, importColumns(schema), partitionCount(inputBytes, ctx.partitionBytes));
+  const rowCount = await streamCsvRows(ctx.store, path, schema, request.TimestampFormat ?? 'yyyy-MM-dd HH:mm:ss', writer);
+  if (rowCount === 0) throw new InvalidInput(`No rows found at ${path}`);
+  const { manifest, manifestUri, bytes } = await writer.finish();
+  return { manifestUri, partitions: manifest.partitions.length, rowCount, itemCount: manifest.itemCount, dataSize: bytes / 1e9 };
 }
 
-async function datasetData(ctx: Pick<JobContext, 'store' | 'repo'>, dataset: ResourceDoc): Promise<{ data: ImportedData; jobArns: string[] }> {
+/** The imports a dataset's series come from: the last FULL import and the INCREMENTAL ones after it. */
+async function datasetImports(ctx: Pick<JobContext, 'store' | 'repo'>, dataset: ResourceDoc): Promise<{ manifests: ImportManifest[]; jobArns: string[] }> {
   const jobs = (await ctx.repo.list('dataset-import-job')).filter((j) => j.parentArn === dataset.arn && j.status === 'ACTIVE');
   let from = -1;
   jobs.forEach((j, i) => {
@@ -67,8 +75,8 @@ async function datasetData(ctx: Pick<JobContext, 'store' | 'repo'>, dataset: Res
   });
   const used = jobs.slice(Math.max(0, from));
   if (!used.length) throw new InvalidInput(`Dataset ${dataset.name} has no ACTIVE dataset import job`);
-  const parts = await Promise.all(used.map(async (j) => deserializeImported(await ctx.store.get(String(j.result!.dataUri)))));
-  return { data: mergeImported(parts), jobArns: used.map((j) => j.arn) };
+  const manifests = await Promise.all(used.map((j) => importManifest(ctx.store, j.result!)));
+  return { manifests, jobArns: used.map((j) => j.arn) };
 }
 
 const APPROX_MS: Record<string, number> = { min: 6e4, H: 3.6e6, D: 8.64e7, W: 6.048e8, M: 2.6298e9, Y: 3.15576e10 };
@@ -146,15 +154,22 @@ export function predictorPlan(doc: ResourceDoc): PredictorPlan {
   };
 }
 
-/** What a predictor job trains on: its plan, the series set and the import jobs it came from (validated). */
-export interface PredictorInputs {
+/**
+ * What a predictor job trains on: its plan, the import jobs it came from and its series, unit by
+ * unit (partitions.ts: an item's target and related rows always in one unit; units in order, each
+ * unit's series sorted by key). Validated but not read: `unitSeries` builds a unit's series.
+ */
+export interface PredictorSource {
   readonly plan: PredictorPlan;
-  readonly set: SeriesSet;
   readonly jobArns: string[];
   readonly backtest: BacktestPlan;
+  /** Periods from the earliest series start to the dataset end (every unit's SeriesSet.length). */
+  readonly length: number;
+  readonly units: number;
+  unitSeries(unit: number): Promise<SeriesSet>;
 }
 
-export async function predictorInputs(ctx: Pick<JobContext, 'store' | 'repo'>, doc: ResourceDoc): Promise<PredictorInputs> {
+export async function predictorSource(ctx: Pick<JobContext, 'store' | 'repo'>, doc: ResourceDoc): Promise<PredictorSource> {
   const plan = predictorPlan(doc);
   const group = await ctx.repo.get(plan.groupArn);
   if (!group) throw new InvalidInput(`Dataset group ${plan.groupArn} no longer exists`);
@@ -167,35 +182,64 @@ export async function predictorInputs(ctx: Pick<JobContext, 'store' | 'repo'>, d
   if (durationOf(dataFrequency) > durationOf(plan.frequency)) {
     throw new InvalidInput(`The forecast frequency ${plan.frequency.text} is finer than the data frequency ${dataFrequency.text} of ${tts.name}`);
   }
-  // The imported rows are only needed to build the series: read them in a scope of their own so
-  // they can be collected before training.
-  const { set, jobArns } = await (async () => {
-    const target = await datasetData(ctx, tts);
-    const related = rts ? await datasetData(ctx, rts) : undefined;
-    const built = buildSeries({
-      target: target.data,
-      related: related?.data,
-      frequency: plan.frequency,
-      dimensions: plan.dimensions,
-      filling: plan.filling,
-      relatedFilling: plan.relatedFilling,
-      horizon: plan.horizon,
-    });
-    return { set: built, jobArns: [...target.jobArns, ...(related?.jobArns ?? [])] };
-  })();
-  const maxHorizon = plan.selection === 'automl' ? Math.min(500, Math.floor(set.length / 3)) : Math.min(500, set.length - 1);
+  const target = await datasetImports(ctx, tts);
+  const related = rts ? await datasetImports(ctx, rts) : undefined;
+  const extent: TargetExtent = await datasetExtent(ctx.store, target.manifests, plan.frequency);
+  if (!Number.isFinite(extent.latest)) throw new InvalidInput('The target time series dataset holds no rows');
+  const { length } = datasetPeriods(extent, plan.frequency);
+  const maxHorizon = plan.selection === 'automl' ? Math.min(500, Math.floor(length / 3)) : Math.min(500, length - 1);
   if (plan.horizon > maxHorizon) {
     throw new InvalidInput(
-      `ForecastHorizon ${plan.horizon} is too long for ${set.length} periods of data (at most ${maxHorizon}` +
+      `ForecastHorizon ${plan.horizon} is too long for ${length} periods of data (at most ${maxHorizon}` +
         `${plan.selection === 'automl' ? ': ⅓ of the length for AutoML' : ''})`,
     );
   }
+  const units = unitCount([...target.manifests, ...(related?.manifests ?? [])]);
   const backtest: BacktestPlan = { horizon: plan.horizon, windows: plan.windows, offset: plan.offset, types: plan.types, candidates: plan.candidates, params: plan.params, selection: plan.selection, hpo: plan.hpo };
-  return { plan, set, jobArns, backtest };
+  return {
+    plan,
+    jobArns: [...target.jobArns, ...(related?.jobArns ?? [])],
+    backtest,
+    length,
+    units,
+    // The unit's rows are only needed to build its series: they can be collected before training.
+    unitSeries: async (unit) =>
+      buildSeries({
+        target: await readUnit(ctx.store, target.manifests, unit, units),
+        related: related && (await readUnit(ctx.store, related.manifests, unit, units)),
+        frequency: plan.frequency,
+        dimensions: plan.dimensions,
+        filling: plan.filling,
+        relatedFilling: plan.relatedFilling,
+        horizon: plan.horizon,
+        extent,
+      }),
+  };
 }
 
-/** Where a predictor job stores its series set (what its forecasts read). */
-export const predictorSeriesUri = (ctx: Pick<JobContext, 'repo'>, doc: ResourceDoc) => ctx.repo.dataUri('predictor', idOf(doc), 'series.bin');
+/** Where a predictor job stores the series of one unit (what its forecasts read). */
+export const predictorSeriesUri = (ctx: Pick<JobContext, 'repo'>, doc: ResourceDoc, unit: number) => ctx.repo.dataUri('predictor', idOf(doc), `series/${unit}.bin`);
+
+/**
+ * All of a job's series in one set, unit after unit (what one process, and a global model's one
+ * fit, works on), and the number of series of each unit; `onUnit` sees each unit's set as it comes.
+ */
+export async function wholeSeriesSet(
+  units: number,
+  unitSeries: (unit: number) => Promise<SeriesSet>,
+  onUnit: (unit: number, set: SeriesSet) => Promise<void> = async () => {},
+): Promise<{ set: SeriesSet; unitSizes: number[] }> {
+  const series: SeriesSet['series'] = [];
+  const unitSizes: number[] = [];
+  let last: SeriesSet | undefined;
+  for (let unit = 0; unit < units; unit++) {
+    last = await unitSeries(unit);
+    await onUnit(unit, last);
+    for (const s of last.series) series.push(s);
+    unitSizes.push(last.series.length);
+  }
+  return { set: { ...last!, series }, unitSizes };
+}
 
 /** What the series set of a predictor result says about it (the set itself need not be at hand). */
 export interface SeriesSetSummary {
@@ -207,7 +251,7 @@ export interface SeriesSetSummary {
 export function predictorOutcome(
   inputs: { plan: Pick<PredictorPlan, 'dimensions'>; jobArns: string[] },
   set: SeriesSetSummary,
-  seriesUri: string,
+  seriesParts: readonly string[],
   training: TrainingResult,
 ): { result: Json; message?: string } {
   const message = training.fallbacks
@@ -215,7 +259,7 @@ export function predictorOutcome(
     : undefined;
   return {
     result: {
-      seriesUri,
+      seriesParts,
       keyColumns: ['item_id', ...inputs.plan.dimensions],
       assignments: training.assignments,
       algorithm: training.algorithm,
@@ -231,17 +275,23 @@ export function predictorOutcome(
 }
 
 export async function runPredictorJob(ctx: JobContext, doc: ResourceDoc): Promise<{ result: Json; message?: string }> {
-  const inputs = await predictorInputs(ctx, doc);
-  const { set } = inputs;
-  const training: TrainingResult = await runBacktests(set, inputs.backtest, (task) => ctx.pool.run(task), ctx.pool.size, (done, total) => ctx.progress(done, total));
-  const seriesUri = predictorSeriesUri(ctx, doc);
-  await ctx.store.put(seriesUri, serializeSeriesSet(set));
-  return predictorOutcome(inputs, { seriesCount: set.series.length, length: set.length }, seriesUri, training);
+  const source = await predictorSource(ctx, doc);
+  const seriesParts: string[] = [];
+  const { set } = await wholeSeriesSet(source.units, source.unitSeries, async (unit, unitSet) => {
+    seriesParts.push(predictorSeriesUri(ctx, doc, unit));
+    await ctx.store.put(seriesParts[unit]!, serializeSeriesSet(unitSet));
+  });
+  const training: TrainingResult = await runBacktests(set, source.backtest, (task) => ctx.pool.run(task), ctx.pool.size, (done, total) => ctx.progress(done, total));
+  return predictorOutcome(source, { seriesCount: set.series.length, length: set.length }, seriesParts, training);
 }
 
-/** What a forecast job forecasts: the predictor's series set, each series' algorithm and the settings. */
-export interface ForecastInputs {
-  readonly set: SeriesSet;
+/**
+ * What a forecast job forecasts: the predictor's series, unit by unit (the units its predictor
+ * wrote), each series' algorithm and the settings.
+ */
+export interface ForecastSource {
+  readonly units: number;
+  unitSeries(unit: number): Promise<SeriesSet>;
   readonly assignments: string[];
   readonly params: Readonly<Record<string, string>>;
   readonly horizon: number;
@@ -251,16 +301,18 @@ export interface ForecastInputs {
   readonly hpo: boolean;
 }
 
-export async function forecastInputs(ctx: Pick<JobContext, 'store' | 'repo'>, doc: ResourceDoc): Promise<ForecastInputs> {
+export async function forecastSource(ctx: Pick<JobContext, 'store' | 'repo'>, doc: ResourceDoc): Promise<ForecastSource> {
   const request = doc.request as { PredictorArn: string; ForecastTypes?: string[] };
   const predictor = await ctx.repo.get(request.PredictorArn);
   if (!predictor?.result) throw new InvalidInput(`Predictor ${request.PredictorArn} is not ACTIVE`);
   const plan = predictorPlan(predictor);
-  const set = deserializeSeriesSet(await ctx.store.get(String(predictor.result.seriesUri)), parseFrequency);
+  // A predictor of an earlier engine version kept its series in one file (`seriesUri`): one unit.
+  const parts = (predictor.result.seriesParts as string[] | undefined) ?? [String(predictor.result.seriesUri)];
   // PerformHPO chose its settings while training the predictor: forecast with them, no new search.
   const tuned = predictor.result.trainingParameters as Record<string, string> | undefined;
   return {
-    set,
+    units: parts.length,
+    unitSeries: async (unit) => deserializeSeriesSet(await ctx.store.get(parts[unit]!), parseFrequency),
     assignments: predictor.result.assignments as string[],
     params: tuned ?? plan.params,
     horizon: plan.horizon,
@@ -270,13 +322,14 @@ export async function forecastInputs(ctx: Pick<JobContext, 'store' | 'repo'>, do
   };
 }
 
-/** Where a forecast job stores its predictions (what its exports read). */
-export const forecastPredictionsUri = (ctx: Pick<JobContext, 'repo'>, doc: ResourceDoc) => ctx.repo.dataUri('forecast', idOf(doc), 'predictions.bin');
+/** Where a forecast job stores the predictions of one unit (what its exports read). */
+export const forecastPredictionsUri = (ctx: Pick<JobContext, 'repo'>, doc: ResourceDoc, unit: number) => ctx.repo.dataUri('forecast', idOf(doc), `predictions/${unit}.bin`);
 
 export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise<Json> {
-  const f = await forecastInputs(ctx, doc);
+  const f = await forecastSource(ctx, doc);
+  const { set, unitSizes } = await wholeSeriesSet(f.units, f.unitSeries);
   const { predictions, fallbacks } = await forecastSeriesSet(
-    f.set,
+    set,
     f.assignments,
     f.params,
     f.horizon,
@@ -287,26 +340,39 @@ export async function runForecastJob(ctx: JobContext, doc: ResourceDoc): Promise
     (done, total) => ctx.progress(done, total),
     f.hpo,
   );
-  const predictionsUri = forecastPredictionsUri(ctx, doc);
-  await ctx.store.put(predictionsUri, serializePredictions(predictions));
-  return { predictionsUri, itemCount: predictions.items.length, fallbacks };
+  // One predictions file per unit, as a sharded forecast's Finish writes them.
+  const predictionsParts: string[] = [];
+  let first = 0;
+  for (const [unit, size] of unitSizes.entries()) {
+    predictionsParts.push(forecastPredictionsUri(ctx, doc, unit));
+    await ctx.store.put(predictionsParts[unit]!, serializePredictions({ ...predictions, items: predictions.items.slice(first, first + size) }));
+    first += size;
+  }
+  return { predictionsParts, itemCount: predictions.items.length, fallbacks };
 }
 
+/** A forecast's predictions, one unit's file at a time (a forecast of an earlier version: one file). */
+async function* forecastPredictions(ctx: Pick<JobContext, 'store'>, forecast: ResourceDoc): AsyncGenerator<Predictions> {
+  const parts = (forecast.result!.predictionsParts as string[] | undefined) ?? [String(forecast.result!.predictionsUri)];
+  for (const uri of parts) yield deserializePredictions(await ctx.store.get(uri), parseFrequency);
+}
+
+/** Streams the forecast's predictions into the export files: one unit's predictions and one part's lines at a time. */
 export async function runExportJob(ctx: JobContext, doc: ResourceDoc): Promise<Json> {
   const request = doc.request as { ForecastArn: string; ForecastExportJobName: string; Destination: { S3Config: { Path: string } } };
   const forecast = await ctx.repo.get(request.ForecastArn);
   if (!forecast?.result) throw new InvalidInput(`Forecast ${request.ForecastArn} is not ACTIVE`);
-  const predictions = deserializePredictions(await ctx.store.get(String(forecast.result.predictionsUri)), parseFrequency);
-  ctx.progress(0, predictions.items.length);
+  const total = Number(forecast.result.itemCount);
+  ctx.progress(0, total);
   const parts = await writeExportFiles(
     ctx.store,
     request.Destination.S3Config.Path,
     request.ForecastExportJobName,
     new Date(doc.creationTime),
-    predictions,
+    forecastPredictions(ctx, forecast),
     ctx.exportPartRows,
   );
-  ctx.progress(predictions.items.length, predictions.items.length);
+  ctx.progress(total, total);
   return { parts };
 }
 

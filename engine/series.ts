@@ -58,29 +58,41 @@ export function deserializeImported(bytes: Uint8Array | string): ImportedData {
   };
 }
 
-/** Concatenates the data of several imports of one dataset (rows of later imports come after). */
+/**
+ * Concatenates the data of several imports (or partition chunks) of one dataset: items in order of
+ * first appearance, each item's rows of later parts after its earlier ones.
+ */
 export function mergeImported(parts: readonly ImportedData[]): ImportedData {
   if (parts.length === 1) return parts[0]!;
   const first = parts[0];
   if (!first) return { keyColumns: ['item_id'], numericColumns: [], items: [], rowCount: 0 };
-  const byKey = new Map<string, { key: readonly string[]; t: number[]; values: Record<string, number[]> }>();
+  // Two passes: the rows of each item, then typed arrays of that size filled in place.
+  const byKey = new Map<string, { key: readonly string[]; pieces: ImportedItem[]; rows: number }>();
   for (const part of parts) {
     for (const item of part.items) {
       const id = JSON.stringify(item.key);
-      let entry = byKey.get(id);
-      if (!entry) {
-        entry = { key: item.key, t: [], values: Object.fromEntries(first.numericColumns.map((c) => [c, []])) };
-        byKey.set(id, entry);
-      }
-      entry.t.push(...item.t);
-      for (const column of first.numericColumns) entry.values[column]!.push(...(item.values[column] ?? new Float64Array(item.t.length).fill(NaN)));
+      const entry = byKey.get(id);
+      if (entry) {
+        entry.pieces.push(item);
+        entry.rows += item.t.length;
+      } else byKey.set(id, { key: item.key, pieces: [item], rows: item.t.length });
     }
   }
-  const items = [...byKey.values()].map((e) => ({
-    key: e.key,
-    t: Float64Array.from(e.t),
-    values: Object.fromEntries(Object.entries(e.values).map(([k, v]) => [k, Float64Array.from(v)])),
-  }));
+  const items = [...byKey.values()].map(({ key, pieces, rows }) => {
+    const t = new Float64Array(rows);
+    const values = Object.fromEntries(first.numericColumns.map((c) => [c, new Float64Array(rows)]));
+    let at = 0;
+    for (const piece of pieces) {
+      t.set(piece.t, at);
+      for (const column of first.numericColumns) {
+        const source = piece.values[column];
+        if (source) values[column]!.set(source, at);
+        else values[column]!.fill(NaN, at, at + piece.t.length);
+      }
+      at += piece.t.length;
+    }
+    return { key, t, values };
+  });
   return { keyColumns: first.keyColumns, numericColumns: first.numericColumns, items, rowCount: parts.reduce((s, p) => s + p.rowCount, 0) };
 }
 
@@ -213,6 +225,49 @@ interface Bucketed {
 type PeriodOf = (t: Date) => Date;
 
 /**
+ * What building series needs of a dataset's target timestamps, dataset-wide: a sharded Plan builds
+ * the series of one item partition at a time (partitions.ts), each on the calendar of the whole
+ * dataset and ending where the dataset ends.
+ */
+export interface TargetExtent {
+  /** Earliest and latest target timestamp (epoch ms; ±Infinity without rows). */
+  readonly first: number;
+  readonly latest: number;
+  /** Every target timestamp lies on the grid through `latest` at the forecast frequency (calendarOf). */
+  readonly onGrid: boolean;
+}
+
+/** Whether every timestamp lies on the grid of `frequency` through `latest` (calendarOf). */
+export function onGridThrough(timestamps: Iterable<number>, frequency: Frequency, latest: number): boolean {
+  const anchor = new Date(latest);
+  const checked = new Set<number>();
+  for (const t of timestamps) {
+    if (checked.has(t)) continue;
+    if (anchoredPeriodStart(new Date(t), frequency, anchor).getTime() !== t) return false;
+    checked.add(t);
+  }
+  return true;
+}
+
+function* timestampsOf(data: ImportedData): Generator<number> {
+  for (const item of data.items) for (let i = 0; i < item.t.length; i++) yield item.t[i]!;
+}
+
+/** The extent of data at hand (all of a dataset's target rows). */
+export function extentOf(data: ImportedData, frequency: Frequency): TargetExtent {
+  let first = Infinity;
+  let latest = -Infinity;
+  for (const item of data.items) {
+    for (let i = 0; i < item.t.length; i++) {
+      const t = item.t[i]!;
+      if (t > latest) latest = t;
+      if (t < first) first = t;
+    }
+  }
+  return { first, latest, onGrid: Number.isFinite(latest) && onGridThrough(timestampsOf(data), frequency, latest) };
+}
+
+/**
  * The calendar of a dataset. When every timestamp lies on the grid through the latest one
  * (`anchoredPeriodStart`: the data is already at the forecast frequency, on its own dates), periods
  * follow that grid: weekly data on Wednesdays, monthly data on the 15th or on month ends is
@@ -220,20 +275,9 @@ type PeriodOf = (t: Date) => Date;
  * Finer data aggregated to a coarser frequency (daily to weekly) uses the period starts
  * (`periodStart`: weeks from Monday, months from the 1st), as Forecast aggregates.
  */
-function calendarOf(data: ImportedData, frequency: Frequency): PeriodOf {
-  let latest = -Infinity;
-  for (const item of data.items) for (let i = 0; i < item.t.length; i++) if (item.t[i]! > latest) latest = item.t[i]!;
-  if (!Number.isFinite(latest)) return (t) => periodStart(t, frequency);
-  const anchor = new Date(latest);
-  const checked = new Set<number>();
-  for (const item of data.items) {
-    for (let i = 0; i < item.t.length; i++) {
-      const t = item.t[i]!;
-      if (checked.has(t)) continue;
-      if (anchoredPeriodStart(new Date(t), frequency, anchor).getTime() !== t) return (d) => periodStart(d, frequency);
-      checked.add(t);
-    }
-  }
+function calendarOf(extent: TargetExtent, frequency: Frequency): PeriodOf {
+  if (!extent.onGrid) return (t) => periodStart(t, frequency);
+  const anchor = new Date(extent.latest);
   return (t) => anchoredPeriodStart(t, frequency, anchor);
 }
 
@@ -319,6 +363,21 @@ export interface BuildSeriesOptions {
   /** Periods after `end` the related series must cover. */
   readonly horizon?: number;
   readonly targetColumn?: string;
+  /**
+   * The whole dataset's target extent when `target` holds only some of its items (one partition):
+   * the series then share the dataset's calendar, end and length. Default: the extent of `target`.
+   */
+  readonly extent?: TargetExtent;
+}
+
+/**
+ * Where a dataset's series end and how many periods the longest spans: the calendar never goes
+ * back in time, so the latest timestamp's period is the last, the earliest's the first.
+ */
+export function datasetPeriods(extent: TargetExtent, frequency: Frequency): { end: Date; length: number } {
+  const calendar = calendarOf(extent, frequency);
+  const end = calendar(new Date(extent.latest));
+  return { end, length: periodsBetween(calendar(new Date(extent.first)), end, frequency) + 1 };
 }
 
 /** Builds the regular series of a dataset group on the forecast frequency (aggregation + filling). */
@@ -327,20 +386,17 @@ export function buildSeries(options: BuildSeriesOptions): SeriesSet {
   const dimensions = options.dimensions ?? [];
   const filling = options.filling ?? DEFAULT_TARGET_FILLING;
   const targetColumn = options.targetColumn ?? 'target_value';
-  const calendar = calendarOf(target, frequency);
+  const extent = options.extent ?? extentOf(target, frequency);
+  if (!Number.isFinite(extent.latest)) throw new InvalidInput('The target time series dataset holds no rows');
+  const calendar = calendarOf(extent, frequency);
   const groups = bucketise(target, frequency, targetColumn, keyIndexesFor(target, dimensions, 'target'), calendar);
-  let endMs = -Infinity;
-  for (const group of groups.values()) for (const bucket of group.buckets) if (bucket > endMs) endMs = bucket;
-  if (!Number.isFinite(endMs)) throw new InvalidInput('The target time series dataset holds no rows');
-  const end = new Date(endMs);
+  const { end, length } = datasetPeriods(extent, frequency);
   const series: RegularSeries[] = [];
-  let length = 0;
   for (const group of groups.values()) {
     let startMs = Infinity;
     for (const bucket of group.buckets) if (bucket < startMs) startMs = bucket;
     const start = new Date(startMs);
     const n = periodsBetween(start, end, frequency) + 1;
-    length = Math.max(length, n);
     const raw = aggregateOnto(group, startMs, n, frequency, filling.aggregation);
     let lastObserved = -1;
     for (let i = n - 1; i >= 0; i--) if (!Number.isNaN(raw[i]!)) { lastObserved = i; break; }

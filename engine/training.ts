@@ -151,9 +151,10 @@ interface WindowCase extends CaseScore {
   readonly payload: SeriesPayload;
 }
 
-function windowCases(set: SeriesSet, start: number, horizon: number): WindowCase[] {
+function windowCases(set: SeriesSet, start: number, horizon: number, firstIndex: number): WindowCase[] {
   const cases: WindowCase[] = [];
-  set.series.forEach((s, seriesIndex) => {
+  set.series.forEach((s, index) => {
+    const seriesIndex = firstIndex + index;
     const base = set.length - s.values.length;
     const cut = start - base;
     if (cut < 2) return;
@@ -246,12 +247,14 @@ export interface BacktestFit {
 
 /**
  * A backtest's fits, in the order one process queues them (candidate by candidate, window by
- * window, cases in series order), and what scoring them needs.
+ * window, cases in series order), and what scoring them needs. A sharded Plan plans the series of
+ * one unit at a time (partitions.ts): `firstIndex` is the unit's first series in the job, and the
+ * scoring's `seriesCount` is then the unit's.
  */
-export function planBacktest(set: SeriesSet, plan: BacktestPlan, parallelism: number): { fits: BacktestFit[]; scoring: BacktestScoring } {
+export function planBacktest(set: SeriesSet, plan: BacktestPlan, parallelism: number, firstIndex = 0): { fits: BacktestFit[]; scoring: BacktestScoring } {
   const quantiles = quantilesOf(plan.types);
   const starts = windowStarts(set.length, plan.horizon, plan.offset, plan.windows);
-  const cases = starts.map((start) => windowCases(set, start, plan.horizon));
+  const cases = starts.map((start) => windowCases(set, start, plan.horizon, firstIndex));
   const fits: BacktestFit[] = [];
   plan.candidates.forEach((algorithm, candidate) =>
     cases.forEach((windowCase, window) => {

@@ -19,6 +19,8 @@ export interface EngineJobDependencies {
   readonly exportPartRows: number;
   /** Estimated fit cost per shard (sharded-jobs.ts DEFAULT_SHARD_COST). */
   readonly shardCost?: number;
+  /** CSV bytes per item partition of an import (engine/partitions.ts PARTITION_CSV_BYTES; tests set it small). */
+  readonly partitionBytes?: number;
 }
 
 const jobArn = z.string().regex(/^arn:aws[a-z-]*:forecast:/, 'must be an engine resource ARN');

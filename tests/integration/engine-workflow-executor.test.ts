@@ -34,7 +34,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function fixture(kind: 'in-process' | 'workflow', options: { runShard?: ShardRunner; shardCost?: number; jobWorkflow?: WorkflowRunner } = {}) {
+async function fixture(kind: 'in-process' | 'workflow', options: { runShard?: ShardRunner; shardCost?: number; partitionBytes?: number; jobWorkflow?: WorkflowRunner } = {}) {
   const root = await mkdtemp(join(tmpdir(), `engine-${kind}-`));
   const store = new FolderObjectStore(root);
   const shards: ShardFinished[] = [];
@@ -43,7 +43,7 @@ async function fixture(kind: 'in-process' | 'workflow', options: { runShard?: Sh
     options.jobWorkflow ??
     (kind === 'workflow'
       ? new LocalEngineJobWorkflow({
-          deps: { store, repo: new Repository(store, STATE), faults, exportPartRows: 100_000, shardCost: options.shardCost ?? 400 },
+          deps: { store, repo: new Repository(store, STATE), faults, exportPartRows: 100_000, shardCost: options.shardCost ?? 400, partitionBytes: options.partitionBytes },
           storeRoot: root,
           onShard: (event) => shards.push(event),
           ...(options.runShard ? { runShard: options.runShard } : {}),
@@ -112,6 +112,26 @@ describe('Engine jobs on the workflow executor (engine-job.asl.json, shards in c
     expect(actual.exported.length).toBe(expected.exported.length);
     expect(actual.exported.join('')).toBe(expected.exported.join(''));
     expect(await workflow.fx.store.list(`${STATE}/data/predictor/sharded/shards/`)).toEqual([]);
+  }, 240_000);
+
+  it('gives the same metrics and forecasts when the import is stored in item partitions that Plan reads one at a time', async () => {
+    // Prepare
+    const inProcess = await fixture('in-process');
+    const workflow = await fixture('workflow', { partitionBytes: 2_000 }); // 5 items × 90 days ≈ 8 KB of CSV: 4 partitions
+    const rows = (files: string[]) => files.flatMap((f) => f.trim().split('\n').slice(1)).sort();
+
+    // Act
+    const expected = await wholeRun(inProcess.fx);
+    const actual = await wholeRun(workflow.fx);
+
+    // Assess
+    const [importJob] = await new Repository(workflow.fx.store, STATE).list('dataset-import-job');
+    expect(importJob!.result).toMatchObject({ partitions: 4, rowCount: ITEMS.length * 90, itemCount: ITEMS.length });
+    const [predictor] = await new Repository(workflow.fx.store, STATE).list('predictor');
+    expect(predictor!.result!.seriesParts).toHaveLength(4); // planned unit by unit
+    expectClose(actual.metrics, expected.metrics);
+    expect(rows(actual.exported)).toEqual(rows(expected.exported));
+    expect(rows(actual.exported)).toHaveLength(ITEMS.length * 7);
   }, 240_000);
 
   it('fails the job with a Message naming the items of a shard that keeps failing', async () => {
